@@ -1,0 +1,1 @@
+# bench/: benchmarks; built with `make bench`, never run by `make check`.

@@ -1,0 +1,1 @@
+# cli/: the mbk command, for scripts and cron.

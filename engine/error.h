@@ -1,0 +1,47 @@
+/*
+ * error.h: struct mbk_error (the bson_error_t model of STYLE.md §3) and the
+ * helpers that set it.  An error lives on the caller's stack; it is set
+ * once, where the failure happens, and callers only add context.
+ */
+#ifndef MBK_ENGINE_ERROR_H
+#define MBK_ENGINE_ERROR_H
+
+#include <stdint.h>
+
+/* The struct and the domains are shared with the plugin ABI. */
+#include "storage/mbk_storage.h"
+
+/* Codes of the ENGINE domain. */
+enum mbk_engine_code {
+    MBK_ENGINE_EINVAL = 1,  /* a bad argument or option (message names it) */
+    MBK_ENGINE_EBADNAME,    /* a backup, database or collection name */
+    MBK_ENGINE_ENOMEM,      /* an allocation failed or a limit was hit */
+    MBK_ENGINE_EFORMAT,     /* a backup file that is not what it claims */
+    MBK_ENGINE_EDIGEST,     /* a count or digest that does not match */
+    MBK_ENGINE_ECANCELED,   /* the caller asked to stop */
+    MBK_ENGINE_EBUSY        /* an operation already runs on that target */
+};
+
+/* Fill err (NULL-safe); returns -1 for `return mbk_error_set(...)`. */
+int
+mbk_error_set(struct mbk_error *err, uint32_t domain, int32_t code,
+              const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Fill err from errno in nginx's shape: `call() "what" failed: reason`. */
+int
+mbk_error_sys(struct mbk_error *err, int errnum, const char *call,
+              const char *what);
+
+/* Put context in front of an existing message: "context: message". */
+int
+mbk_error_prefix(struct mbk_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+void
+mbk_error_clear(struct mbk_error *err);
+
+/* A short stable name of the domain, e.g. "storage", for reports. */
+const char *
+mbk_error_domain_name(uint32_t domain);
+
+#endif /* MBK_ENGINE_ERROR_H */

@@ -1,0 +1,8 @@
+# engine/: the core, as a convenience library the CLI and the responder link.
+noinst_LTLIBRARIES += engine/libmbk.la
+engine_libmbk_la_SOURCES = \
+	engine/error.c engine/error.h
+engine_libmbk_la_CFLAGS = $(AM_CFLAGS) $(MONGOC_CFLAGS) $(BSON_CFLAGS) \
+	$(JSONC_CFLAGS) $(ZLIB_CFLAGS) $(CRYPTO_CFLAGS)
+engine_libmbk_la_LIBADD = $(MONGOC_LIBS) $(BSON_LIBS) $(JSONC_LIBS) \
+	$(ZLIB_LIBS) $(CRYPTO_LIBS) $(PTHREAD_LIBS)

@@ -1,0 +1,196 @@
+/*
+ * mbk_storage.h: the storage plugin ABI, and a plugin's only header.
+ * Everything a plugin needs is here; helpers are static inline so a plugin
+ * resolves no host symbol and links libc plus its own dependencies only.
+ */
+#ifndef MBK_STORAGE_H
+#define MBK_STORAGE_H
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Errors follow the bson_error_t model (STYLE.md §3).  The struct lives on
+ * the caller's stack and is never freed.  engine/error.h has the same
+ * definition behind the same guard.
+ */
+#ifndef MBK_ERROR_STRUCT_DEFINED
+#define MBK_ERROR_STRUCT_DEFINED
+struct mbk_error {
+    uint32_t domain;
+    int32_t code;
+    char message[256];
+};
+
+enum mbk_error_domain {
+    MBK_ERROR_NONE = 0,
+    MBK_ERROR_SYS,     /* code = errno */
+    MBK_ERROR_MONGO,   /* code = server or driver code */
+    MBK_ERROR_ARCHIVE, /* code = archive_errno() */
+    MBK_ERROR_JSON,
+    MBK_ERROR_PLUGIN,
+    MBK_ERROR_STORAGE,
+    MBK_ERROR_ENGINE,
+    MBK_ERROR_HTTP
+};
+#endif
+
+/* Codes of the STORAGE domain: one meaning each. */
+enum mbk_storage_code {
+    MBK_STORAGE_EIO = 1,      /* an I/O call failed (message says which) */
+    MBK_STORAGE_ENOTFOUND,    /* no backup of that name */
+    MBK_STORAGE_EEXIST,       /* a backup of that name exists already */
+    MBK_STORAGE_EBADNAME,     /* a name that breaks the naming rules */
+    MBK_STORAGE_EBADROOT,     /* the root is missing or not usable */
+    MBK_STORAGE_ECORRUPT,     /* the store's own structure is damaged */
+    MBK_STORAGE_EBUSY,        /* another writer holds the lock */
+    MBK_STORAGE_ENOTSUP       /* the plugin lacks that capability */
+};
+
+/*
+ * Set err once, where the failure happens.  NULL-safe.  Returns -1 so a
+ * caller can write `return mbk_storage_fail(err, ...)`.
+ */
+static inline int
+mbk_storage_fail(struct mbk_error *err, uint32_t domain, int32_t code,
+                 const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static inline int
+mbk_storage_fail(struct mbk_error *err, uint32_t domain, int32_t code,
+                 const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err == NULL) {
+        return -1;
+    }
+    err->domain = domain;
+    err->code = code;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof(err->message), fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* `open() "%s" failed: %s` in nginx's shape, code = errno. */
+static inline int
+mbk_storage_fail_sys(struct mbk_error *err, int errnum, const char *call,
+                     const char *what)
+{
+    return mbk_storage_fail(err, MBK_ERROR_SYS, errnum, "%s() \"%s\" failed: %s",
+                            call, what, strerror(errnum));
+}
+
+/*
+ * The ABI.  Bump MBK_STORAGE_ABI only for an incompatible change; append
+ * new members at the end (before reserved) and test `size` before use.
+ */
+#define MBK_STORAGE_ABI 1u
+
+/* Capabilities: callers test these bits, never plugin names. */
+#define MBK_STORAGE_CAP_LIST_META  (1u << 0) /* list gives the metadata */
+#define MBK_STORAGE_CAP_REMOVE     (1u << 1) /* remove() works */
+#define MBK_STORAGE_CAP_LOCAL_PATH (1u << 2) /* path() gives a file path */
+#define MBK_STORAGE_CAP_NEEDS_SIZE (1u << 3) /* put wants the exact size */
+#define MBK_STORAGE_CAP_ALL        0x0fu
+
+/* Longest backup name (without its .json/.json.gz suffix rules: whole). */
+#define MBK_STORAGE_NAME_MAX 128
+
+/*
+ * One stored backup, as list() reports it.  Everything is lent for the
+ * duration of the callback.  meta_json is the backup's "metadata" object
+ * as JSON text when the plugin has it cheaply (CAP_LIST_META), else NULL:
+ * the host then reads the head of the backup itself.
+ */
+struct mbk_storage_entry {
+    const char *name;      /* e.g. "daily_2026-11-26T13-00-00Z.json.gz" */
+    uint64_t size;         /* bytes as stored */
+    int64_t mtime;         /* seconds since the epoch */
+    const char *meta_json; /* NULL unless CAP_LIST_META */
+};
+
+/* Return 0 to go on, non-zero to stop listing early (not an error). */
+typedef int (*mbk_storage_list_fn)(const struct mbk_storage_entry *entry,
+                                   void *ud);
+
+struct mbk_storage_writer; /* plugin-private */
+struct mbk_storage_reader; /* plugin-private */
+struct mbk_storage_store;  /* plugin-private: one opened root */
+
+/*
+ * The plugin's one exported symbol is
+ *     const struct mbk_storage_plugin mbk_storage_<name>_plugin;
+ *
+ * Thread safety: a store may be used from several threads at once; each
+ * writer and reader belongs to one thread at a time.  Plugins get names
+ * the host has already checked (mbk_storage_name_ok rules: [A-Za-z0-9._-],
+ * no leading dot, at most MBK_STORAGE_NAME_MAX bytes) and a root the host
+ * has resolved; they still open everything relative to the root with
+ * O_NOFOLLOW.
+ */
+struct mbk_storage_plugin {
+    uint32_t abi;  /* MBK_STORAGE_ABI */
+    uint32_t size; /* sizeof(struct mbk_storage_plugin) at build time */
+    const char *name;
+    uint32_t caps; /* MBK_STORAGE_CAP_* */
+
+    /* location: a directory (fs) or an archive file (tar).  On open the
+     * plugin cleans up leftovers of interrupted writes. */
+    struct mbk_storage_store *(*open)(const char *location,
+                                      struct mbk_error *err);
+    void (*close)(struct mbk_storage_store *store); /* NULL-safe */
+
+    int (*list)(struct mbk_storage_store *store, mbk_storage_list_fn fn,
+                void *ud, struct mbk_error *err);
+
+    /* Writing is begin, write*, commit or abort.  Nothing is listed
+     * until commit returns 0, and then it is durable (fsync'd).  size is
+     * the exact byte count to come, or -1 if unknown (a plugin with
+     * CAP_NEEDS_SIZE then spools).  meta_json may be NULL.  An existing
+     * name fails with MBK_STORAGE_EEXIST.  abort frees the writer and
+     * leaves nothing behind; commit frees it too, success or not. */
+    struct mbk_storage_writer *(*put_begin)(struct mbk_storage_store *store,
+                                            const char *name, int64_t size,
+                                            const char *meta_json,
+                                            struct mbk_error *err);
+    int (*put_write)(struct mbk_storage_writer *w, const void *buf,
+                     size_t len, struct mbk_error *err);
+    int (*put_commit)(struct mbk_storage_writer *w, struct mbk_error *err);
+    void (*put_abort)(struct mbk_storage_writer *w);
+
+    /* Reading streams in chunks; read returns bytes read, 0 at the end,
+     * -1 on error. */
+    struct mbk_storage_reader *(*get_open)(struct mbk_storage_store *store,
+                                           const char *name,
+                                           struct mbk_error *err);
+    ssize_t (*get_read)(struct mbk_storage_reader *r, void *buf, size_t len,
+                        struct mbk_error *err);
+    void (*get_close)(struct mbk_storage_reader *r); /* NULL-safe */
+
+    int (*remove)(struct mbk_storage_store *store, const char *name,
+                  struct mbk_error *err);
+
+    /* CAP_LOCAL_PATH: the backup's path relative to the location, for
+     * nginx X-Accel-Redirect.  Writes at most len bytes with the NUL. */
+    int (*path)(struct mbk_storage_store *store, const char *name, char *buf,
+                size_t len, struct mbk_error *err);
+
+    void *reserved[4];
+};
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MBK_STORAGE_H */
