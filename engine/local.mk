@@ -1,7 +1,8 @@
 # engine/: the core, as a convenience library the CLI and the responder link.
 noinst_LTLIBRARIES += engine/libmbk.la
 engine_libmbk_la_SOURCES = \
-	engine/error.c engine/error.h
+	engine/error.c engine/error.h \
+	engine/buf.c engine/buf.h
 engine_libmbk_la_CFLAGS = $(AM_CFLAGS) $(MONGOC_CFLAGS) $(BSON_CFLAGS) \
 	$(JSONC_CFLAGS) $(ZLIB_CFLAGS) $(CRYPTO_CFLAGS)
 engine_libmbk_la_LIBADD = $(MONGOC_LIBS) $(BSON_LIBS) $(JSONC_LIBS) \

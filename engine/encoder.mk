@@ -1,0 +1,1 @@
+# engine/encoder.mk: the streaming Extended JSON encoder, its tests and benchmark.
