@@ -1,1 +1,5 @@
-# bench/: benchmarks; built with `make bench`, never run by `make check`.
+# bench/: benchmarks; `make bench` builds them, `make check` never runs them.
+# Fragments add their programs to both EXTRA_PROGRAMS and BENCH_PROGRAMS.
+bench: $(BENCH_PROGRAMS)
+.PHONY: bench
+CLEANFILES += $(BENCH_PROGRAMS)
