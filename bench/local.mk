@@ -1,5 +1,5 @@
 # bench/: benchmarks; `make bench` builds them, `make check` never runs them.
-# Fragments add their programs to both EXTRA_PROGRAMS and BENCH_PROGRAMS.
-bench: $(BENCH_PROGRAMS)
+# Fragments add their programs to both EXTRA_PROGRAMS and MBK_BENCH.
+bench: $(MBK_BENCH)
 .PHONY: bench
-CLEANFILES += $(BENCH_PROGRAMS)
+CLEANFILES += $(MBK_BENCH)
