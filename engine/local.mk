@@ -2,7 +2,11 @@
 noinst_LTLIBRARIES += engine/libmbk.la
 engine_libmbk_la_SOURCES = \
 	engine/error.c engine/error.h \
-	engine/buf.c engine/buf.h
+	engine/buf.c engine/buf.h \
+	engine/names.c engine/names.h \
+	engine/spool.c engine/spool.h \
+	engine/mongo.c engine/mongo.h \
+	engine/stats.c engine/stats.h
 engine_libmbk_la_CFLAGS = $(AM_CFLAGS) $(MONGOC_CFLAGS) $(BSON_CFLAGS) \
 	$(JSONC_CFLAGS) $(ZLIB_CFLAGS) $(CRYPTO_CFLAGS)
 engine_libmbk_la_LIBADD = $(MONGOC_LIBS) $(BSON_LIBS) $(JSONC_LIBS) \

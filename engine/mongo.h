@@ -1,0 +1,91 @@
+/*
+ * mongo.h: the engine's only door to MongoDB.  engine/mongo.c is the one
+ * file that includes mongoc.h; everything else speaks libbson.
+ * One struct mbk_mongo holds one mongoc_client_pool_t and is thread-safe;
+ * each cursor holds a client popped from it, and belongs to one thread.
+ */
+#ifndef MBK_ENGINE_MONGO_H
+#define MBK_ENGINE_MONGO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <bson/bson.h>
+
+#include "engine/error.h"
+
+/* Codes of the MONGO domain are the server's or the driver's own codes;
+ * these are the ones the engine tests for. */
+#define MBK_MONGO_CODE_NAMESPACE_NOT_FOUND 26
+#define MBK_MONGO_CODE_NAMESPACE_EXISTS    48
+#define MBK_MONGO_CODE_DUPLICATE_KEY       11000
+#define MBK_MONGO_CODE_UNREACHABLE         13053 /* server selection failed */
+#define MBK_MONGO_CODE_BAD_URI             (-2)
+
+struct mbk_mongo;
+struct mbk_mongo_cursor;
+
+/* Connects lazily: a bad URI fails here, an unreachable server at the
+ * first command.  max_clients bounds the pool (0: 16). */
+struct mbk_mongo *
+mbk_mongo_open(const char *uri, uint32_t max_clients, struct mbk_error *err);
+
+void
+mbk_mongo_close(struct mbk_mongo *m); /* NULL-safe */
+
+/* The URI with its password replaced by "***", for logs and reports. */
+void
+mbk_mongo_uri_redact(const char *uri, char *buf, size_t len);
+
+/* The database named in the URI's path, or NULL. Lent. */
+const char *
+mbk_mongo_get_uri_db(const struct mbk_mongo *m);
+
+/* Run a command on db; reply is always initialised and must be
+ * bson_destroy()ed, success or not. */
+int
+mbk_mongo_command(struct mbk_mongo *m, const char *db, const bson_t *cmd,
+                  bson_t *reply, struct mbk_error *err);
+
+/* buildInfo's "version" into buf. */
+int
+mbk_mongo_server_version(struct mbk_mongo *m, char *buf, size_t len,
+                         struct mbk_error *err);
+
+/* Called for each listCollections entry ({name, type, options, info,
+ * idIndex}); doc is lent.  Return 0 to go on, -1 to stop with err set. */
+typedef int (*mbk_mongo_doc_fn)(const bson_t *doc, void *ud,
+                                struct mbk_error *err);
+
+int
+mbk_mongo_list_collections(struct mbk_mongo *m, const char *db,
+                           mbk_mongo_doc_fn fn, void *ud,
+                           struct mbk_error *err);
+
+/* Each listIndexes spec of db.coll. */
+int
+mbk_mongo_list_indexes(struct mbk_mongo *m, const char *db, const char *coll,
+                       mbk_mongo_doc_fn fn, void *ud, struct mbk_error *err);
+
+/* The collection's document count as the server estimates it (metadata
+ * count; used for progress only).  -1 on error. */
+int64_t
+mbk_mongo_estimated_count(struct mbk_mongo *m, const char *db,
+                          const char *coll, struct mbk_error *err);
+
+/* A cursor over every document of db.coll in natural order.  The cursor
+ * holds one pooled client until freed. */
+struct mbk_mongo_cursor *
+mbk_mongo_find_all(struct mbk_mongo *m, const char *db, const char *coll,
+                   struct mbk_error *err);
+
+/* 1 and the next document's bytes (lent until the next call), 0 at the
+ * end, -1 on error. */
+int
+mbk_mongo_cursor_next(struct mbk_mongo_cursor *c, const uint8_t **data,
+                      size_t *len, struct mbk_error *err);
+
+void
+mbk_mongo_cursor_free(struct mbk_mongo_cursor *c); /* NULL-safe */
+
+#endif /* MBK_ENGINE_MONGO_H */

@@ -1,0 +1,281 @@
+/*
+ * spool.c: anonymous temporary files holding backup parts, optionally as
+ * gzip members (zlib), and whole-member compression of small buffers.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "engine/spool.h"
+
+#define SPOOL_CHUNK (256 * 1024)
+
+struct mbk_spool {
+    int fd;
+    int gzip;
+    z_stream z;
+    unsigned char *out; /* SPOOL_CHUNK bytes: compressed or plain staging */
+    size_t out_len;     /* plain mode: bytes staged */
+    uint64_t size;      /* bytes written to the file */
+    char dir[4096];
+};
+
+static int
+fail_zlib(struct mbk_error *err, int rc, const char *what)
+{
+    return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_ENOMEM,
+                         "zlib %s failed (%d)", what, rc);
+}
+
+static int
+write_all(struct mbk_spool *sp, const void *p, size_t n,
+          struct mbk_error *err)
+{
+    const char *c = p;
+
+    while (n > 0) {
+        ssize_t w = write(sp->fd, c, n);
+
+        if (w < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return mbk_error_sys(err, errno, "write", sp->dir);
+        }
+        c += w;
+        n -= (size_t)w;
+        sp->size += (uint64_t)w;
+    }
+    return 0;
+}
+
+static int
+open_anonymous(const char *dir, struct mbk_error *err)
+{
+    char path[4096 + 32];
+    int fd;
+
+#ifdef O_TMPFILE
+    fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        return fd;
+    }
+    if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
+        return mbk_error_sys(err, errno, "open", dir);
+    }
+#endif
+    snprintf(path, sizeof(path), "%s/.mbk-spool-XXXXXX", dir);
+    fd = mkostemp(path, O_CLOEXEC);
+    if (fd < 0) {
+        return mbk_error_sys(err, errno, "mkostemp", path);
+    }
+    unlink(path);
+    return fd;
+}
+
+struct mbk_spool *
+mbk_spool_new(const char *dir, int gzip_level, struct mbk_error *err)
+{
+    struct mbk_spool *sp;
+    int rc;
+
+    sp = calloc(1, sizeof(*sp));
+    if (sp == NULL) {
+        mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_ENOMEM,
+                      "out of memory");
+        return NULL;
+    }
+    sp->fd = -1;
+    snprintf(sp->dir, sizeof(sp->dir), "%s", dir);
+    sp->out = malloc(SPOOL_CHUNK);
+    if (sp->out == NULL) {
+        mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_ENOMEM,
+                      "out of memory");
+        goto fail;
+    }
+    if (gzip_level > 0) {
+        /* windowBits 15 + 16: a gzip wrapper; memLevel 8 as zlib's
+         * default. */
+        rc = deflateInit2(&sp->z, gzip_level, Z_DEFLATED, 15 + 16, 8,
+                          Z_DEFAULT_STRATEGY);
+        if (rc != Z_OK) {
+            fail_zlib(err, rc, "deflateInit2");
+            goto fail;
+        }
+        sp->gzip = 1;
+    }
+    sp->fd = open_anonymous(dir, err);
+    if (sp->fd < 0) {
+        goto fail;
+    }
+    return sp;
+
+fail:
+    mbk_spool_free(sp);
+    return NULL;
+}
+
+void
+mbk_spool_free(struct mbk_spool *sp)
+{
+    if (sp == NULL) {
+        return;
+    }
+    if (sp->gzip) {
+        deflateEnd(&sp->z);
+    }
+    if (sp->fd >= 0) {
+        close(sp->fd);
+    }
+    free(sp->out);
+    free(sp);
+}
+
+/* Run deflate over the input until it is consumed (or the member ends). */
+static int
+deflate_run(struct mbk_spool *sp, int flush, struct mbk_error *err)
+{
+    int rc;
+
+    do {
+        sp->z.next_out = sp->out;
+        sp->z.avail_out = SPOOL_CHUNK;
+        rc = deflate(&sp->z, flush);
+        if (rc == Z_STREAM_ERROR) {
+            return fail_zlib(err, rc, "deflate");
+        }
+        if (write_all(sp, sp->out, SPOOL_CHUNK - sp->z.avail_out, err) != 0) {
+            return -1;
+        }
+    } while (sp->z.avail_out == 0 || (flush == Z_FINISH && rc != Z_STREAM_END));
+    return 0;
+}
+
+int
+mbk_spool_write(struct mbk_spool *sp, const void *p, size_t n,
+                struct mbk_error *err)
+{
+    if (sp->gzip) {
+        while (n > 0) {
+            /* avail_in is 32-bit: feed at most 1 GiB at a time. */
+            uInt take = n > (1u << 30) ? (1u << 30) : (uInt)n;
+
+            sp->z.next_in = (Bytef *)(uintptr_t)p;
+            sp->z.avail_in = take;
+            if (deflate_run(sp, Z_NO_FLUSH, err) != 0) {
+                return -1;
+            }
+            p = (const char *)p + take;
+            n -= take;
+        }
+        return 0;
+    }
+    if (n >= SPOOL_CHUNK) {
+        if (sp->out_len > 0 && write_all(sp, sp->out, sp->out_len, err) != 0) {
+            return -1;
+        }
+        sp->out_len = 0;
+        return write_all(sp, p, n, err);
+    }
+    if (sp->out_len + n > SPOOL_CHUNK) {
+        if (write_all(sp, sp->out, sp->out_len, err) != 0) {
+            return -1;
+        }
+        sp->out_len = 0;
+    }
+    memcpy(sp->out + sp->out_len, p, n);
+    sp->out_len += n;
+    return 0;
+}
+
+int
+mbk_spool_finish(struct mbk_spool *sp, struct mbk_error *err)
+{
+    if (sp->gzip) {
+        sp->z.next_in = NULL;
+        sp->z.avail_in = 0;
+        return deflate_run(sp, Z_FINISH, err);
+    }
+    if (sp->out_len > 0 && write_all(sp, sp->out, sp->out_len, err) != 0) {
+        return -1;
+    }
+    sp->out_len = 0;
+    return 0;
+}
+
+uint64_t
+mbk_spool_get_size(const struct mbk_spool *sp)
+{
+    return sp->size;
+}
+
+int
+mbk_spool_copy(struct mbk_spool *sp, mbk_spool_sink_fn sink, void *ud,
+               struct mbk_error *err)
+{
+    off_t off = 0;
+
+    for (;;) {
+        ssize_t r = pread(sp->fd, sp->out, SPOOL_CHUNK, off);
+
+        if (r < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return mbk_error_sys(err, errno, "pread", sp->dir);
+        }
+        if (r == 0) {
+            break;
+        }
+        if (sink(ud, sp->out, (size_t)r, err) != 0) {
+            return -1;
+        }
+        off += r;
+    }
+    if ((uint64_t)off != sp->size) {
+        return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EFORMAT,
+                             "spool file in \"%s\" shrank from %llu to "
+                             "%lld bytes",
+                             sp->dir, (unsigned long long)sp->size,
+                             (long long)off);
+    }
+    return 0;
+}
+
+int
+mbk_spool_gzip_buf(const void *p, size_t n, int level, struct mbk_buf *out,
+                   struct mbk_error *err)
+{
+    z_stream z;
+    uLong bound;
+    int rc;
+
+    memset(&z, 0, sizeof(z));
+    rc = deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+    if (rc != Z_OK) {
+        return fail_zlib(err, rc, "deflateInit2");
+    }
+    bound = deflateBound(&z, (uLong)n);
+    if (mbk_buf_reserve(out, bound, err) != 0) {
+        deflateEnd(&z);
+        return -1;
+    }
+    z.next_in = (Bytef *)(uintptr_t)p;
+    z.avail_in = (uInt)n;
+    z.next_out = (Bytef *)out->data + out->len;
+    z.avail_out = (uInt)bound;
+    rc = deflate(&z, Z_FINISH);
+    if (rc != Z_STREAM_END) {
+        deflateEnd(&z);
+        return fail_zlib(err, rc, "deflate");
+    }
+    out->len += bound - z.avail_out;
+    deflateEnd(&z);
+    return 0;
+}
