@@ -102,7 +102,10 @@ mbk_storage_fail_sys(struct mbk_error *err, int errnum, const char *call,
 #define MBK_STORAGE_CAP_REMOVE     (1u << 1) /* remove() works */
 #define MBK_STORAGE_CAP_LOCAL_PATH (1u << 2) /* path() gives a file path */
 #define MBK_STORAGE_CAP_NEEDS_SIZE (1u << 3) /* put wants the exact size */
-#define MBK_STORAGE_CAP_ALL        0x0fu
+/* The location is a file (made on first put) in an existing directory,
+ * not a directory: the host resolves its parent instead. */
+#define MBK_STORAGE_CAP_FILE_LOCATION (1u << 4)
+#define MBK_STORAGE_CAP_ALL        0x1fu
 
 /* Longest backup name (without its .json/.json.gz suffix rules: whole). */
 #define MBK_STORAGE_NAME_MAX 128
@@ -134,10 +137,10 @@ struct mbk_storage_store;  /* plugin-private: one opened root */
  *
  * Thread safety: a store may be used from several threads at once; each
  * writer and reader belongs to one thread at a time.  Plugins get names
- * the host has already checked (mbk_storage_name_ok rules: [A-Za-z0-9._-],
- * no leading dot, at most MBK_STORAGE_NAME_MAX bytes) and a root the host
- * has resolved; they still open everything relative to the root with
- * O_NOFOLLOW.
+ * the host has already checked (mbk_storage_name_check rules:
+ * [A-Za-z0-9._-], no leading dot, at most MBK_STORAGE_NAME_MAX bytes) and a
+ * location the host has resolved (absolute, no symlink as last component);
+ * they still open everything relative to the root with O_NOFOLLOW.
  */
 struct mbk_storage_plugin {
     uint32_t abi;  /* MBK_STORAGE_ABI */

@@ -1,0 +1,133 @@
+/*
+ * fake_plugin.c: a test-only storage plugin, built once per defect the
+ * loader must catch (storage/local.mk sets the FAKE_* macros): wrong ABI,
+ * missing symbol, wrong name, missing method, short table, unknown caps.
+ */
+#include "storage/mbk_storage.h"
+
+#include <stdlib.h>
+
+#define STR2(x) #x
+#define STR(x) STR2(x)
+#define CAT3(a, b, c) a##b##c
+#define SYMBOL(n) CAT3(mbk_storage_, n, _plugin)
+
+#ifndef FAKE_ABI
+#define FAKE_ABI MBK_STORAGE_ABI
+#endif
+#ifndef FAKE_SELF_NAME
+#define FAKE_SELF_NAME STR(FAKE_NAME)
+#endif
+#ifndef FAKE_SYMBOL
+#define FAKE_SYMBOL SYMBOL(FAKE_NAME)
+#endif
+#ifndef FAKE_CAPS
+#define FAKE_CAPS 0u
+#endif
+#ifdef FAKE_SMALL
+#define FAKE_SIZE ((uint32_t) offsetof(struct mbk_storage_plugin, put_begin))
+#else
+#define FAKE_SIZE ((uint32_t) sizeof(struct mbk_storage_plugin))
+#endif
+
+struct mbk_storage_store {
+    int opened;
+};
+
+static struct mbk_storage_store *
+fake_open(const char *location, struct mbk_error *err)
+{
+    struct mbk_storage_store *st = calloc(1, sizeof(*st));
+
+    if (st == NULL) {
+        mbk_storage_fail_sys(err, ENOMEM, "calloc", location);
+        return NULL;
+    }
+    st->opened = 1;
+    return st;
+}
+
+static void
+fake_close(struct mbk_storage_store *st)
+{
+    free(st);
+}
+
+static int
+fake_list(struct mbk_storage_store *st, mbk_storage_list_fn fn, void *ud,
+          struct mbk_error *err)
+{
+    struct mbk_storage_entry e = { "fake.json", 0, 0, NULL };
+
+    fn(&e, ud);
+    return 0;
+}
+
+static struct mbk_storage_writer *
+fake_put_begin(struct mbk_storage_store *st, const char *name, int64_t size,
+               const char *meta_json, struct mbk_error *err)
+{
+    mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EIO,
+                     "fake plugin stores nothing (\"%s\")", name);
+    return NULL;
+}
+
+static int
+fake_put_write(struct mbk_storage_writer *w, const void *buf, size_t len,
+               struct mbk_error *err)
+{
+    return -1;
+}
+
+#ifndef FAKE_NO_COMMIT
+static int
+fake_put_commit(struct mbk_storage_writer *w, struct mbk_error *err)
+{
+    return -1;
+}
+#endif
+
+static void
+fake_put_abort(struct mbk_storage_writer *w)
+{
+}
+
+static struct mbk_storage_reader *
+fake_get_open(struct mbk_storage_store *st, const char *name,
+              struct mbk_error *err)
+{
+    mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_ENOTFOUND,
+                     "fake plugin has no \"%s\"", name);
+    return NULL;
+}
+
+static ssize_t
+fake_get_read(struct mbk_storage_reader *r, void *buf, size_t len,
+              struct mbk_error *err)
+{
+    return -1;
+}
+
+static void
+fake_get_close(struct mbk_storage_reader *r)
+{
+}
+
+const struct mbk_storage_plugin FAKE_SYMBOL = {
+    .abi = FAKE_ABI,
+    .size = FAKE_SIZE,
+    .name = FAKE_SELF_NAME,
+    .caps = FAKE_CAPS,
+    .open = fake_open,
+    .close = fake_close,
+    .list = fake_list,
+    .put_begin = fake_put_begin,
+    .put_write = fake_put_write,
+#ifndef FAKE_NO_COMMIT
+    .put_commit = fake_put_commit,
+#endif
+    .put_abort = fake_put_abort,
+    .get_open = fake_get_open,
+    .get_read = fake_get_read,
+    .get_close = fake_get_close,
+};

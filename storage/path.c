@@ -1,0 +1,274 @@
+/*
+ * path.c: backup name rules, storage spec parsing and location
+ * resolution: the host's half of path safety (plugins do the other half
+ * by opening relative to the root with O_NOFOLLOW).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "storage/loader.h"
+#include "storage/path.h"
+
+static int
+name_char_ok(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+           || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
+
+int
+mbk_storage_name_check_n(const char *name, size_t len, struct mbk_error *err)
+{
+    size_t i;
+
+    if (name == NULL || len == 0) {
+        return mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EBADNAME,
+                                "backup name is empty");
+    }
+    if (len > MBK_STORAGE_NAME_MAX) {
+        return mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EBADNAME,
+                                "backup name is too long: %zu bytes, at most "
+                                "%d", len, MBK_STORAGE_NAME_MAX);
+    }
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char) name[i];
+
+        if (name_char_ok(c)) {
+            continue;
+        }
+        if (c > 0x20 && c < 0x7f) {
+            return mbk_storage_fail(err, MBK_ERROR_STORAGE,
+                                    MBK_STORAGE_EBADNAME,
+                                    "backup name has a forbidden character "
+                                    "'%c' at byte %zu (allowed: A-Z a-z 0-9 "
+                                    ". _ -)", c, i);
+        }
+        return mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EBADNAME,
+                                "backup name has a forbidden byte 0x%02x at "
+                                "byte %zu (allowed: A-Z a-z 0-9 . _ -)", c, i);
+    }
+    if (name[0] == '.') {
+        return mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EBADNAME,
+                                "backup name \"%.*s\" starts with a dot",
+                                (int) len, name);
+    }
+    return 0;
+}
+
+int
+mbk_storage_name_check(const char *name, struct mbk_error *err)
+{
+    if (name == NULL) {
+        return mbk_storage_name_check_n(NULL, 0, err);
+    }
+    /* strnlen: a name far too long is refused without reading it all. */
+    return mbk_storage_name_check_n(name,
+                                    strnlen(name, MBK_STORAGE_NAME_MAX + 1),
+                                    err);
+}
+
+int
+mbk_storage_plugin_name_check(const char *name, struct mbk_error *err)
+{
+    size_t i;
+    size_t len = name == NULL ? 0 : strnlen(name,
+                                            MBK_STORAGE_PLUGIN_NAME_MAX + 1);
+
+    if (len == 0 || len > MBK_STORAGE_PLUGIN_NAME_MAX) {
+        return mbk_storage_fail(err, MBK_ERROR_PLUGIN, MBK_PLUGIN_EBADNAME,
+                                "plugin name must be 1 to %d characters "
+                                "[a-z0-9]", MBK_STORAGE_PLUGIN_NAME_MAX);
+    }
+    for (i = 0; i < len; i++) {
+        char c = name[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) {
+            return mbk_storage_fail(err, MBK_ERROR_PLUGIN, MBK_PLUGIN_EBADNAME,
+                                    "plugin name \"%.*s\" is not [a-z0-9]+",
+                                    (int) len, name);
+        }
+    }
+    return 0;
+}
+
+int
+mbk_storage_spec_split(const char *spec, char *plugin, size_t plugin_len,
+                       const char **location, struct mbk_error *err)
+{
+    const char *colon;
+    size_t n;
+    char name[MBK_STORAGE_PLUGIN_NAME_MAX + 1];
+
+    colon = spec == NULL ? NULL : strchr(spec, ':');
+    if (colon == NULL) {
+        return mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EBADROOT,
+                                "storage \"%s\" is not PLUGIN:LOCATION (e.g. "
+                                "fs:/var/backups)", spec == NULL ? "" : spec);
+    }
+    n = (size_t) (colon - spec);
+    if (n == 0 || n > MBK_STORAGE_PLUGIN_NAME_MAX) {
+        return mbk_storage_fail(err, MBK_ERROR_PLUGIN, MBK_PLUGIN_EBADNAME,
+                                "storage \"%s\": plugin name must be 1 to %d "
+                                "characters [a-z0-9]", spec,
+                                MBK_STORAGE_PLUGIN_NAME_MAX);
+    }
+    memcpy(name, spec, n);
+    name[n] = '\0';
+    if (mbk_storage_plugin_name_check(name, err) != 0) {
+        return -1;
+    }
+    if (colon[1] == '\0') {
+        return mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EBADROOT,
+                                "storage \"%s\" has no location after ':'",
+                                spec);
+    }
+    if (n + 1 > plugin_len) {
+        return mbk_storage_fail(err, MBK_ERROR_PLUGIN, MBK_PLUGIN_EBADNAME,
+                                "plugin name \"%s\" does not fit", name);
+    }
+    memcpy(plugin, name, n + 1);
+    *location = colon + 1;
+    return 0;
+}
+
+static char *
+resolve_dir(const char *location, struct mbk_error *err)
+{
+    struct stat st;
+    char *copy;
+    char *real;
+    size_t n;
+
+    /* Without trailing slashes: lstat("link/") would follow the link. */
+    copy = strdup(location);
+    if (copy == NULL) {
+        mbk_storage_fail_sys(err, ENOMEM, "strdup", location);
+        return NULL;
+    }
+    n = strlen(copy);
+    while (n > 1 && copy[n - 1] == '/') {
+        copy[--n] = '\0';
+    }
+    if (lstat(copy, &st) != 0) {
+        mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EBADROOT,
+                         "storage directory \"%s\" is not usable: %s",
+                         location, strerror(errno));
+        free(copy);
+        return NULL;
+    }
+    if (S_ISLNK(st.st_mode)) {
+        mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EBADROOT,
+                         "storage directory \"%s\" is a symbolic link, not "
+                         "followed (give its target)", location);
+        free(copy);
+        return NULL;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EBADROOT,
+                         "storage directory \"%s\" is not a directory",
+                         location);
+        free(copy);
+        return NULL;
+    }
+    real = realpath(copy, NULL);
+    if (real == NULL) {
+        mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EBADROOT,
+                         "storage directory \"%s\" is not usable: %s",
+                         location, strerror(errno));
+    }
+    free(copy);
+    return real;
+}
+
+static char *
+resolve_file(const char *location, struct mbk_error *err)
+{
+    const char *slash = strrchr(location, '/');
+    const char *base = slash == NULL ? location : slash + 1;
+    char *parent = NULL;
+    char *real = NULL;
+    char *out = NULL;
+    struct stat st;
+    size_t n;
+
+    if (base[0] == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
+        mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EBADROOT,
+                         "storage file \"%s\" does not end in a file name",
+                         location);
+        return NULL;
+    }
+    if (slash == NULL) {
+        parent = strdup(".");
+    } else if (slash == location) {
+        parent = strdup("/");
+    } else {
+        parent = strndup(location, (size_t) (slash - location));
+    }
+    if (parent == NULL) {
+        mbk_storage_fail_sys(err, ENOMEM, "strdup", location);
+        return NULL;
+    }
+    real = realpath(parent, NULL);
+    if (real == NULL || stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EBADROOT,
+                         "directory \"%s\" of storage file \"%s\" is not "
+                         "usable: %s", parent, location,
+                         real == NULL ? strerror(errno) : "not a directory");
+        goto out;
+    }
+    n = strlen(real) + 1 + strlen(base) + 1;
+    out = malloc(n);
+    if (out == NULL) {
+        mbk_storage_fail_sys(err, ENOMEM, "malloc", location);
+        goto out;
+    }
+    snprintf(out, n, "%s%s%s", real, strcmp(real, "/") == 0 ? "" : "/", base);
+    if (lstat(out, &st) == 0) {
+        if (S_ISLNK(st.st_mode)) {
+            mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EBADROOT,
+                             "storage file \"%s\" is a symbolic link, not "
+                             "followed (give its target)", location);
+            free(out);
+            out = NULL;
+        } else if (!S_ISREG(st.st_mode)) {
+            mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EBADROOT,
+                             "storage file \"%s\" is not a regular file",
+                             location);
+            free(out);
+            out = NULL;
+        }
+    } else if (errno != ENOENT) {
+        mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EBADROOT,
+                         "storage file \"%s\" is not usable: %s", location,
+                         strerror(errno));
+        free(out);
+        out = NULL;
+    }
+out:
+    free(real);
+    free(parent);
+    return out;
+}
+
+char *
+mbk_storage_location_resolve(const char *location, int is_file,
+                             struct mbk_error *err)
+{
+    if (location == NULL || location[0] == '\0') {
+        mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EBADROOT,
+                         "storage location is empty");
+        return NULL;
+    }
+    if (strlen(location) >= PATH_MAX) {
+        mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EBADROOT,
+                         "storage location is longer than %d bytes", PATH_MAX);
+        return NULL;
+    }
+    return is_file ? resolve_file(location, err) : resolve_dir(location, err);
+}

@@ -1,0 +1,57 @@
+/*
+ * path.h: the host's path and name safety for storage.  Backup names and
+ * storage specs are checked here, and locations resolved, before any
+ * plugin sees them; plugins then open relative to the root, O_NOFOLLOW.
+ * All functions are thread-safe (no shared state).
+ */
+#ifndef MBK_STORAGE_PATH_H
+#define MBK_STORAGE_PATH_H
+
+#include <stddef.h>
+
+#include "storage/mbk_storage.h"
+
+/* Longest plugin name in a spec ("fs", "tar"): [a-z0-9]+. */
+#define MBK_STORAGE_PLUGIN_NAME_MAX 32
+
+/*
+ * Backup names: [A-Za-z0-9._-], 1..MBK_STORAGE_NAME_MAX bytes, no leading
+ * dot (so not "." or ".." either).  0, or -1 with STORAGE/EBADNAME and a
+ * message naming what is wrong.
+ */
+int
+mbk_storage_name_check(const char *name, struct mbk_error *err);
+
+/* The same for a name of len bytes that may hold a NUL (HTTP input). */
+int
+mbk_storage_name_check_n(const char *name, size_t len, struct mbk_error *err);
+
+/* A plugin name: [a-z0-9]+, at most MBK_STORAGE_PLUGIN_NAME_MAX bytes;
+ * else PLUGIN/MBK_PLUGIN_EBADNAME. */
+int
+mbk_storage_plugin_name_check(const char *name, struct mbk_error *err);
+
+/*
+ * Split "fs:DIR" into the plugin name (copied to plugin, plugin_len bytes
+ * with the NUL) and the location (a pointer into spec, never empty).
+ * STORAGE/EBADROOT when spec has no ':' or an empty location;
+ * PLUGIN/MBK_PLUGIN_EBADNAME when the plugin name breaks its rule.
+ */
+int
+mbk_storage_spec_split(const char *spec, char *plugin, size_t plugin_len,
+                       const char **location, struct mbk_error *err);
+
+/*
+ * Resolve a location for a plugin.  is_file 0: location must be an
+ * existing directory that is not itself a symbolic link; the result is
+ * its realpath().  is_file 1: the parent directory must exist (its
+ * realpath is taken), the last component must be a plain name (not "."
+ * or "..", no trailing '/'), and if it exists it must be a regular file,
+ * not a symbolic link.  Returns a malloc'd absolute path the caller
+ * frees, or NULL with STORAGE/EBADROOT (or SYS for out of memory).
+ */
+char *
+mbk_storage_location_resolve(const char *location, int is_file,
+                             struct mbk_error *err);
+
+#endif /* MBK_STORAGE_PATH_H */
