@@ -1,0 +1,1 @@
+# fcgi/: the FastCGI responder mbk-fcgi (/api/settings/backup).

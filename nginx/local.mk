@@ -1,0 +1,1 @@
+# nginx/: nginx configurations (production and demo), the demo and e2e tests.
