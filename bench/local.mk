@@ -3,3 +3,10 @@
 bench: $(MBK_BENCH)
 .PHONY: bench
 CLEANFILES += $(MBK_BENCH)
+
+EXTRA_DIST += bench/backup
+EXTRA_PROGRAMS += bench/bench_backup
+MBK_BENCH += bench/bench_backup
+bench_bench_backup_SOURCES = bench/bench_backup.c
+bench_bench_backup_CFLAGS = $(AM_CFLAGS) $(MONGOC_CFLAGS)
+bench_bench_backup_LDADD = tests/integration/libharness.la $(MONGOC_LIBS)

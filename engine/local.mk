@@ -6,7 +6,12 @@ engine_libmbk_la_SOURCES = \
 	engine/names.c engine/names.h \
 	engine/spool.c engine/spool.h \
 	engine/mongo.c engine/mongo.h \
-	engine/stats.c engine/stats.h
+	engine/stats.c engine/stats.h \
+	engine/backup.c engine/backup.h \
+	engine/source.c engine/source.h \
+	engine/catalog.c engine/catalog.h \
+	engine/restore.c engine/restore.h engine/restore_private.h \
+	engine/restore_apply.c engine/restore_swap.c
 engine_libmbk_la_CFLAGS = $(AM_CFLAGS) $(MONGOC_CFLAGS) $(BSON_CFLAGS) \
 	$(JSONC_CFLAGS) $(ZLIB_CFLAGS) $(CRYPTO_CFLAGS)
 engine_libmbk_la_LIBADD = $(MONGOC_LIBS) $(BSON_LIBS) $(JSONC_LIBS) \

@@ -334,3 +334,275 @@ mbk_mongo_cursor_free(struct mbk_mongo_cursor *c)
     mongoc_client_pool_push(c->m->pool, c->client);
     free(c);
 }
+
+/* ---- writing, for restore --------------------------------------------- */
+
+/* Run {name: arg, ...extra} on db; reply destroyed here. */
+static int
+simple(struct mbk_mongo *m, const char *db, bson_t *cmd,
+       struct mbk_error *err)
+{
+    bson_t reply;
+    int rc = mbk_mongo_command(m, db, cmd, &reply, err);
+
+    bson_destroy(&reply);
+    bson_destroy(cmd);
+    return rc;
+}
+
+int
+mbk_mongo_create(struct mbk_mongo *m, const char *db, const char *coll,
+                 const bson_t *options, struct mbk_error *err)
+{
+    bson_t cmd = BSON_INITIALIZER;
+
+    BSON_APPEND_UTF8(&cmd, "create", coll);
+    if (options != NULL && !bson_concat(&cmd, options)) {
+        bson_destroy(&cmd);
+        return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_ENOMEM,
+                             "collection options too large");
+    }
+    return simple(m, db, &cmd, err);
+}
+
+int
+mbk_mongo_drop(struct mbk_mongo *m, const char *db, const char *coll,
+               struct mbk_error *err)
+{
+    bson_t cmd = BSON_INITIALIZER;
+    struct mbk_error e;
+
+    BSON_APPEND_UTF8(&cmd, "drop", coll);
+    if (simple(m, db, &cmd, &e) != 0) {
+        if (e.domain == MBK_ERROR_MONGO &&
+            e.code == MBK_MONGO_CODE_NAMESPACE_NOT_FOUND) {
+            return 0;
+        }
+        if (err != NULL) {
+            *err = e;
+        }
+        return -1;
+    }
+    return 0;
+}
+
+int
+mbk_mongo_rename(struct mbk_mongo *m, const char *db, const char *from,
+                 const char *to, bool drop_target, struct mbk_error *err)
+{
+    bson_t cmd = BSON_INITIALIZER;
+    char src[512];
+    char dst[512];
+
+    snprintf(src, sizeof(src), "%s.%s", db, from);
+    snprintf(dst, sizeof(dst), "%s.%s", db, to);
+    BSON_APPEND_UTF8(&cmd, "renameCollection", src);
+    BSON_APPEND_UTF8(&cmd, "to", dst);
+    BSON_APPEND_BOOL(&cmd, "dropTarget", drop_target);
+    return simple(m, "admin", &cmd, err);
+}
+
+int
+mbk_mongo_create_indexes(struct mbk_mongo *m, const char *db,
+                         const char *coll, const bson_t *specs,
+                         struct mbk_error *err)
+{
+    bson_t cmd = BSON_INITIALIZER;
+
+    BSON_APPEND_UTF8(&cmd, "createIndexes", coll);
+    BSON_APPEND_ARRAY(&cmd, "indexes", specs);
+    return simple(m, db, &cmd, err);
+}
+
+int
+mbk_mongo_drop_index(struct mbk_mongo *m, const char *db, const char *coll,
+                     const char *name, struct mbk_error *err)
+{
+    bson_t cmd = BSON_INITIALIZER;
+
+    BSON_APPEND_UTF8(&cmd, "dropIndexes", coll);
+    BSON_APPEND_UTF8(&cmd, "index", name);
+    return simple(m, db, &cmd, err);
+}
+
+int64_t
+mbk_mongo_count(struct mbk_mongo *m, const char *db, const char *coll,
+                struct mbk_error *err)
+{
+    mongoc_client_t *client;
+    mongoc_collection_t *c;
+    bson_t filter = BSON_INITIALIZER;
+    bson_error_t e;
+    int64_t n;
+
+    client = mongoc_client_pool_pop(m->pool);
+    c = mongoc_client_get_collection(client, db, coll);
+    n = mongoc_collection_count_documents(c, &filter, NULL, NULL, NULL, &e);
+    mongoc_collection_destroy(c);
+    mongoc_client_pool_push(m->pool, client);
+    bson_destroy(&filter);
+    if (n < 0) {
+        fail_mongo(err, &e, "count");
+        return -1;
+    }
+    return n;
+}
+
+/* Fill wr from a bulk write reply. */
+static void
+write_result(const bson_t *reply, struct mbk_mongo_write_result *wr)
+{
+    bson_iter_t it;
+    bson_iter_t arr;
+
+    if (bson_iter_init_find(&it, reply, "nInserted")) {
+        wr->inserted += (uint64_t)bson_iter_as_int64(&it);
+    }
+    if (!bson_iter_init_find(&it, reply, "writeErrors") ||
+        !BSON_ITER_HOLDS_ARRAY(&it) || !bson_iter_recurse(&it, &arr)) {
+        return;
+    }
+    while (bson_iter_next(&arr)) {
+        bson_iter_t f;
+
+        wr->failed++;
+        if (wr->nerrors >= MBK_MONGO_WRITE_ERRORS_KEPT ||
+            !BSON_ITER_HOLDS_DOCUMENT(&arr)) {
+            continue;
+        }
+        memset(&wr->errors[wr->nerrors], 0, sizeof(wr->errors[0]));
+        if (bson_iter_recurse(&arr, &f) && bson_iter_find(&f, "index")) {
+            wr->errors[wr->nerrors].index = (uint32_t)bson_iter_as_int64(&f);
+        }
+        if (bson_iter_recurse(&arr, &f) && bson_iter_find(&f, "code")) {
+            wr->errors[wr->nerrors].code = (int32_t)bson_iter_as_int64(&f);
+        }
+        if (bson_iter_recurse(&arr, &f) && bson_iter_find(&f, "errmsg") &&
+            BSON_ITER_HOLDS_UTF8(&f)) {
+            snprintf(wr->errors[wr->nerrors].message,
+                     sizeof(wr->errors[0].message), "%s",
+                     bson_iter_utf8(&f, NULL));
+        }
+        wr->nerrors++;
+    }
+}
+
+int
+mbk_mongo_insert_many(struct mbk_mongo *m, const char *db, const char *coll,
+                      const bson_t *const *docs, size_t n, bool ordered,
+                      bool bypass_validation,
+                      struct mbk_mongo_write_result *wr,
+                      struct mbk_error *err)
+{
+    mongoc_client_t *client;
+    mongoc_collection_t *c;
+    mongoc_bulk_operation_t *bulk;
+    bson_t opts = BSON_INITIALIZER;
+    bson_t reply;
+    bson_error_t e;
+    uint32_t ok;
+    int rc = 0;
+
+    if (n == 0) {
+        bson_destroy(&opts);
+        return 0;
+    }
+    BSON_APPEND_BOOL(&opts, "ordered", ordered);
+    client = mongoc_client_pool_pop(m->pool);
+    c = mongoc_client_get_collection(client, db, coll);
+    bulk = mongoc_collection_create_bulk_operation_with_opts(c, &opts);
+    if (bypass_validation) {
+        mongoc_bulk_operation_set_bypass_document_validation(bulk, true);
+    }
+    for (size_t i = 0; i < n; i++) {
+        mongoc_bulk_operation_insert(bulk, docs[i]);
+    }
+    ok = mongoc_bulk_operation_execute(bulk, &reply, &e);
+    write_result(&reply, wr);
+    if (ok == 0) {
+        rc = fail_mongo(err, &e, "insert");
+    }
+    bson_destroy(&reply);
+    mongoc_bulk_operation_destroy(bulk);
+    mongoc_collection_destroy(c);
+    mongoc_client_pool_push(m->pool, client);
+    bson_destroy(&opts);
+    return rc;
+}
+
+int
+mbk_mongo_find_each(struct mbk_mongo *m, const char *db, const char *coll,
+                    const bson_t *filter, const bson_t *opts,
+                    mbk_mongo_doc_fn fn, void *ud, struct mbk_error *err)
+{
+    mongoc_client_t *client;
+    mongoc_collection_t *c;
+    mongoc_cursor_t *cursor;
+    int rc;
+
+    client = mongoc_client_pool_pop(m->pool);
+    c = mongoc_client_get_collection(client, db, coll);
+    cursor = mongoc_collection_find_with_opts(c, filter, opts, NULL);
+    rc = drain(cursor, fn, ud, "find", err);
+    mongoc_cursor_destroy(cursor);
+    mongoc_collection_destroy(c);
+    mongoc_client_pool_push(m->pool, client);
+    return rc;
+}
+
+int
+mbk_mongo_replace(struct mbk_mongo *m, const char *db, const char *coll,
+                  const bson_t *doc, bool bypass_validation,
+                  struct mbk_error *err)
+{
+    mongoc_client_t *client;
+    mongoc_collection_t *c;
+    bson_t filter = BSON_INITIALIZER;
+    bson_t opts = BSON_INITIALIZER;
+    bson_iter_t it;
+    bson_error_t e;
+    bool ok;
+
+    if (!bson_iter_init_find(&it, doc, "_id")) {
+        bson_destroy(&filter);
+        bson_destroy(&opts);
+        return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EINVAL,
+                             "replace: the document has no _id");
+    }
+    bson_append_iter(&filter, "_id", 3, &it);
+    BSON_APPEND_BOOL(&opts, "upsert", true);
+    if (bypass_validation) {
+        BSON_APPEND_BOOL(&opts, "bypassDocumentValidation", true);
+    }
+    client = mongoc_client_pool_pop(m->pool);
+    c = mongoc_client_get_collection(client, db, coll);
+    ok = mongoc_collection_replace_one(c, &filter, doc, &opts, NULL, &e);
+    mongoc_collection_destroy(c);
+    mongoc_client_pool_push(m->pool, client);
+    bson_destroy(&filter);
+    bson_destroy(&opts);
+    return ok ? 0 : fail_mongo(err, &e, "replace");
+}
+
+int
+mbk_mongo_delete_ids(struct mbk_mongo *m, const char *db, const char *coll,
+                     const bson_t *ids, struct mbk_error *err)
+{
+    mongoc_client_t *client;
+    mongoc_collection_t *c;
+    bson_t filter = BSON_INITIALIZER;
+    bson_t in;
+    bson_error_t e;
+    bool ok;
+
+    BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &in);
+    BSON_APPEND_ARRAY(&in, "$in", ids);
+    bson_append_document_end(&filter, &in);
+    client = mongoc_client_pool_pop(m->pool);
+    c = mongoc_client_get_collection(client, db, coll);
+    ok = mongoc_collection_delete_many(c, &filter, NULL, NULL, &e);
+    mongoc_collection_destroy(c);
+    mongoc_client_pool_push(m->pool, client);
+    bson_destroy(&filter);
+    return ok ? 0 : fail_mongo(err, &e, "delete");
+}

@@ -7,6 +7,7 @@
 #ifndef MBK_ENGINE_MONGO_H
 #define MBK_ENGINE_MONGO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -87,5 +88,79 @@ mbk_mongo_cursor_next(struct mbk_mongo_cursor *c, const uint8_t **data,
 
 void
 mbk_mongo_cursor_free(struct mbk_mongo_cursor *c); /* NULL-safe */
+
+/* ---- writing, for restore --------------------------------------------- */
+
+/* create db.coll with the options of listCollections (may be NULL):
+ * capped, size, max, validator..., or viewOn and pipeline for a view. */
+int
+mbk_mongo_create(struct mbk_mongo *m, const char *db, const char *coll,
+                 const bson_t *options, struct mbk_error *err);
+
+/* drop db.coll; a missing collection is not an error. */
+int
+mbk_mongo_drop(struct mbk_mongo *m, const char *db, const char *coll,
+               struct mbk_error *err);
+
+/* renameCollection db.from -> db.to. */
+int
+mbk_mongo_rename(struct mbk_mongo *m, const char *db, const char *from,
+                 const char *to, bool drop_target, struct mbk_error *err);
+
+/* createIndexes with an array of listIndexes specs. */
+int
+mbk_mongo_create_indexes(struct mbk_mongo *m, const char *db,
+                         const char *coll, const bson_t *specs,
+                         struct mbk_error *err);
+
+int
+mbk_mongo_drop_index(struct mbk_mongo *m, const char *db, const char *coll,
+                     const char *name, struct mbk_error *err);
+
+/* Exact number of documents in db.coll (0 when it does not exist). */
+int64_t
+mbk_mongo_count(struct mbk_mongo *m, const char *db, const char *coll,
+                struct mbk_error *err);
+
+#define MBK_MONGO_WRITE_ERRORS_KEPT 5
+
+/* What an insert did: how many went in, and the first write errors. */
+struct mbk_mongo_write_result {
+    uint64_t inserted;
+    uint64_t failed;
+    uint32_t nerrors; /* kept below */
+    struct {
+        uint32_t index; /* in the batch */
+        int32_t code;
+        char message[200];
+    } errors[MBK_MONGO_WRITE_ERRORS_KEPT];
+};
+
+/* Insert n documents in one bulk write (the driver splits it to the
+ * server's limits).  Write errors (duplicate key, validation) are counted
+ * in wr and make the call return -1 with the first one in err. */
+int
+mbk_mongo_insert_many(struct mbk_mongo *m, const char *db, const char *coll,
+                      const bson_t *const *docs, size_t n, bool ordered,
+                      bool bypass_validation,
+                      struct mbk_mongo_write_result *wr,
+                      struct mbk_error *err);
+
+/* Each document of db.coll matching filter (opts: projection, sort...). */
+int
+mbk_mongo_find_each(struct mbk_mongo *m, const char *db, const char *coll,
+                    const bson_t *filter, const bson_t *opts,
+                    mbk_mongo_doc_fn fn, void *ud, struct mbk_error *err);
+
+/* Replace the document with doc's _id by doc (upsert). */
+int
+mbk_mongo_replace(struct mbk_mongo *m, const char *db, const char *coll,
+                  const bson_t *doc, bool bypass_validation,
+                  struct mbk_error *err);
+
+/* Delete the documents whose _id is in the array ids. */
+int
+mbk_mongo_delete_ids(struct mbk_mongo *m, const char *db, const char *coll,
+                     const bson_t *ids, struct mbk_error *err);
 
 #endif /* MBK_ENGINE_MONGO_H */

@@ -248,6 +248,21 @@ mbk_spool_copy(struct mbk_spool *sp, mbk_spool_sink_fn sink, void *ud,
     return 0;
 }
 
+ssize_t
+mbk_spool_pread(struct mbk_spool *sp, void *buf, size_t len, uint64_t off,
+                struct mbk_error *err)
+{
+    ssize_t r;
+
+    do {
+        r = pread(sp->fd, buf, len, (off_t)off);
+    } while (r < 0 && errno == EINTR);
+    if (r < 0) {
+        return mbk_error_sys(err, errno, "pread", sp->dir);
+    }
+    return r;
+}
+
 int
 mbk_spool_gzip_buf(const void *p, size_t n, int level, struct mbk_buf *out,
                    struct mbk_error *err)

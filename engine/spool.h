@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "engine/buf.h"
 #include "engine/error.h"
@@ -41,6 +42,11 @@ typedef int (*mbk_spool_sink_fn)(void *ud, const void *p, size_t n,
 int
 mbk_spool_copy(struct mbk_spool *sp, mbk_spool_sink_fn sink, void *ud,
                struct mbk_error *err);
+
+/* Read back up to len bytes at off (after finish): >0, 0 at the end. */
+ssize_t
+mbk_spool_pread(struct mbk_spool *sp, void *buf, size_t len, uint64_t off,
+                struct mbk_error *err);
 
 /* Compress p..n as one whole gzip member appended to out. */
 int

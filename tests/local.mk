@@ -14,3 +14,37 @@ tests_unit_test_error_LDADD = $(UNIT_LDADD)
 tests_unit_test_names_SOURCES = tests/unit/test_names.c
 tests_unit_test_names_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_names_LDADD = $(UNIT_LDADD)
+
+# integration: against $MBK_TEST_MONGO_URI, else the development server the
+# harness starts (tests/mongo-dev-server/local.mk builds the harness).
+INTEG_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(MONGOC_CFLAGS) $(JSONC_CFLAGS) \
+	$(CRYPTO_CFLAGS) $(ZLIB_CFLAGS)
+INTEG_LDADD = tests/integration/libfixtures.la tests/integration/libharness.la \
+	engine/libmbk.la $(MONGOC_LIBS) $(CMOCKA_LIBS) $(JSONC_LIBS) \
+	$(CRYPTO_LIBS) $(ZLIB_LIBS)
+
+check_LTLIBRARIES += tests/integration/libfixtures.la
+tests_integration_libfixtures_la_SOURCES = \
+	tests/integration/fixtures.c tests/integration/fixtures.h
+tests_integration_libfixtures_la_CFLAGS = $(AM_CFLAGS) $(MONGOC_CFLAGS)
+tests_integration_libfixtures_la_LIBADD = $(MONGOC_LIBS) -lm
+tests_integration_libfixtures_la_LDFLAGS = $(AM_LDFLAGS) -rpath /nowhere
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/integration/test_backup
+TESTS += tests/integration/test_backup
+endif
+tests_integration_test_backup_SOURCES = tests/integration/test_backup.c
+tests_integration_test_backup_CFLAGS = $(INTEG_CFLAGS)
+tests_integration_test_backup_LDADD = $(INTEG_LDADD)
+
+tests_integration_libfixtures_la_SOURCES += \
+	tests/integration/snapshot.c tests/integration/snapshot.h
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/integration/test_restore
+TESTS += tests/integration/test_restore
+endif
+tests_integration_test_restore_SOURCES = tests/integration/test_restore.c
+tests_integration_test_restore_CFLAGS = $(INTEG_CFLAGS)
+tests_integration_test_restore_LDADD = $(INTEG_LDADD)

@@ -1,0 +1,255 @@
+/*
+ * backup.c: `mbk backup` and `mbk stats`.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+
+static const char backup_usage[] =
+    "usage: mbk backup [OPTIONS]\n"
+    "Write the database out as a backup into the storage.\n"
+    "  --name NAME          backup name (default: the database's)\n"
+    "  --description TEXT   free text kept in the metadata\n"
+    "  --gzip[=LEVEL]       gzip the file (level 1-9, default 6)\n"
+    "  --include-indexes    keep index definitions (the default)\n"
+    "  --no-indexes         leave index definitions out\n"
+    "  --include PATTERN    only collections matching (repeat, or a,b; * glob)\n"
+    "  --exclude PATTERN    leave collections matching out (repeatable)\n"
+    "  --timestamp          append _YYYY-MM-DDTHH-MM-SSZ to the name\n"
+    "  --jobs N             collections read at once (default 2)\n"
+    "  --spool-dir DIR      where parts wait before assembly (default "
+    "$TMPDIR)\n"
+    "plus the common options (mbk --help).\n";
+
+/* A growing NULL-terminated list of patterns; "a,b" adds two. */
+struct patterns {
+    char **v;
+    size_t n;
+};
+
+static int
+patterns_add(struct patterns *p, const char *arg)
+{
+    char *copy = strdup(arg);
+    char *save = NULL;
+
+    if (copy == NULL) {
+        return -1;
+    }
+    for (char *tok = strtok_r(copy, ",", &save); tok != NULL;
+         tok = strtok_r(NULL, ",", &save)) {
+        char **v = realloc(p->v, (p->n + 2) * sizeof(*v));
+
+        if (v == NULL) {
+            free(copy);
+            return -1;
+        }
+        p->v = v;
+        p->v[p->n] = strdup(tok);
+        if (p->v[p->n] == NULL) {
+            free(copy);
+            return -1;
+        }
+        p->n++;
+        p->v[p->n] = NULL;
+    }
+    free(copy);
+    return 0;
+}
+
+static void
+patterns_free(struct patterns *p)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        free(p->v[i]);
+    }
+    free(p->v);
+}
+
+static void
+print_result(const struct mbk_cli *c, const char *storage,
+             const struct mbk_backup_result *res)
+{
+    char size[32];
+
+    if (c->json) {
+        struct json_object *d = json_object_new_object();
+        struct json_object *colls = json_object_new_object();
+
+        json_object_object_add(d, "file", json_object_new_string(res->file));
+        json_object_object_add(d, "backupName",
+                               json_object_new_string(res->backup_name));
+        json_object_object_add(d, "storage", json_object_new_string(storage));
+        json_object_object_add(d, "timestamp",
+                               json_object_new_string(res->timestamp));
+        json_object_object_add(d, "size", json_object_new_int64((int64_t)res->size));
+        json_object_object_add(d, "documentCount",
+                               json_object_new_int64((int64_t)res->docs));
+        json_object_object_add(d, "jsonBytes",
+                               json_object_new_int64((int64_t)res->json_bytes));
+        json_object_object_add(d, "durationSeconds",
+                               json_object_new_double(res->seconds));
+        for (size_t i = 0; i < res->ncoll; i++) {
+            struct json_object *o = json_object_new_object();
+
+            json_object_object_add(o, "type",
+                                   json_object_new_string(res->colls[i].type));
+            json_object_object_add(
+                o, "documentCount",
+                json_object_new_int64((int64_t)res->colls[i].docs));
+            json_object_object_add(
+                o, "bytes", json_object_new_int64((int64_t)res->colls[i].bytes));
+            json_object_object_add(o, "sha256",
+                                   json_object_new_string(res->colls[i].sha256));
+            json_object_object_add(colls, res->colls[i].name, o);
+        }
+        json_object_object_add(d, "collections", colls);
+        mbk_cli_print_json(d);
+        return;
+    }
+    printf("backup %s written to %s: %s, %llu documents in %zu collections, "
+           "%.2f s\n",
+           res->file, storage, mbk_cli_bytes(res->size, size, sizeof(size)),
+           (unsigned long long)res->docs, res->ncoll, res->seconds);
+    for (size_t i = 0; i < res->ncoll; i++) {
+        printf("  %-32s %10llu docs%s\n", res->colls[i].name,
+               (unsigned long long)res->colls[i].docs,
+               strcmp(res->colls[i].type, "view") == 0 ? " (view)" : "");
+    }
+}
+
+int
+mbk_cli_backup(struct mbk_cli *c, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        MBK_CLI_COMMON_LONGOPTS,
+        {"name", required_argument, NULL, 'n'},
+        {"description", required_argument, NULL, 'd'},
+        {"gzip", optional_argument, NULL, 'z'},
+        {"include-indexes", no_argument, NULL, 'I'},
+        {"no-indexes", no_argument, NULL, 'N'},
+        {"include", required_argument, NULL, 'i'},
+        {"exclude", required_argument, NULL, 'x'},
+        {"timestamp", no_argument, NULL, 't'},
+        {"jobs", required_argument, NULL, 'j'},
+        {"spool-dir", required_argument, NULL, 's'},
+        {NULL, 0, NULL, 0},
+    };
+    struct mbk_backup_opts o;
+    struct mbk_backup_result res;
+    struct patterns inc = {NULL, 0};
+    struct patterns exc = {NULL, 0};
+    struct mbk_mongo *m = NULL;
+    struct mbk_storage *st = NULL;
+    struct mbk_error err;
+    int opt;
+    int rc = MBK_EXIT_USAGE;
+
+    memset(&o, 0, sizeof(o));
+    memset(&res, 0, sizeof(res));
+    mbk_error_clear(&err);
+    o.include_indexes = true;
+    o.jobs = 2;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+        char *end;
+
+        if (mbk_cli_common_opt(c, opt, optarg)) {
+            continue;
+        }
+        switch (opt) {
+        case 'n':
+            o.name = optarg;
+            break;
+        case 'd':
+            o.description = optarg;
+            break;
+        case 'z':
+            o.gzip_level = 6;
+            if (optarg != NULL) {
+                o.gzip_level = (int)strtol(optarg, &end, 10);
+                if (*end != '\0' || o.gzip_level < 1 || o.gzip_level > 9) {
+                    fprintf(stderr, "mbk backup: --gzip level \"%s\" is not "
+                            "1-9\n", optarg);
+                    goto out;
+                }
+            }
+            break;
+        case 'I':
+            o.include_indexes = true;
+            break;
+        case 'N':
+            o.include_indexes = false;
+            break;
+        case 'i':
+        case 'x':
+            if (patterns_add(opt == 'i' ? &inc : &exc, optarg) != 0) {
+                fprintf(stderr, "mbk backup: out of memory\n");
+                rc = MBK_EXIT_FAILED;
+                goto out;
+            }
+            break;
+        case 't':
+            o.timestamp = true;
+            break;
+        case 'j':
+            o.jobs = (unsigned)strtoul(optarg, &end, 10);
+            if (*end != '\0' || o.jobs < 1 || o.jobs > 64) {
+                fprintf(stderr, "mbk backup: --jobs \"%s\" is not 1-64\n",
+                        optarg);
+                goto out;
+            }
+            break;
+        case 's':
+            o.spool_dir = optarg;
+            break;
+        case 'h':
+            fputs(backup_usage, stdout);
+            rc = MBK_EXIT_OK;
+            goto out;
+        default:
+            fputs(backup_usage, stderr);
+            goto out;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "mbk backup: unexpected argument \"%s\"\n",
+                argv[optind]);
+        goto out;
+    }
+    c->progress = !c->quiet && isatty(STDERR_FILENO);
+    o.include = (const char *const *)inc.v;
+    o.exclude = (const char *const *)exc.v;
+    o.progress = mbk_cli_progress;
+    o.progress_ud = c;
+    m = mbk_cli_mongo(c, o.jobs, &err);
+    if (m == NULL || (o.db = mbk_cli_db(c, m, &err)) == NULL) {
+        rc = mbk_cli_fail(c, "backup", &err);
+        goto out;
+    }
+    if (o.name == NULL) {
+        o.name = o.db;
+    }
+    st = mbk_cli_storage(c, &err);
+    if (st == NULL ||
+        mbk_engine_backup_run(m, st, &o, &res, &err) != 0) {
+        rc = mbk_cli_fail(c, "backup", &err);
+        goto out;
+    }
+    mbk_cli_progress_end(c);
+    print_result(c, c->storage, &res);
+    rc = MBK_EXIT_OK;
+out:
+    mbk_engine_backup_result_free(&res);
+    mbk_storage_close(st);
+    mbk_mongo_close(m);
+    patterns_free(&inc);
+    patterns_free(&exc);
+    return rc;
+}

@@ -1,0 +1,401 @@
+/*
+ * restore.c: `mbk restore NAME | --file PATH | -`.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "engine/restore.h"
+
+static const char restore_usage[] =
+    "usage: mbk restore NAME | --file PATH | - [OPTIONS]\n"
+    "Restore a backup from the storage (NAME), a file, or stdin (-).\n"
+    "  --target-db NAME       restore into this database (default: the "
+    "backup's)\n"
+    "  --collections a,b      only these collections (default: all)\n"
+    "  --drop                 replace the collections wholesale, safely: "
+    "staged,\n"
+    "                         checked, then swapped in; any failure leaves "
+    "the\n"
+    "                         target as it was\n"
+    "  --dry-run              validate and report what would happen; write "
+    "nothing\n"
+    "  --conflict POLICY      existing _id without --drop: skip (default), "
+    "replace, fail\n"
+    "  --no-indexes           do not build the backup's indexes\n"
+    "  --no-options           create collections without their options\n"
+    "  --ordered              insert in file order (one writer)\n"
+    "  --single-pass          no validation pass first (large files); "
+    "rollback\n"
+    "                         still protects the target\n"
+    "  --bypass-validation    bypass collection validators\n"
+    "  --max-bytes N          refuse more than N decompressed bytes\n"
+    "  --jobs N               insert workers (default 2)\n"
+    "  --file PATH            restore from a file instead of the storage\n"
+    "plus the common options (mbk --help).\n";
+
+static int
+split_list(const char *arg, char ***out)
+{
+    char *copy = strdup(arg);
+    char *save = NULL;
+    size_t n = 0;
+    char **v = NULL;
+
+    if (copy == NULL) {
+        return -1;
+    }
+    for (char *t = strtok_r(copy, ",", &save); t != NULL;
+         t = strtok_r(NULL, ",", &save)) {
+        char **nv = realloc(v, (n + 2) * sizeof(*nv));
+
+        if (nv == NULL) {
+            free(copy);
+            free(v);
+            return -1;
+        }
+        v = nv;
+        v[n++] = strdup(t);
+        v[n] = NULL;
+    }
+    free(copy);
+    *out = v;
+    return 0;
+}
+
+static struct json_object *
+coll_json(const struct mbk_restore_coll *c, bool dry)
+{
+    struct json_object *o = json_object_new_object();
+    struct json_object *errs = json_object_new_array();
+
+    json_object_object_add(o, "type", json_object_new_string(c->type));
+    json_object_object_add(o, "documents", json_object_new_int64((int64_t)c->docs));
+    if (dry) {
+        json_object_object_add(o, "bytes", json_object_new_int64((int64_t)c->bytes));
+        json_object_object_add(o, "indexes", json_object_new_int((int)c->indexes));
+        json_object_object_add(o, "options", json_object_new_boolean(c->options));
+        json_object_object_add(o, "targetExists",
+                               json_object_new_boolean(c->target_exists));
+        json_object_object_add(o, "targetDocuments",
+                               json_object_new_int64(c->target_docs));
+        json_object_object_add(o, "conflicts",
+                               json_object_new_int64((int64_t)c->conflicts));
+    } else {
+        json_object_object_add(o, "inserted",
+                               json_object_new_int64((int64_t)c->inserted));
+        json_object_object_add(o, "skipped",
+                               json_object_new_int64((int64_t)c->skipped));
+        json_object_object_add(o, "replaced",
+                               json_object_new_int64((int64_t)c->replaced));
+        json_object_object_add(o, "failed",
+                               json_object_new_int64((int64_t)c->failed));
+        json_object_object_add(o, "indexesCreated",
+                               json_object_new_int((int)c->indexes_created));
+        json_object_object_add(o, "seconds", json_object_new_double(c->seconds));
+    }
+    json_object_object_add(o, "typed", json_object_new_boolean(c->typed));
+    for (uint32_t i = 0; i < c->nerrors; i++) {
+        struct json_object *e = json_object_new_object();
+
+        json_object_object_add(e, "_id", json_object_new_string(c->errors[i].id));
+        json_object_object_add(e, "message",
+                               json_object_new_string(c->errors[i].message));
+        json_object_array_add(errs, e);
+    }
+    json_object_object_add(o, "errors", errs);
+    return o;
+}
+
+/* The report as JSON: also what the API returns. */
+static struct json_object *
+report_json(const struct mbk_restore_report *r, bool dry, bool drop,
+            const char *selected_only)
+{
+    struct json_object *d = json_object_new_object();
+    struct json_object *colls = json_object_new_object();
+
+    (void)selected_only;
+    json_object_object_add(d, "status", json_object_new_string(r->status));
+    json_object_object_add(d, "sourceDatabase",
+                           json_object_new_string(r->source_db));
+    json_object_object_add(d, "targetDatabase",
+                           json_object_new_string(r->target_db));
+    json_object_object_add(d, "dryRun", json_object_new_boolean(dry));
+    json_object_object_add(d, "dropExisting", json_object_new_boolean(drop));
+    json_object_object_add(d, "typeInformation", json_object_new_boolean(r->typed));
+    json_object_object_add(d, "digestsChecked",
+                           json_object_new_boolean(r->digests_checked));
+    if (r->backup_sha256[0] != '\0') {
+        json_object_object_add(d, "sha256",
+                               json_object_new_string(r->backup_sha256));
+    }
+    json_object_object_add(d, "documents", json_object_new_int64((int64_t)r->docs));
+    json_object_object_add(d, "inserted", json_object_new_int64((int64_t)r->inserted));
+    json_object_object_add(d, "skipped", json_object_new_int64((int64_t)r->skipped));
+    json_object_object_add(d, "replaced", json_object_new_int64((int64_t)r->replaced));
+    json_object_object_add(d, "failed", json_object_new_int64((int64_t)r->failed));
+    json_object_object_add(d, "seconds", json_object_new_double(r->seconds));
+    if (r->rollback[0] != '\0') {
+        json_object_object_add(d, "rollback", json_object_new_string(r->rollback));
+    }
+    for (size_t i = 0; i < r->ncoll; i++) {
+        json_object_object_add(colls, r->colls[i].name,
+                               coll_json(&r->colls[i], dry));
+    }
+    json_object_object_add(d, "collections", colls);
+    return d;
+}
+
+static void
+print_report(const struct mbk_restore_report *r, bool dry, bool drop)
+{
+    char size[32];
+
+    if (!r->typed && r->ncoll > 0) {
+        printf("note: this file carries no type information (plain JSON "
+               "documents): values restore as plain JSON types\n");
+    }
+    if (dry) {
+        printf("dry run: %s -> %s, %llu documents, nothing written\n",
+               r->source_db, r->target_db, (unsigned long long)r->docs);
+        printf("  %-28s %10s %10s %7s %7s %10s %10s\n", "collection",
+               "documents", "size", "indexes", "exists", "target",
+               drop ? "dropped" : "conflicts");
+        for (size_t i = 0; i < r->ncoll; i++) {
+            const struct mbk_restore_coll *c = &r->colls[i];
+
+            printf("  %-28s %10llu %10s %7u %7s %10lld %10llu%s\n", c->name,
+                   (unsigned long long)c->docs,
+                   mbk_cli_bytes(c->bytes, size, sizeof(size)), c->indexes,
+                   c->target_exists ? "yes" : "no", (long long)c->target_docs,
+                   drop ? (unsigned long long)c->target_docs
+                        : (unsigned long long)c->conflicts,
+                   strcmp(c->type, "view") == 0 ? " (view)" : "");
+        }
+        return;
+    }
+    printf("restore %s: %s -> %s, %llu inserted, %llu skipped, %llu "
+           "replaced, %llu failed, %.2f s\n",
+           r->status, r->source_db, r->target_db,
+           (unsigned long long)r->inserted, (unsigned long long)r->skipped,
+           (unsigned long long)r->replaced, (unsigned long long)r->failed,
+           r->seconds);
+    printf("  %-28s %10s %10s %10s %10s %8s %8s\n", "collection", "inserted",
+           "skipped", "replaced", "failed", "indexes", "seconds");
+    for (size_t i = 0; i < r->ncoll; i++) {
+        const struct mbk_restore_coll *c = &r->colls[i];
+
+        printf("  %-28s %10llu %10llu %10llu %10llu %8u %8.2f\n", c->name,
+               (unsigned long long)c->inserted, (unsigned long long)c->skipped,
+               (unsigned long long)c->replaced, (unsigned long long)c->failed,
+               c->indexes_created, c->seconds);
+        for (uint32_t k = 0; k < c->nerrors; k++) {
+            printf("      _id %s: %s\n", c->errors[k].id, c->errors[k].message);
+        }
+    }
+    if (r->rollback[0] != '\0') {
+        printf("  %s\n", r->rollback);
+    }
+}
+
+int
+mbk_cli_restore(struct mbk_cli *c, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        MBK_CLI_COMMON_LONGOPTS,
+        {"target-db", required_argument, NULL, 't'},
+        {"collections", required_argument, NULL, 'C'},
+        {"drop", no_argument, NULL, 'D'},
+        {"dry-run", no_argument, NULL, 'n'},
+        {"conflict", required_argument, NULL, 'c'},
+        {"no-indexes", no_argument, NULL, 'I'},
+        {"no-options", no_argument, NULL, 'O'},
+        {"ordered", no_argument, NULL, 'o'},
+        {"single-pass", no_argument, NULL, 's'},
+        {"bypass-validation", no_argument, NULL, 'b'},
+        {"max-bytes", required_argument, NULL, 'm'},
+        {"jobs", required_argument, NULL, 'j'},
+        {"file", required_argument, NULL, 'f'},
+        {"spool-dir", required_argument, NULL, 'S'},
+        {NULL, 0, NULL, 0},
+    };
+    struct mbk_restore_opts o;
+    struct mbk_restore_input in;
+    struct mbk_restore_report rep;
+    struct mbk_mongo *m = NULL;
+    struct mbk_storage *st = NULL;
+    struct mbk_error err;
+    char **colls = NULL;
+    const char *file = NULL;
+    const char *name = NULL;
+    int opt;
+    int rc = MBK_EXIT_USAGE;
+
+    memset(&o, 0, sizeof(o));
+    memset(&rep, 0, sizeof(rep));
+    memset(&in, 0, sizeof(in));
+    mbk_error_clear(&err);
+    in.fd = -1;
+    o.jobs = 2;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+        char *end;
+
+        if (mbk_cli_common_opt(c, opt, optarg)) {
+            continue;
+        }
+        switch (opt) {
+        case 't':
+            o.target_db = optarg;
+            break;
+        case 'C':
+            if (split_list(optarg, &colls) != 0) {
+                fprintf(stderr, "mbk restore: out of memory\n");
+                rc = MBK_EXIT_FAILED;
+                goto out;
+            }
+            o.collections = (const char *const *)colls;
+            break;
+        case 'D':
+            o.drop = true;
+            break;
+        case 'n':
+            o.dry_run = true;
+            break;
+        case 'c':
+            if (strcmp(optarg, "skip") == 0) {
+                o.conflict = MBK_RESTORE_SKIP;
+            } else if (strcmp(optarg, "replace") == 0) {
+                o.conflict = MBK_RESTORE_REPLACE;
+            } else if (strcmp(optarg, "fail") == 0) {
+                o.conflict = MBK_RESTORE_FAIL;
+            } else {
+                fprintf(stderr, "mbk restore: --conflict \"%s\" is not one "
+                        "of skip, replace, fail\n", optarg);
+                goto out;
+            }
+            break;
+        case 'I':
+            o.no_indexes = true;
+            break;
+        case 'O':
+            o.no_options = true;
+            break;
+        case 'o':
+            o.ordered = true;
+            break;
+        case 's':
+            o.single_pass = true;
+            break;
+        case 'b':
+            o.bypass_validation = true;
+            break;
+        case 'm':
+            o.max_bytes = strtoull(optarg, &end, 10);
+            if (*end != '\0' || o.max_bytes == 0) {
+                fprintf(stderr, "mbk restore: --max-bytes \"%s\" is not a "
+                        "positive number\n", optarg);
+                goto out;
+            }
+            break;
+        case 'j':
+            o.jobs = (unsigned)strtoul(optarg, &end, 10);
+            if (*end != '\0' || o.jobs < 1 || o.jobs > 64) {
+                fprintf(stderr, "mbk restore: --jobs \"%s\" is not 1-64\n",
+                        optarg);
+                goto out;
+            }
+            break;
+        case 'f':
+            file = optarg;
+            break;
+        case 'S':
+            o.spool_dir = optarg;
+            break;
+        case 'h':
+            fputs(restore_usage, stdout);
+            rc = MBK_EXIT_OK;
+            goto out;
+        default:
+            fputs(restore_usage, stderr);
+            goto out;
+        }
+    }
+    if (optind < argc) {
+        name = argv[optind++];
+    }
+    if (optind < argc || (name == NULL) == (file == NULL)) {
+        fputs("mbk restore: give exactly one of NAME, --file PATH or -\n",
+              stderr);
+        goto out;
+    }
+    c->progress = !c->quiet && isatty(STDERR_FILENO);
+    o.progress = mbk_cli_progress;
+    o.progress_ud = c;
+    if (file != NULL) {
+        in.path = file;
+    } else if (strcmp(name, "-") == 0) {
+        in.fd = STDIN_FILENO;
+    } else {
+        st = mbk_cli_storage(c, &err);
+        if (st == NULL) {
+            rc = mbk_cli_fail(c, "restore", &err);
+            goto out;
+        }
+        in.storage = st;
+        in.name = name;
+    }
+    if (o.target_db == NULL) {
+        o.target_db = c->db; /* --db names the target too */
+    }
+    m = mbk_cli_mongo(c, o.jobs, &err);
+    if (m == NULL) {
+        rc = mbk_cli_fail(c, "restore", &err);
+        goto out;
+    }
+    if (mbk_engine_restore_run(m, &in, &o, &rep, &err) != 0) {
+        mbk_cli_progress_end(c);
+        if (rep.ncoll > 0 && !c->json) {
+            print_report(&rep, o.dry_run, o.drop);
+        }
+        if (c->json && rep.ncoll > 0) {
+            struct json_object *d = report_json(&rep, o.dry_run, o.drop, NULL);
+            struct json_object *top = json_object_new_object();
+
+            json_object_object_add(top, "success", json_object_new_boolean(0));
+            json_object_object_add(top, "error",
+                                   json_object_new_string(err.message));
+            json_object_object_add(top, "details", d);
+            puts(json_object_to_json_string_ext(
+                top, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+            json_object_put(top);
+            fprintf(stderr, "mbk restore: %s\n", err.message);
+            rc = MBK_EXIT_FAILED;
+        } else {
+            rc = mbk_cli_fail(c, "restore", &err);
+        }
+        goto out;
+    }
+    mbk_cli_progress_end(c);
+    if (c->json) {
+        mbk_cli_print_json(report_json(&rep, o.dry_run, o.drop, NULL));
+    } else {
+        print_report(&rep, o.dry_run, o.drop);
+    }
+    rc = MBK_EXIT_OK;
+out:
+    mbk_engine_restore_report_free(&rep);
+    mbk_storage_close(st);
+    mbk_mongo_close(m);
+    for (size_t i = 0; colls != NULL && colls[i] != NULL; i++) {
+        free(colls[i]);
+    }
+    free(colls);
+    return rc;
+}

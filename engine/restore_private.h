@@ -1,0 +1,105 @@
+/*
+ * restore_private.h: what restore.c (input, validation, planning, report)
+ * and restore_apply.c (the writing pass, staging, swap and rollback)
+ * share.  Not part of the engine's interface.
+ */
+#ifndef MBK_ENGINE_RESTORE_PRIVATE_H
+#define MBK_ENGINE_RESTORE_PRIVATE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include <bson/bson.h>
+#include <json-c/json.h>
+
+#include "engine/restore.h"
+#include "engine/source.h"
+#include "engine/spool.h"
+
+/* One collection of the backup as restore handles it. */
+struct rcoll {
+    struct mbk_restore_coll *rep; /* its line of the report */
+    bool selected;
+    bool is_view;
+    bson_t options; /* collectionInfo.options as BSON (may be empty) */
+    bson_t indexes; /* collectionInfo.indexes: an array (may be empty) */
+    char dest[400]; /* where documents go: staging (drop) or the target */
+    char orig[400]; /* drop: the old target's name during the swap */
+    bool existed;   /* the target existed before the restore */
+    bool created;   /* we created dest */
+    bool swapped;   /* drop: staging renamed onto the target */
+    bool moved;     /* drop: the old target renamed to orig */
+    bson_t old_view; /* a view we replaced: its listCollections options */
+    bool had_view;
+    bson_t created_indexes; /* names we created on an existing target */
+    uint32_t ncreated_indexes;
+    pthread_mutex_t mu;       /* journal, sums and errors */
+    struct mbk_spool *journal; /* without drop: inserted _ids, originals */
+    uint64_t sum[2];          /* order-independent digest of what went in */
+    double started;
+};
+
+struct plan {
+    struct mbk_mongo *m;
+    const struct mbk_restore_input *in;
+    const struct mbk_restore_opts *o;
+    struct mbk_restore_report *rep;
+    struct json_object *meta;
+    char db[64];               /* the target database */
+    struct rcoll *colls;       /* parallel to rep->colls */
+    size_t n;
+    char runid[64];            /* hostid-pid-startms */
+    const char *spool_dir;
+    struct mbk_spool *copy;    /* a stream input, kept for the second pass */
+    uint64_t copy_off;         /* read position in copy */
+    double t0;
+    atomic_uint_fast64_t docs_done;
+    atomic_uint_fast64_t bytes_done;
+    uint64_t docs_total;
+};
+
+/* The source for the writing pass: the storage or the file again, or the
+ * copy of a stream. */
+struct mbk_source *
+mbk_engine_restore_reopen(struct plan *p, struct mbk_error *err);
+
+/* The writing pass (or, with dry_run, the conflict count): creates,
+ * inserts, builds indexes, checks, swaps; rolls back on any failure. */
+int
+mbk_engine_restore_apply(struct plan *p, struct mbk_error *err);
+
+/* The order-independent digest of one BSON document, added to sum. */
+void
+mbk_engine_restore_sum(uint64_t sum[2], const uint8_t *data, size_t len);
+
+/* _id as short relaxed Extended JSON, for error reports. */
+void
+mbk_engine_restore_id_text(const bson_t *doc, char *buf, size_t len);
+
+/* restore_swap.c: before the writing pass: leftovers of crashed runs
+ * removed, what the target holds, staging or target collections made. */
+int
+mbk_engine_restore_prepare(struct plan *p, struct mbk_error *err);
+
+/* After it: indexes, checks, then (with drop) the swap and the views. */
+int
+mbk_engine_restore_finish(struct plan *p, struct mbk_error *err);
+
+/* Undo everything this run changed; says what in p->rep->rollback. */
+void
+mbk_engine_restore_rollback(struct plan *p);
+
+/* Journal entries (without drop): {"i": _id} inserted, {"r": doc} the
+ * original of a replaced document.  Called under c->mu. */
+int
+mbk_engine_restore_journal(struct plan *p, struct rcoll *c, const char *op,
+                           const bson_iter_t *value, struct mbk_error *err);
+
+void
+mbk_engine_restore_progress(struct plan *p, const char *phase,
+                            const char *coll);
+
+double
+mbk_engine_restore_now(void);
+
+#endif /* MBK_ENGINE_RESTORE_PRIVATE_H */

@@ -1,0 +1,943 @@
+/*
+ * restore_swap.c: what surrounds restore's writing pass: preparing the
+ * target (leftovers of crashed runs removed, staging collections made),
+ * indexes and checks after the data, the swap of staging collections onto
+ * the targets with a journal in the database, the rollback, and the
+ * recovery of crashed runs.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "engine/names.h"
+#include "engine/restore_private.h"
+
+#define JOURNAL_COLL MBK_RESTORE_STAGING_PREFIX "journal"
+#define DEAD_AFTER_MS (24LL * 3600 * 1000) /* another host's run */
+
+/* ---- small helpers ---------------------------------------------------- */
+
+void
+mbk_engine_restore_sum(uint64_t sum[2], const uint8_t *data, size_t len)
+{
+    unsigned char d[32];
+    uint64_t a;
+    uint64_t b;
+
+    EVP_Digest(data, len, d, NULL, EVP_sha256(), NULL);
+    memcpy(&a, d, 8);
+    memcpy(&b, d + 8, 8);
+    sum[0] += a;
+    sum[1] += b;
+}
+
+void
+mbk_engine_restore_id_text(const bson_t *doc, char *buf, size_t len)
+{
+    bson_iter_t it;
+    bson_t one = BSON_INITIALIZER;
+    char *text;
+
+    snprintf(buf, len, "(none)");
+    if (!bson_iter_init_find(&it, doc, "_id")) {
+        bson_destroy(&one);
+        return;
+    }
+    bson_append_iter(&one, "_id", 3, &it);
+    text = bson_as_relaxed_extended_json(&one, NULL);
+    if (text != NULL) {
+        /* { "_id" : X } -> X */
+        const char *v = strstr(text, ": ");
+        size_t n = v ? strlen(v + 2) : 0;
+
+        if (v != NULL && n >= 2) {
+            snprintf(buf, len, "%.*s", (int)(n - 2), v + 2);
+        }
+        bson_free(text);
+    }
+    bson_destroy(&one);
+}
+
+static uint32_t
+host_id(void)
+{
+    char host[256] = "";
+    uint32_t h = 2166136261u;
+
+    gethostname(host, sizeof(host) - 1);
+    for (const char *c = host; *c != '\0'; c++) {
+        h = (h ^ (unsigned char)*c) * 16777619u;
+    }
+    return h;
+}
+
+/* A run id: hostid-pid-startms; staging names carry it. */
+static void
+make_runid(char *buf, size_t len)
+{
+    snprintf(buf, len, "%08x-%ld-%lld", host_id(), (long)getpid(),
+             (long long)mbk_names_now_ms());
+}
+
+static bool
+run_alive(const char *runid)
+{
+    unsigned int host;
+    long pid;
+    long long start;
+
+    if (sscanf(runid, "%8x-%ld-%lld", &host, &pid, &start) != 3) {
+        return false;
+    }
+    if (host == host_id()) {
+        return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+    }
+    return mbk_names_now_ms() - start < DEAD_AFTER_MS;
+}
+
+struct names {
+    char **v;
+    size_t n;
+};
+
+static int
+on_name(const bson_t *doc, void *ud, struct mbk_error *err)
+{
+    struct names *ns = ud;
+    bson_iter_t it;
+    char **v;
+
+    if (!bson_iter_init_find(&it, doc, "name") || !BSON_ITER_HOLDS_UTF8(&it)) {
+        return 0;
+    }
+    v = realloc(ns->v, (ns->n + 1) * sizeof(*v));
+    if (v == NULL) {
+        return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_ENOMEM,
+                             "out of memory");
+    }
+    ns->v = v;
+    ns->v[ns->n] = strdup(bson_iter_utf8(&it, NULL));
+    if (ns->v[ns->n] == NULL) {
+        return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_ENOMEM,
+                             "out of memory");
+    }
+    ns->n++;
+    return 0;
+}
+
+static void
+names_free(struct names *ns)
+{
+    for (size_t i = 0; i < ns->n; i++) {
+        free(ns->v[i]);
+    }
+    free(ns->v);
+    ns->v = NULL;
+    ns->n = 0;
+}
+
+static bool
+has_name(const struct names *ns, const char *name)
+{
+    for (size_t i = 0; i < ns->n; i++) {
+        if (strcmp(ns->v[i], name) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The listCollections entry of db.name, copied into out; 1 found, 0 not,
+ * -1 error. */
+struct one {
+    const char *name;
+    bson_t *out;
+    int found;
+};
+
+static int
+on_entry(const bson_t *doc, void *ud, struct mbk_error *err)
+{
+    struct one *o = ud;
+    bson_iter_t it;
+
+    (void)err;
+    if (bson_iter_init_find(&it, doc, "name") && BSON_ITER_HOLDS_UTF8(&it) &&
+        strcmp(bson_iter_utf8(&it, NULL), o->name) == 0) {
+        o->found = 1;
+        if (o->out != NULL) {
+            bson_destroy(o->out);
+            bson_copy_to(doc, o->out);
+        }
+    }
+    return 0;
+}
+
+static int
+lookup_coll(struct plan *p, const char *name, bson_t *out,
+            struct mbk_error *err)
+{
+    struct one o = {name, out, 0};
+
+    if (mbk_mongo_list_collections(p->m, p->db, on_entry, &o, err) != 0) {
+        return -1;
+    }
+    return o.found;
+}
+
+/* ---- the journal of changes (without drop) ------------------------------ */
+
+int
+mbk_engine_restore_journal(struct plan *p, struct rcoll *c, const char *op,
+                           const bson_iter_t *value, struct mbk_error *err)
+{
+    bson_t rec = BSON_INITIALIZER;
+    int rc;
+
+    if (c->journal == NULL) {
+        c->journal = mbk_spool_new(p->spool_dir, 0, err);
+        if (c->journal == NULL) {
+            bson_destroy(&rec);
+            return -1;
+        }
+    }
+    if (strcmp(op, "r") == 0) {
+        /* value iterates the whole original document */
+        bson_t doc;
+
+        bson_init_static(&doc, value->raw, value->len);
+        BSON_APPEND_DOCUMENT(&rec, "r", &doc);
+    } else {
+        bson_append_iter(&rec, "i", 1, value);
+    }
+    rc = mbk_spool_write(c->journal, bson_get_data(&rec), rec.len, err);
+    bson_destroy(&rec);
+    return rc;
+}
+
+/* Undo one collection's journal: delete what went in, put back what was
+ * replaced.  Returns the number of failures. */
+static unsigned
+undo_journal(struct plan *p, struct rcoll *c)
+{
+    bson_t ids = BSON_INITIALIZER;
+    uint32_t nids = 0;
+    uint64_t off = 0;
+    unsigned failures = 0;
+    struct mbk_error e;
+
+    if (c->journal == NULL || mbk_spool_finish(c->journal, &e) != 0) {
+        bson_destroy(&ids);
+        return c->journal == NULL ? 0 : 1;
+    }
+    for (;;) {
+        uint8_t head[4];
+        uint32_t len;
+        uint8_t *data;
+        bson_t rec;
+        bson_iter_t it;
+
+        if (mbk_spool_pread(c->journal, head, 4, off, &e) != 4) {
+            break;
+        }
+        memcpy(&len, head, 4);
+        len = BSON_UINT32_FROM_LE(len);
+        data = malloc(len);
+        if (data == NULL ||
+            mbk_spool_pread(c->journal, data, len, off, &e) != (ssize_t)len ||
+            !bson_init_static(&rec, data, len)) {
+            free(data);
+            failures++;
+            break;
+        }
+        off += len;
+        if (bson_iter_init_find(&it, &rec, "i")) {
+            char k[16];
+            const char *key;
+
+            bson_uint32_to_string(nids++, &key, k, sizeof(k));
+            bson_append_iter(&ids, key, -1, &it);
+        } else if (bson_iter_init_find(&it, &rec, "r") &&
+                   BSON_ITER_HOLDS_DOCUMENT(&it)) {
+            const uint8_t *d;
+            uint32_t dl;
+            bson_t orig;
+
+            bson_iter_document(&it, &dl, &d);
+            bson_init_static(&orig, d, dl);
+            if (mbk_mongo_replace(p->m, p->db, c->dest, &orig, true, &e) != 0) {
+                failures++;
+            }
+        }
+        free(data);
+        if (nids == 1000) {
+            failures += mbk_mongo_delete_ids(p->m, p->db, c->dest, &ids, &e) != 0;
+            bson_reinit(&ids);
+            nids = 0;
+        }
+    }
+    if (nids > 0) {
+        failures += mbk_mongo_delete_ids(p->m, p->db, c->dest, &ids, &e) != 0;
+    }
+    bson_destroy(&ids);
+    return failures;
+}
+
+/* ---- recovery of crashed runs ------------------------------------------ */
+
+struct recover {
+    struct mbk_mongo *m;
+    const char *db;
+    struct names names;
+    unsigned removed;
+    bson_t dead; /* _ids of journal entries to delete */
+    uint32_t ndead;
+};
+
+static int
+on_journal(const bson_t *doc, void *ud, struct mbk_error *err)
+{
+    struct recover *r = ud;
+    bson_iter_t it;
+    bson_iter_t arr;
+    const char *runid;
+    bool commit;
+    char k[16];
+    const char *key;
+
+    if (!bson_iter_init_find(&it, doc, "_id") || !BSON_ITER_HOLDS_UTF8(&it)) {
+        return 0;
+    }
+    runid = bson_iter_utf8(&it, NULL);
+    if (run_alive(runid)) {
+        return 0;
+    }
+    bson_uint32_to_string(r->ndead++, &key, k, sizeof(k));
+    bson_append_iter(&r->dead, key, -1, &it);
+    commit = bson_iter_init_find(&it, doc, "state") &&
+             BSON_ITER_HOLDS_UTF8(&it) &&
+             strcmp(bson_iter_utf8(&it, NULL), "commit") == 0;
+    if (!bson_iter_init_find(&it, doc, "colls") ||
+        !BSON_ITER_HOLDS_ARRAY(&it) || !bson_iter_recurse(&it, &arr)) {
+        return 0;
+    }
+    while (bson_iter_next(&arr)) {
+        bson_iter_t f;
+        const char *target = NULL;
+        const char *orig = NULL;
+
+        if (bson_iter_recurse(&arr, &f) && bson_iter_find(&f, "target") &&
+            BSON_ITER_HOLDS_UTF8(&f)) {
+            target = bson_iter_utf8(&f, NULL);
+        }
+        if (bson_iter_recurse(&arr, &f) && bson_iter_find(&f, "orig") &&
+            BSON_ITER_HOLDS_UTF8(&f)) {
+            orig = bson_iter_utf8(&f, NULL);
+        }
+        if (target == NULL || orig == NULL || !has_name(&r->names, orig)) {
+            continue;
+        }
+        /* swap: the old data goes back; commit: it was replaced for good */
+        if (commit ? mbk_mongo_drop(r->m, r->db, orig, err)
+                   : mbk_mongo_rename(r->m, r->db, orig, target, true, err)) {
+            return -1;
+        }
+        r->removed++;
+    }
+    return 0;
+}
+
+int
+mbk_engine_restore_recover(struct mbk_mongo *m, const char *db,
+                           unsigned *removed, struct mbk_error *err)
+{
+    struct recover r;
+    const size_t plen = strlen(MBK_RESTORE_STAGING_PREFIX);
+    bson_t filter = BSON_INITIALIZER;
+    int rc = -1;
+
+    memset(&r, 0, sizeof(r));
+    r.m = m;
+    r.db = db;
+    bson_init(&r.dead);
+    if (mbk_mongo_list_collections(m, db, on_name, &r.names, err) != 0) {
+        goto out;
+    }
+    if (has_name(&r.names, JOURNAL_COLL)) {
+        if (mbk_mongo_find_each(m, db, JOURNAL_COLL, &filter, NULL, on_journal,
+                                &r, err) != 0) {
+            goto out;
+        }
+        if (r.ndead > 0 &&
+            mbk_mongo_delete_ids(m, db, JOURNAL_COLL, &r.dead, err) != 0) {
+            goto out;
+        }
+        names_free(&r.names);
+        if (mbk_mongo_list_collections(m, db, on_name, &r.names, err) != 0) {
+            goto out;
+        }
+    }
+    for (size_t i = 0; i < r.names.n; i++) {
+        const char *name = r.names.v[i];
+        char runid[64];
+        const char *dot;
+
+        if (strncmp(name, MBK_RESTORE_STAGING_PREFIX, plen) != 0 ||
+            strcmp(name, JOURNAL_COLL) == 0) {
+            continue;
+        }
+        dot = strchr(name + plen, '.');
+        if (dot == NULL || (size_t)(dot - name - plen) >= sizeof(runid)) {
+            continue;
+        }
+        snprintf(runid, sizeof(runid), "%.*s", (int)(dot - name - plen),
+                 name + plen);
+        if (run_alive(runid)) {
+            continue;
+        }
+        if (mbk_mongo_drop(m, db, name, err) != 0) {
+            goto out;
+        }
+        r.removed++;
+    }
+    if (has_name(&r.names, JOURNAL_COLL) &&
+        mbk_mongo_count(m, db, JOURNAL_COLL, NULL) == 0) {
+        mbk_mongo_drop(m, db, JOURNAL_COLL, NULL);
+    }
+    if (removed != NULL) {
+        *removed = r.removed;
+    }
+    rc = 0;
+out:
+    names_free(&r.names);
+    bson_destroy(&r.dead);
+    bson_destroy(&filter);
+    return rc;
+}
+
+/* ---- before the data -------------------------------------------------- */
+
+int
+mbk_engine_restore_prepare(struct plan *p, struct mbk_error *err)
+{
+    if (!p->o->dry_run &&
+        mbk_engine_restore_recover(p->m, p->db, NULL, err) != 0) {
+        return mbk_error_prefix(err, "removing what a crashed restore left");
+    }
+    make_runid(p->runid, sizeof(p->runid));
+    for (size_t i = 0; i < p->n; i++) {
+        struct rcoll *c = &p->colls[i];
+        bson_t entry = BSON_INITIALIZER;
+        bson_iter_t it;
+        int found;
+        bool target_is_view = false;
+
+        if (!c->selected) {
+            bson_destroy(&entry);
+            continue;
+        }
+        found = lookup_coll(p, c->rep->name, &entry, err);
+        if (found < 0) {
+            bson_destroy(&entry);
+            return -1;
+        }
+        target_is_view = found && bson_iter_init_find(&it, &entry, "type") &&
+                         BSON_ITER_HOLDS_UTF8(&it) &&
+                         strcmp(bson_iter_utf8(&it, NULL), "view") == 0;
+        bson_destroy(&entry);
+        c->existed = found == 1;
+        c->rep->target_exists = c->existed;
+        if (c->existed && !target_is_view) {
+            c->rep->target_docs = mbk_mongo_count(p->m, p->db, c->rep->name,
+                                                  err);
+            if (c->rep->target_docs < 0) {
+                return -1;
+            }
+        }
+        if (c->is_view) {
+            continue;
+        }
+        if (target_is_view && !p->o->drop) {
+            return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EINVAL,
+                                 "\"%s\" is a view in the target: restore "
+                                 "it with drop",
+                                 c->rep->name);
+        }
+        if (p->o->drop) {
+            snprintf(c->dest, sizeof(c->dest), "%s%s.s.%s",
+                     MBK_RESTORE_STAGING_PREFIX, p->runid, c->rep->name);
+            snprintf(c->orig, sizeof(c->orig), "%s%s.o.%s",
+                     MBK_RESTORE_STAGING_PREFIX, p->runid, c->rep->name);
+            if (mbk_names_coll_check(p->db, c->orig, NULL) != 0) {
+                return mbk_error_set(err, MBK_ERROR_ENGINE,
+                                     MBK_ENGINE_EBADNAME,
+                                     "collection \"%s\": the name is too long "
+                                     "for a staging collection",
+                                     c->rep->name);
+            }
+        } else {
+            snprintf(c->dest, sizeof(c->dest), "%s", c->rep->name);
+        }
+        if (p->o->dry_run || (!p->o->drop && c->existed)) {
+            continue;
+        }
+        if (mbk_mongo_create(p->m, p->db, c->dest,
+                             p->o->no_options ? NULL : &c->options,
+                             err) != 0) {
+            return mbk_error_prefix(err, "creating \"%s\"", c->dest);
+        }
+        c->created = true;
+    }
+    return 0;
+}
+
+/* ---- after the data: indexes and checks ------------------------------ */
+
+struct idx_names {
+    struct names names;
+};
+
+static int
+on_index_name(const bson_t *doc, void *ud, struct mbk_error *err)
+{
+    return on_name(doc, ud, err);
+}
+
+/* The backup's index specs, less _id_ and the legacy "ns" field. */
+static int
+index_specs(const struct rcoll *c, const struct names *skip, bson_t *out,
+            struct mbk_error *err)
+{
+    bson_iter_t it;
+    uint32_t n = 0;
+
+    bson_init(out);
+    if (!bson_iter_init(&it, &c->indexes)) {
+        return 0;
+    }
+    while (bson_iter_next(&it)) {
+        const uint8_t *data;
+        uint32_t len;
+        bson_t spec;
+        bson_t clean = BSON_INITIALIZER;
+        bson_iter_t f;
+        const char *name = "";
+        char k[16];
+        const char *key;
+
+        if (!BSON_ITER_HOLDS_DOCUMENT(&it)) {
+            continue;
+        }
+        bson_iter_document(&it, &len, &data);
+        bson_init_static(&spec, data, len);
+        if (bson_iter_init_find(&f, &spec, "name") && BSON_ITER_HOLDS_UTF8(&f)) {
+            name = bson_iter_utf8(&f, NULL);
+        }
+        if (strcmp(name, "_id_") == 0 || (skip && has_name(skip, name))) {
+            bson_destroy(&clean);
+            continue;
+        }
+        bson_copy_to_excluding_noinit(&spec, &clean, "ns", NULL);
+        bson_uint32_to_string(n++, &key, k, sizeof(k));
+        if (!bson_append_document(out, key, -1, &clean)) {
+            bson_destroy(&clean);
+            return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_ENOMEM,
+                                 "index list too large");
+        }
+        bson_destroy(&clean);
+    }
+    return (int)n;
+}
+
+static int
+build_indexes(struct plan *p, struct rcoll *c, struct mbk_error *err)
+{
+    struct names existing = {NULL, 0};
+    bson_t specs;
+    bson_iter_t it;
+    int n;
+    int rc = -1;
+
+    if (!p->o->drop && !c->created &&
+        mbk_mongo_list_indexes(p->m, p->db, c->dest, on_index_name, &existing,
+                               err) != 0) {
+        return -1;
+    }
+    n = index_specs(c, &existing, &specs, err);
+    if (n < 0) {
+        goto out;
+    }
+    if (n > 0 &&
+        mbk_mongo_create_indexes(p->m, p->db, c->dest, &specs, err) != 0) {
+        mbk_error_prefix(err, "collection \"%s\": building indexes",
+                         c->rep->name);
+        goto out;
+    }
+    c->rep->indexes_created = (uint32_t)n;
+    /* remember what we added to a collection that was there before */
+    if (!p->o->drop && !c->created && bson_iter_init(&it, &specs)) {
+        while (bson_iter_next(&it)) {
+            bson_iter_t f;
+
+            if (bson_iter_recurse(&it, &f) && bson_iter_find(&f, "name") &&
+                BSON_ITER_HOLDS_UTF8(&f)) {
+                char k[16];
+                const char *key;
+
+                bson_uint32_to_string(c->ncreated_indexes++, &key, k,
+                                      sizeof(k));
+                BSON_APPEND_UTF8(&c->created_indexes, key,
+                                 bson_iter_utf8(&f, NULL));
+            }
+        }
+    }
+    rc = 0;
+out:
+    bson_destroy(&specs);
+    names_free(&existing);
+    return rc;
+}
+
+static int
+on_sum(const bson_t *doc, void *ud, struct mbk_error *err)
+{
+    (void)err;
+    mbk_engine_restore_sum(ud, bson_get_data(doc), doc->len);
+    return 0;
+}
+
+/* With drop: the staging collection holds exactly the file's documents:
+ * the count, and the sum of every document's SHA-256 read back. */
+static int
+check_staging(struct plan *p, struct rcoll *c, struct mbk_error *err)
+{
+    bson_t filter = BSON_INITIALIZER;
+    uint64_t sum[2] = {0, 0};
+    int64_t n;
+    int rc;
+
+    n = mbk_mongo_count(p->m, p->db, c->dest, err);
+    if (n < 0) {
+        bson_destroy(&filter);
+        return -1;
+    }
+    if ((uint64_t)n != c->rep->docs) {
+        bson_destroy(&filter);
+        return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EDIGEST,
+                             "collection \"%s\": staging holds %lld "
+                             "documents, the backup %llu",
+                             c->rep->name, (long long)n,
+                             (unsigned long long)c->rep->docs);
+    }
+    rc = mbk_mongo_find_each(p->m, p->db, c->dest, &filter, NULL, on_sum, sum,
+                             err);
+    bson_destroy(&filter);
+    if (rc != 0) {
+        return -1;
+    }
+    if (sum[0] != c->sum[0] || sum[1] != c->sum[1]) {
+        return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EDIGEST,
+                             "collection \"%s\": the documents read back "
+                             "from staging differ from those written",
+                             c->rep->name);
+    }
+    return 0;
+}
+
+/* ---- views, and the swap ---------------------------------------------- */
+
+static int
+restore_view(struct plan *p, struct rcoll *c, struct mbk_error *err)
+{
+    bson_t entry = BSON_INITIALIZER;
+    bson_iter_t it;
+    int found;
+    bool is_view;
+    int rc = -1;
+
+    found = lookup_coll(p, c->rep->name, &entry, err);
+    if (found < 0) {
+        goto out;
+    }
+    if (found) {
+        is_view = bson_iter_init_find(&it, &entry, "type") &&
+                  BSON_ITER_HOLDS_UTF8(&it) &&
+                  strcmp(bson_iter_utf8(&it, NULL), "view") == 0;
+        if (!p->o->drop && p->o->conflict == MBK_RESTORE_SKIP) {
+            c->rep->skipped++;
+            rc = 0;
+            goto out;
+        }
+        if (!p->o->drop && (p->o->conflict == MBK_RESTORE_FAIL || !is_view)) {
+            mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EINVAL,
+                          "\"%s\" exists in the target (conflict policy: "
+                          "%s)",
+                          c->rep->name, is_view ? "fail" : "a collection");
+            goto out;
+        }
+        if (is_view) {
+            if (bson_iter_init_find(&it, &entry, "options") &&
+                BSON_ITER_HOLDS_DOCUMENT(&it)) {
+                const uint8_t *d;
+                uint32_t l;
+                bson_t o;
+
+                bson_iter_document(&it, &l, &d);
+                bson_init_static(&o, d, l);
+                bson_destroy(&c->old_view);
+                bson_copy_to(&o, &c->old_view);
+            }
+            if (mbk_mongo_drop(p->m, p->db, c->rep->name, err) != 0) {
+                goto out;
+            }
+            c->had_view = true;
+        } else {
+            snprintf(c->orig, sizeof(c->orig), "%s%s.o.%s",
+                     MBK_RESTORE_STAGING_PREFIX, p->runid, c->rep->name);
+            if (mbk_mongo_rename(p->m, p->db, c->rep->name, c->orig, false,
+                                 err) != 0) {
+                goto out;
+            }
+            c->moved = true;
+        }
+    }
+    if (mbk_mongo_create(p->m, p->db, c->rep->name, &c->options, err) != 0) {
+        mbk_error_prefix(err, "creating view \"%s\"", c->rep->name);
+        goto out;
+    }
+    c->created = true;
+    rc = 0;
+out:
+    bson_destroy(&entry);
+    return rc;
+}
+
+static int
+journal_put(struct plan *p, const char *state, struct mbk_error *err)
+{
+    bson_t doc = BSON_INITIALIZER;
+    bson_t arr;
+    uint32_t n = 0;
+    int rc;
+
+    BSON_APPEND_UTF8(&doc, "_id", p->runid);
+    BSON_APPEND_UTF8(&doc, "state", state);
+    BSON_APPEND_ARRAY_BEGIN(&doc, "colls", &arr);
+    for (size_t i = 0; i < p->n; i++) {
+        struct rcoll *c = &p->colls[i];
+        bson_t e;
+        char k[16];
+        const char *key;
+
+        if (!c->selected || c->is_view) {
+            continue;
+        }
+        bson_uint32_to_string(n++, &key, k, sizeof(k));
+        BSON_APPEND_DOCUMENT_BEGIN(&arr, key, &e);
+        BSON_APPEND_UTF8(&e, "target", c->rep->name);
+        BSON_APPEND_UTF8(&e, "orig", c->orig);
+        BSON_APPEND_BOOL(&e, "existed", c->existed);
+        bson_append_document_end(&arr, &e);
+    }
+    bson_append_array_end(&doc, &arr);
+    if (strcmp(state, "swap") == 0) {
+        struct mbk_mongo_write_result wr;
+        const bson_t *docs[1] = {&doc};
+
+        memset(&wr, 0, sizeof(wr));
+        rc = mbk_mongo_insert_many(p->m, p->db, JOURNAL_COLL, docs, 1, true,
+                                   false, &wr, err);
+    } else {
+        rc = mbk_mongo_replace(p->m, p->db, JOURNAL_COLL, &doc, false, err);
+    }
+    bson_destroy(&doc);
+    return rc;
+}
+
+static void
+journal_delete(struct plan *p)
+{
+    bson_t ids = BSON_INITIALIZER;
+
+    BSON_APPEND_UTF8(&ids, "0", p->runid);
+    mbk_mongo_delete_ids(p->m, p->db, JOURNAL_COLL, &ids, NULL);
+    bson_destroy(&ids);
+    if (mbk_mongo_count(p->m, p->db, JOURNAL_COLL, NULL) == 0) {
+        mbk_mongo_drop(p->m, p->db, JOURNAL_COLL, NULL);
+    }
+}
+
+static int
+swap(struct plan *p, struct mbk_error *err)
+{
+    if (journal_put(p, "swap", err) != 0) {
+        return mbk_error_prefix(err, "writing the restore journal");
+    }
+    for (size_t i = 0; i < p->n; i++) {
+        struct rcoll *c = &p->colls[i];
+
+        if (!c->selected || c->is_view) {
+            continue;
+        }
+        if (c->existed) {
+            if (mbk_mongo_rename(p->m, p->db, c->rep->name, c->orig, false,
+                                 err) != 0) {
+                return mbk_error_prefix(err, "moving \"%s\" aside",
+                                        c->rep->name);
+            }
+            c->moved = true;
+        }
+        if (mbk_mongo_rename(p->m, p->db, c->dest, c->rep->name, true,
+                             err) != 0) {
+            return mbk_error_prefix(err, "swapping in \"%s\"", c->rep->name);
+        }
+        c->swapped = true;
+    }
+    return 0;
+}
+
+int
+mbk_engine_restore_finish(struct plan *p, struct mbk_error *err)
+{
+    if (p->o->dry_run) {
+        return 0;
+    }
+    for (size_t i = 0; i < p->n; i++) {
+        struct rcoll *c = &p->colls[i];
+
+        if (!c->selected || c->is_view) {
+            continue;
+        }
+        mbk_engine_restore_progress(p, "indexing", c->rep->name);
+        if (!p->o->no_indexes && build_indexes(p, c, err) != 0) {
+            return -1;
+        }
+        if (p->o->drop || c->created) {
+            if (check_staging(p, c, err) != 0) {
+                return -1;
+            }
+        } else if (c->rep->inserted + c->rep->skipped + c->rep->replaced !=
+                   c->rep->docs) {
+            return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EDIGEST,
+                                 "collection \"%s\": %llu documents handled, "
+                                 "the backup has %llu",
+                                 c->rep->name,
+                                 (unsigned long long)(c->rep->inserted +
+                                                      c->rep->skipped +
+                                                      c->rep->replaced),
+                                 (unsigned long long)c->rep->docs);
+        }
+        c->rep->seconds = mbk_engine_restore_now() - c->started;
+    }
+    mbk_engine_restore_progress(p, "swapping", NULL);
+    if (p->o->drop && swap(p, err) != 0) {
+        return -1;
+    }
+    for (size_t i = 0; i < p->n; i++) {
+        struct rcoll *c = &p->colls[i];
+
+        if (c->selected && c->is_view && restore_view(p, c, err) != 0) {
+            return -1;
+        }
+    }
+    if (p->o->drop) {
+        struct mbk_error e;
+
+        /* The point of no return: from here the new data stays. */
+        if (journal_put(p, "commit", err) != 0) {
+            return mbk_error_prefix(err, "writing the restore journal");
+        }
+        for (size_t i = 0; i < p->n; i++) {
+            if (p->colls[i].moved) {
+                mbk_mongo_drop(p->m, p->db, p->colls[i].orig, &e);
+                p->colls[i].moved = false;
+            }
+        }
+        journal_delete(p);
+    }
+    return 0;
+}
+
+/* ---- rollback --------------------------------------------------------- */
+
+void
+mbk_engine_restore_rollback(struct plan *p)
+{
+    unsigned failures = 0;
+    unsigned undone = 0;
+    struct mbk_error e;
+
+    for (size_t k = p->n; k-- > 0;) {
+        struct rcoll *c = &p->colls[k];
+
+        if (!c->selected) {
+            continue;
+        }
+        if (c->is_view) {
+            if (c->created) {
+                failures += mbk_mongo_drop(p->m, p->db, c->rep->name, &e) != 0;
+            }
+            if (c->had_view) {
+                failures += mbk_mongo_create(p->m, p->db, c->rep->name,
+                                             &c->old_view, &e) != 0;
+            }
+            if (c->moved) {
+                failures += mbk_mongo_rename(p->m, p->db, c->orig,
+                                             c->rep->name, true, &e) != 0;
+            }
+            undone += c->created || c->had_view || c->moved;
+            continue;
+        }
+        if (p->o->drop) {
+            if (c->moved) {
+                failures += mbk_mongo_rename(p->m, p->db, c->orig,
+                                             c->rep->name, true, &e) != 0;
+            } else if (c->swapped) {
+                failures += mbk_mongo_drop(p->m, p->db, c->rep->name, &e) != 0;
+            }
+            if (c->created) {
+                failures += mbk_mongo_drop(p->m, p->db, c->dest, &e) != 0;
+            }
+            undone += c->created;
+            continue;
+        }
+        if (c->created) {
+            failures += mbk_mongo_drop(p->m, p->db, c->dest, &e) != 0;
+            undone++;
+            continue;
+        }
+        if (c->journal != NULL || c->ncreated_indexes > 0) {
+            bson_iter_t it;
+
+            failures += undo_journal(p, c);
+            if (bson_iter_init(&it, &c->created_indexes)) {
+                while (bson_iter_next(&it)) {
+                    failures += mbk_mongo_drop_index(p->m, p->db, c->dest,
+                                                     bson_iter_utf8(&it, NULL),
+                                                     &e) != 0;
+                }
+            }
+            undone++;
+        }
+    }
+    if (p->o->drop) {
+        journal_delete(p);
+    }
+    if (failures == 0) {
+        snprintf(p->rep->rollback, sizeof(p->rep->rollback),
+                 "rolled back: %u collection(s) put back as they were",
+                 undone);
+    } else {
+        snprintf(p->rep->rollback, sizeof(p->rep->rollback),
+                 "rollback incomplete: %u step(s) failed (last: %.120s); run "
+                 "the restore again or recover by hand",
+                 failures, e.message);
+    }
+}
