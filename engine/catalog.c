@@ -176,7 +176,9 @@ mbk_engine_catalog_list(struct mbk_storage *st, mbk_catalog_fn fn, void *ud,
                       "out of memory listing backups");
         goto out;
     }
-    qsort(it.v, it.n, sizeof(it.v[0]), cmp_item);
+    if (it.n > 1) {
+        qsort(it.v, it.n, sizeof(it.v[0]), cmp_item);
+    }
     for (size_t i = 0; i < it.n; i++) {
         struct mbk_catalog_entry e = {it.v[i].name, it.v[i].size,
                                       it.v[i].mtime, NULL, NULL};

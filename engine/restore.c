@@ -242,10 +242,11 @@ json_to_bson(struct json_object *j, bool is_array, bson_t *out,
             BSON_ITER_HOLDS_ARRAY(&it)) {
             const uint8_t *data;
             uint32_t len;
+            bson_t arr;
 
             bson_iter_array(&it, &len, &data);
-            bson_init_static(&wrapped, data, len);
-            bson_copy_to(&wrapped, out);
+            bson_init_static(&arr, data, len);
+            bson_copy_to(&arr, out);
             rc = 0;
         }
         bson_destroy(&wrapped);

@@ -34,7 +34,9 @@ join(struct lines *l)
     char *out;
     char *p;
 
-    qsort(l->v, l->n, sizeof(*l->v), cmp);
+    if (l->n > 1) {
+        qsort(l->v, l->n, sizeof(*l->v), cmp);
+    }
     for (size_t i = 0; i < l->n; i++) {
         len += strlen(l->v[i]) + 1;
     }
