@@ -1,7 +1,7 @@
 # cli/: the mbk command, for scripts and cron.
 bin_PROGRAMS += cli/mbk
 cli_mbk_SOURCES = cli/mbk.c cli/cli.h cli/backup.c cli/catalog.c cli/stats.c \
-	cli/restore.c
+	cli/restore.c cli/audit.c
 cli_mbk_CFLAGS = $(AM_CFLAGS) $(BSON_CFLAGS) $(JSONC_CFLAGS)
 cli_mbk_LDADD = engine/libmbk.la $(JSONC_LIBS) $(BSON_LIBS)
 dist_man_MANS += cli/mbk.1

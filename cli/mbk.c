@@ -23,6 +23,7 @@ static const char usage_text[] =
     "  verify     re-read a backup: structure, counts, digests\n"
     "  stats      database statistics\n"
     "  restore    restore a backup (from the storage, a file or stdin)\n"
+    "  audit      the audit log, newest first; `audit verify` checks it\n"
     "\n"
     "Common options:\n"
     "  --uri URI          MongoDB URI (env MBK_URI; default "
@@ -256,6 +257,9 @@ main(int argc, char **argv)
     }
     if (strcmp(cmd, "restore") == 0) {
         return mbk_cli_restore(&c, argc, argv);
+    }
+    if (strcmp(cmd, "audit") == 0) {
+        return mbk_cli_audit(&c, argc, argv);
     }
     fprintf(stderr, "mbk: unknown command \"%s\"\n\n%s", cmd, usage_text);
     return MBK_EXIT_USAGE;
