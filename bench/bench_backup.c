@@ -87,33 +87,29 @@ fill(mongoc_client_t *client, const char *db, long n)
     mongoc_collection_destroy(c);
 }
 
-/* Run mbk backup; print one result line. */
+/* Run mbk with argv; print one result line. */
 static void
-run(const char *uri, const char *db, long n, const char *dir, int gzip)
+run(const char *what, long n, const char *const *args)
 {
-    char dburi[1024];
-    char storage[1200];
-    char name[64];
     char mbk[4096];
+    const char *argv[32];
     struct rusage ru;
     double t0;
     double wall;
     double cpu;
     int status;
+    int k = 0;
     pid_t pid;
 
     snprintf(mbk, sizeof(mbk), "%s/cli/mbk", getenv("MBK_BUILDDIR"));
-    snprintf(dburi, sizeof(dburi), "%s", uri);
-    snprintf(storage, sizeof(storage), "fs:%s", dir);
-    snprintf(name, sizeof(name), "bench-%ld-%s", n, gzip ? "gz" : "plain");
+    argv[k++] = mbk;
+    for (int i = 0; args[i] != NULL && k < 31; i++) {
+        argv[k++] = args[i];
+    }
+    argv[k] = NULL;
     t0 = now();
     pid = fork();
     if (pid == 0) {
-        const char *argv[] = {mbk, "backup", "--uri", dburi, "--db", db,
-                              "--storage", storage, "--name", name,
-                              "--quiet", gzip ? "--gzip=1" : "--no-indexes",
-                              NULL};
-
         if (freopen("/dev/null", "w", stdout) == NULL) {
             _exit(126);
         }
@@ -122,16 +118,15 @@ run(const char *uri, const char *db, long n, const char *dir, int gzip)
     }
     if (wait4(pid, &status, 0, &ru) < 0 || !WIFEXITED(status) ||
         WEXITSTATUS(status) != 0) {
-        fprintf(stderr, "mbk backup failed (status %d)\n", status);
+        fprintf(stderr, "mbk %s failed (status %d)\n", what, status);
         exit(1);
     }
     wall = now() - t0;
     cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-    printf("%9ld docs  %-5s  %10.0f docs/s  client CPU %6.3f s  peak RSS "
-           "%6.1f MiB  wall %6.2f s\n",
-           n, gzip ? "gzip" : "plain", (double)n / wall, cpu,
-           (double)ru.ru_maxrss / 1024.0, wall);
+    printf("%9ld docs  %-14s  client CPU %6.3f s  peak RSS %6.1f MiB  "
+           "wall %6.2f s\n",
+           n, what, cpu, (double)ru.ru_maxrss / 1024.0, wall);
     fflush(stdout);
 }
 
@@ -140,6 +135,8 @@ main(int argc, char **argv)
 {
     long sizes[16] = {10000, 100000};
     int nsizes = 2;
+    int nsizes_given = 0;
+    int with_restore = 0;
     const char *uri;
     char dir[] = "/tmp/mbk-bench-backup-XXXXXX";
     char cmd[256];
@@ -148,9 +145,16 @@ main(int argc, char **argv)
         fprintf(stderr, "bench_backup: set MBK_BUILDDIR (bench/backup does)\n");
         return 2;
     }
-    if (argc > 1) {
-        nsizes = 0;
-        for (int i = 1; i < argc && nsizes < 16; i++) {
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--restore") == 0) {
+            with_restore = 1;
+            continue;
+        }
+        if (nsizes_given == 0) {
+            nsizes = 0;
+        }
+        nsizes_given = 1;
+        if (nsizes < 16) {
             sizes[nsizes++] = strtol(argv[i], NULL, 10);
         }
     }
@@ -166,13 +170,46 @@ main(int argc, char **argv)
     for (int i = 0; i < nsizes; i++) {
         mongoc_client_t *client = mongoc_client_new(uri);
         char *db = mbk_test_db_new("bench");
+        char storage[300];
+        char plain[64];
+        char gz[64];
+        char target[96];
         double t0 = now();
 
         fill(client, db, sizes[i]);
         fprintf(stderr, "(filled %ld documents in %.1f s)\n", sizes[i],
                 now() - t0);
-        run(uri, db, sizes[i], dir, 0);
-        run(uri, db, sizes[i], dir, 1);
+        snprintf(storage, sizeof(storage), "fs:%s", dir);
+        snprintf(plain, sizeof(plain), "bench-%ld", sizes[i]);
+        snprintf(gz, sizeof(gz), "bench-%ld-gz", sizes[i]);
+        {
+            const char *a[] = {"backup", "--uri", uri, "--db", db,
+                               "--storage", storage, "--name", plain,
+                               "--quiet", NULL};
+            const char *b[] = {"backup", "--uri", uri, "--db", db,
+                               "--storage", storage, "--name", gz,
+                               "--gzip=1", "--quiet", NULL};
+
+            run("backup", sizes[i], a);
+            run("backup gzip", sizes[i], b);
+        }
+        if (with_restore) {
+            char file[96];
+            char file_gz[96];
+            const char *r[] = {"restore", file, "--uri", uri, "--storage",
+                               storage, "--target-db", target, "--quiet",
+                               NULL};
+            const char *rd[] = {"restore", file_gz, "--uri", uri,
+                                "--storage", storage, "--target-db", target,
+                                "--drop", "--quiet", NULL};
+
+            snprintf(file, sizeof(file), "%s.json", plain);
+            snprintf(file_gz, sizeof(file_gz), "%s.json.gz", gz);
+            snprintf(target, sizeof(target), "%s_r", db);
+            run("restore", sizes[i], r);
+            run("restore --drop", sizes[i], rd);
+            mbk_test_db_drop(target);
+        }
         mbk_test_db_drop(db);
         free(db);
         mongoc_client_destroy(client);

@@ -4,7 +4,7 @@ bench: $(MBK_BENCH)
 .PHONY: bench
 CLEANFILES += $(MBK_BENCH)
 
-EXTRA_DIST += bench/backup
+EXTRA_DIST += bench/backup bench/restore
 EXTRA_PROGRAMS += bench/bench_backup
 MBK_BENCH += bench/bench_backup
 bench_bench_backup_SOURCES = bench/bench_backup.c

@@ -41,6 +41,7 @@ struct apply {
     struct rcoll *cur;
     struct batch *fill;
     double last_report;
+    uint64_t seen;
 };
 
 static void
@@ -529,7 +530,8 @@ on_document(void *ud, const bson_t *doc, struct mbk_error *err)
     }
     b->docs[b->n++] = copy;
     b->bytes += copy->len;
-    if (mbk_engine_restore_now() - a->last_report > 0.25) {
+    if ((++a->seen & 1023) == 0 &&
+        mbk_engine_restore_now() - a->last_report > 0.25) {
         a->last_report = mbk_engine_restore_now();
         mbk_engine_restore_progress(p, p->o->dry_run ? "checking" : "restoring",
                                     a->cur->rep->name);

@@ -68,7 +68,7 @@ mbk_engine_restore_reopen(struct plan *p, struct mbk_error *err);
 int
 mbk_engine_restore_apply(struct plan *p, struct mbk_error *err);
 
-/* The order-independent digest of one BSON document, added to sum. */
+/* The order-independent checksum of one BSON document, added to sum. */
 void
 mbk_engine_restore_sum(uint64_t sum[2], const uint8_t *data, size_t len);
 
