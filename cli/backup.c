@@ -95,6 +95,8 @@ print_result(const struct mbk_cli *c, const char *storage,
                                json_object_new_int64((int64_t)res->json_bytes));
         json_object_object_add(d, "durationSeconds",
                                json_object_new_double(res->seconds));
+        json_object_object_add(d, "publishSeconds",
+                               json_object_new_double(res->publish_seconds));
         for (size_t i = 0; i < res->ncoll; i++) {
             struct json_object *o = json_object_new_object();
 

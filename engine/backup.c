@@ -837,6 +837,7 @@ mbk_engine_backup_run(struct mbk_mongo *m, struct mbk_storage *st,
         goto out;
     }
     report(&r, "publishing", t0);
+    res->publish_seconds = now_s();
     if (build_metadata(&r, stem, ts, version, &meta, err) != 0 ||
         publish(&r, st, file, &meta, &size, err) != 0 ||
         fill_result(&r, res, err) != 0) {
@@ -847,6 +848,7 @@ mbk_engine_backup_run(struct mbk_mongo *m, struct mbk_storage *st,
     snprintf(res->timestamp, sizeof(res->timestamp), "%s", ts);
     res->size = size;
     res->seconds = now_s() - t0;
+    res->publish_seconds = now_s() - res->publish_seconds;
     report(&r, "done", t0);
     rc = 0;
 

@@ -68,6 +68,7 @@ struct mbk_backup_result {
     size_t ncoll;
     struct mbk_backup_coll *colls;
     double seconds;
+    double publish_seconds; /* of which: metadata + copying the spools */
 };
 
 int
