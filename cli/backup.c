@@ -126,6 +126,52 @@ print_result(const struct mbk_cli *c, const char *storage,
     }
 }
 
+static struct json_object *
+patterns_json(const char *const *v)
+{
+    struct json_object *a = json_object_new_array();
+
+    for (; v != NULL && *v != NULL; v++) {
+        json_object_array_add(a, json_object_new_string(*v));
+    }
+    return a;
+}
+
+static void
+audit(const struct mbk_cli *c, const struct mbk_backup_opts *o,
+      const struct mbk_backup_result *res, const struct mbk_error *failure)
+{
+    struct json_object *p = json_object_new_object();
+    struct json_object *n = NULL;
+
+    json_object_object_add(p, "database",
+                           json_object_new_string(o->db ? o->db : ""));
+    json_object_object_add(p, "name",
+                           json_object_new_string(o->name ? o->name : ""));
+    json_object_object_add(p, "storage", json_object_new_string(c->storage));
+    json_object_object_add(p, "compression",
+                           json_object_new_string(o->gzip_level ? "gzip"
+                                                                : "none"));
+    json_object_object_add(p, "includeIndexes",
+                           json_object_new_boolean(o->include_indexes));
+    json_object_object_add(p, "include", patterns_json(o->include));
+    json_object_object_add(p, "exclude", patterns_json(o->exclude));
+    json_object_object_add(p, "jobs", json_object_new_int((int)o->jobs));
+    if (failure == NULL) {
+        n = json_object_new_object();
+        json_object_object_add(n, "documents",
+                               json_object_new_int64((int64_t)res->docs));
+        json_object_object_add(n, "collections",
+                               json_object_new_int64((int64_t)res->ncoll));
+        json_object_object_add(n, "bytes",
+                               json_object_new_int64((int64_t)res->size));
+    }
+    mbk_cli_audit_record(c, "backup", p, failure ? "failed" : "ok", failure,
+                         n, res->seconds,
+                         failure ? NULL : res->file,
+                         failure ? NULL : res->sha256);
+}
+
 int
 mbk_cli_backup(struct mbk_cli *c, int argc, char **argv)
 {
@@ -242,10 +288,12 @@ mbk_cli_backup(struct mbk_cli *c, int argc, char **argv)
     if (st == NULL ||
         mbk_engine_backup_run(m, st, &o, &res, &err) != 0) {
         rc = mbk_cli_fail(c, "backup", &err);
+        audit(c, &o, &res, &err);
         goto out;
     }
     mbk_cli_progress_end(c);
     print_result(c, c->storage, &res);
+    audit(c, &o, &res, NULL);
     rc = MBK_EXIT_OK;
 out:
     mbk_engine_backup_result_free(&res);

@@ -32,6 +32,7 @@ struct mbk_cli {
     bool json;
     bool quiet;
     bool progress; /* a live progress line on stderr */
+    const char *audit_log; /* --audit-log / MBK_AUDIT_LOG, or NULL: none */
 };
 
 /* Long options every subcommand takes; returns 1 if opt was one. */
@@ -44,6 +45,7 @@ mbk_cli_common_opt(struct mbk_cli *c, int opt, const char *arg);
         {"storage", required_argument, NULL, 1003},                    \
         {"plugin-dir", required_argument, NULL, 1004},                 \
         {"json", no_argument, NULL, 1005},                             \
+        {"audit-log", required_argument, NULL, 1006},                  \
         {"quiet", no_argument, NULL, 'q'},                             \
         {"help", no_argument, NULL, 'h'}
 
@@ -73,6 +75,14 @@ void
 mbk_cli_progress(const struct mbk_progress *p, void *ud);
 void
 mbk_cli_progress_end(const struct mbk_cli *c);
+
+/* Append an audit line when an audit log is set (a warning on stderr if
+ * it cannot be written).  params and counts are taken (released here). */
+void
+mbk_cli_audit_record(const struct mbk_cli *c, const char *operation,
+                     struct json_object *params, const char *outcome,
+                     const struct mbk_error *err, struct json_object *counts,
+                     double duration, const char *backup, const char *sha256);
 
 /* "12.3 MB" style sizes. */
 const char *

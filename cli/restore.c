@@ -204,6 +204,48 @@ print_report(const struct mbk_restore_report *r, bool dry, bool drop)
     }
 }
 
+static void
+audit(const struct mbk_cli *c, const struct mbk_restore_opts *o,
+      const struct mbk_restore_input *in,
+      const struct mbk_restore_report *rep, const struct mbk_error *failure)
+{
+    struct json_object *p = json_object_new_object();
+    struct json_object *n = json_object_new_object();
+    struct json_object *cs = json_object_new_array();
+    static const char *const policies[] = {"skip", "replace", "fail"};
+
+    if (in->name != NULL) {
+        json_object_object_add(p, "storage", json_object_new_string(c->storage));
+    }
+    json_object_object_add(p, "source",
+                           json_object_new_string(in->name   ? in->name
+                                                  : in->path ? in->path
+                                                             : "stdin"));
+    json_object_object_add(p, "targetDatabase",
+                           json_object_new_string(rep->target_db));
+    for (const char *const *s = o->collections; s && *s; s++) {
+        json_object_array_add(cs, json_object_new_string(*s));
+    }
+    json_object_object_add(p, "collections", cs);
+    json_object_object_add(p, "dropExisting", json_object_new_boolean(o->drop));
+    json_object_object_add(p, "conflict",
+                           json_object_new_string(policies[o->conflict]));
+    json_object_object_add(p, "indexes", json_object_new_boolean(!o->no_indexes));
+    json_object_object_add(p, "singlePass",
+                           json_object_new_boolean(o->single_pass));
+    json_object_object_add(n, "documents", json_object_new_int64((int64_t)rep->docs));
+    json_object_object_add(n, "inserted",
+                           json_object_new_int64((int64_t)rep->inserted));
+    json_object_object_add(n, "skipped",
+                           json_object_new_int64((int64_t)rep->skipped));
+    json_object_object_add(n, "replaced",
+                           json_object_new_int64((int64_t)rep->replaced));
+    json_object_object_add(n, "failed", json_object_new_int64((int64_t)rep->failed));
+    mbk_cli_audit_record(c, o->dry_run ? "dry-run" : "restore", p,
+                         rep->status, failure, n, rep->seconds,
+                         in->name ? in->name : in->path, rep->backup_sha256);
+}
+
 int
 mbk_cli_restore(struct mbk_cli *c, int argc, char **argv)
 {
@@ -361,6 +403,7 @@ mbk_cli_restore(struct mbk_cli *c, int argc, char **argv)
     }
     if (mbk_engine_restore_run(m, &in, &o, &rep, &err) != 0) {
         mbk_cli_progress_end(c);
+        audit(c, &o, &in, &rep, &err);
         if (rep.ncoll > 0 && !c->json) {
             print_report(&rep, o.dry_run, o.drop);
         }
@@ -383,6 +426,7 @@ mbk_cli_restore(struct mbk_cli *c, int argc, char **argv)
         goto out;
     }
     mbk_cli_progress_end(c);
+    audit(c, &o, &in, &rep, NULL);
     if (c->json) {
         mbk_cli_print_json(report_json(&rep, o.dry_run, o.drop, NULL));
     } else {

@@ -635,6 +635,7 @@ struct sink {
     struct mbk_storage *st;
     struct mbk_storage_writer *w;
     uint64_t written;
+    EVP_MD_CTX *md; /* the digest of the stored bytes, for the audit */
 };
 
 static int
@@ -643,6 +644,7 @@ sink_write(void *ud, const void *p, size_t n, struct mbk_error *err)
     struct sink *s = ud;
 
     s->written += n;
+    EVP_DigestUpdate(s->md, p, n);
     return mbk_storage_put_write(s->st, s->w, p, n, err);
 }
 
@@ -684,16 +686,24 @@ out:
 
 static int
 publish(struct run *r, struct mbk_storage *st, const char *file,
-        const struct mbk_buf *meta, uint64_t *size, struct mbk_error *err)
+        const struct mbk_buf *meta, uint64_t *size, char *sha256,
+        struct mbk_error *err)
 {
     struct mbk_buf head;
     struct mbk_buf tail;
-    struct sink s = {st, NULL, 0};
+    struct sink s = {st, NULL, 0, NULL};
+    unsigned char d[32];
     uint64_t total;
     int rc = -1;
 
     mbk_buf_init(&head, meta->len * 2 + 1024);
     mbk_buf_init(&tail, 1024);
+    s.md = EVP_MD_CTX_new();
+    if (s.md == NULL || EVP_DigestInit_ex(s.md, EVP_sha256(), NULL) != 1) {
+        mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_ENOMEM,
+                      "cannot start SHA-256");
+        goto out;
+    }
     if (frame(r, meta, &head, &tail, err) != 0) {
         goto out;
     }
@@ -724,11 +734,14 @@ publish(struct run *r, struct mbk_storage *st, const char *file,
     rc = mbk_storage_put_commit(st, s.w, err);
     s.w = NULL;
     *size = s.written;
+    EVP_DigestFinal_ex(s.md, d, NULL);
+    hex(d, sizeof(d), sha256);
     goto out;
 
 abort:
     mbk_storage_put_abort(st, s.w);
 out:
+    EVP_MD_CTX_free(s.md);
     mbk_buf_free(&head);
     mbk_buf_free(&tail);
     return rc;
@@ -839,7 +852,7 @@ mbk_engine_backup_run(struct mbk_mongo *m, struct mbk_storage *st,
     report(&r, "publishing", t0);
     res->publish_seconds = now_s();
     if (build_metadata(&r, stem, ts, version, &meta, err) != 0 ||
-        publish(&r, st, file, &meta, &size, err) != 0 ||
+        publish(&r, st, file, &meta, &size, res->sha256, err) != 0 ||
         fill_result(&r, res, err) != 0) {
         goto out;
     }

@@ -63,6 +63,7 @@ struct mbk_backup_result {
     char backup_name[160];  /* metadata.backupName */
     char timestamp[32];     /* metadata.timestamp */
     uint64_t size;          /* bytes stored */
+    char sha256[65];        /* SHA-256 of the bytes stored (hex) */
     uint64_t docs;
     uint64_t json_bytes;    /* uncompressed size */
     size_t ncoll;

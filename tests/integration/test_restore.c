@@ -803,6 +803,75 @@ test_restore_from_stream(void **state)
     free(target);
 }
 
+static void
+test_restore_recovers_a_crashed_run(void **state)
+{
+    /* What a restore killed in the middle of its swap leaves: its staging
+     * collection, the old "people" moved aside, a half-swapped "people",
+     * and its journal entry.  The run id names another host and a start
+     * in 1970, so it is dead. */
+    static const char run[] = "00000001-1-1000";
+    char *db = mbk_test_db_new("rcrash");
+    mongoc_database_t *d = mongoc_client_get_database(g->client, db);
+    mongoc_collection_t *c;
+    char staging[200];
+    char orig[200];
+    char from_ns[300];
+    char to_ns[300];
+    char *want;
+    char *got;
+    bson_t *doc;
+    bson_error_t e;
+    unsigned removed = 0;
+    struct mbk_error err;
+
+    snprintf(staging, sizeof(staging), "__mbk_staging.%s.s.users", run);
+    snprintf(orig, sizeof(orig), "__mbk_staging.%s.o.people", run);
+    c = mongoc_database_get_collection(d, "people");
+    doc = BCON_NEW("_id", BCON_INT32(1), "name", "the original");
+    assert_true(mongoc_collection_insert_one(c, doc, NULL, NULL, &e));
+    bson_destroy(doc);
+    mongoc_collection_destroy(c);
+    want = mbk_snapshot(g->client, db, NULL);
+    /* the crash: people moved aside, new data in its place */
+    snprintf(from_ns, sizeof(from_ns), "%s.people", db);
+    snprintf(to_ns, sizeof(to_ns), "%s.%s", db, orig);
+    doc = BCON_NEW("renameCollection", BCON_UTF8(from_ns), "to",
+                   BCON_UTF8(to_ns));
+    assert_true(mongoc_client_command_simple(g->client, "admin", doc, NULL,
+                                             NULL, &e));
+    bson_destroy(doc);
+    c = mongoc_database_get_collection(d, "people");
+    doc = BCON_NEW("_id", BCON_INT32(2), "name", "half-restored");
+    assert_true(mongoc_collection_insert_one(c, doc, NULL, NULL, &e));
+    bson_destroy(doc);
+    mongoc_collection_destroy(c);
+    c = mongoc_database_get_collection(d, staging);
+    doc = BCON_NEW("_id", BCON_INT32(3));
+    assert_true(mongoc_collection_insert_one(c, doc, NULL, NULL, &e));
+    bson_destroy(doc);
+    mongoc_collection_destroy(c);
+    c = mongoc_database_get_collection(d, "__mbk_staging.journal");
+    doc = BCON_NEW("_id", run, "state", "swap", "colls", "[", "{", "target",
+                   "people", "orig", BCON_UTF8(orig), "existed",
+                   BCON_BOOL(true), "}", "]");
+    assert_true(mongoc_collection_insert_one(c, doc, NULL, NULL, &e));
+    bson_destroy(doc);
+    mongoc_collection_destroy(c);
+    mongoc_database_destroy(d);
+
+    if (mbk_engine_restore_recover(g->m, db, &removed, &err) != 0) {
+        fail_msg("recover: %s", err.message);
+    }
+    assert_int_equal(removed, 2); /* orig renamed back, staging dropped */
+    got = mbk_snapshot(g->client, db, NULL);
+    assert_string_equal(want, got);
+    free(want);
+    free(got);
+    mbk_test_db_drop(db);
+    free(db);
+}
+
 int
 main(void)
 {
@@ -823,6 +892,7 @@ main(void)
         cmocka_unit_test(test_restore_bad_files_refused_target_unchanged),
         cmocka_unit_test(test_restore_plain_json_of_the_original_service),
         cmocka_unit_test(test_restore_from_stream),
+        cmocka_unit_test(test_restore_recovers_a_crashed_run),
     };
 
     if (mbk_test_mongo_uri() == NULL) {
