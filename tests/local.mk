@@ -48,3 +48,14 @@ endif
 tests_integration_test_restore_SOURCES = tests/integration/test_restore.c
 tests_integration_test_restore_CFLAGS = $(INTEG_CFLAGS)
 tests_integration_test_restore_LDADD = $(INTEG_LDADD)
+
+tests_integration_libfixtures_la_SOURCES += \
+	tests/integration/proxy.c tests/integration/proxy.h
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/integration/test_faults
+TESTS += tests/integration/test_faults
+endif
+tests_integration_test_faults_SOURCES = tests/integration/test_faults.c
+tests_integration_test_faults_CFLAGS = $(INTEG_CFLAGS)
+tests_integration_test_faults_LDADD = $(INTEG_LDADD)

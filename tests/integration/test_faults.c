@@ -1,0 +1,278 @@
+/*
+ * test_faults.c: the MongoDB server goes away in the middle of a backup and
+ * of a restore (a relay between mbk and the server is cut), with the real
+ * mbk command as a child process: clear errors, nothing half-published,
+ * the target unchanged, and the next run cleans up what was left.
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <mongoc/mongoc.h>
+
+#include "engine/backup.h"
+#include "engine/restore.h"
+#include "storage/loader.h"
+#include "tests/integration/harness.h"
+#include "tests/integration/proxy.h"
+#include "tests/integration/snapshot.h"
+
+#define DOCS 40000
+
+struct ctx {
+    char *src;
+    char tmp[256];
+    char spec[400];
+    mongoc_client_t *client;
+    struct mbk_mongo *m;
+    struct mbk_storage *st;
+};
+
+static void
+fill(mongoc_client_t *client, const char *db, const char *coll, int n)
+{
+    mongoc_collection_t *c = mongoc_client_get_collection(client, db, coll);
+    mongoc_bulk_operation_t *b =
+        mongoc_collection_create_bulk_operation_with_opts(c, NULL);
+    bson_error_t e;
+
+    for (int i = 0; i < n; i++) {
+        bson_t *doc = BCON_NEW("_id", BCON_INT32(i), "name",
+                               "a document of the fault tests, some text to "
+                               "make it a few hundred bytes long ..........",
+                               "n", BCON_INT64(i * 7));
+
+        mongoc_bulk_operation_insert(b, doc);
+        bson_destroy(doc);
+    }
+    assert_true(mongoc_bulk_operation_execute(b, NULL, &e) != 0);
+    mongoc_bulk_operation_destroy(b);
+    mongoc_collection_destroy(c);
+}
+
+static int
+setup(void **state)
+{
+    struct ctx *c = calloc(1, sizeof(*c));
+    struct mbk_backup_opts o;
+    struct mbk_backup_result res;
+    struct mbk_error err;
+
+    c->src = mbk_test_db_new("fsrc");
+    snprintf(c->tmp, sizeof(c->tmp), "%s/mbk-test-faults-XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    assert_non_null(mkdtemp(c->tmp));
+    snprintf(c->spec, sizeof(c->spec), "fs:%s", c->tmp);
+    c->client = mongoc_client_new(mbk_test_mongo_uri());
+    fill(c->client, c->src, "big", DOCS);
+    c->m = mbk_mongo_open(mbk_test_mongo_uri(), 4, NULL);
+    c->st = mbk_storage_open(c->spec, getenv("MBK_TEST_PLUGIN_DIR"), &err);
+    assert_non_null(c->st);
+    memset(&o, 0, sizeof(o));
+    o.db = c->src;
+    o.name = "full";
+    assert_int_equal(mbk_engine_backup_run(c->m, c->st, &o, &res, &err), 0);
+    mbk_engine_backup_result_free(&res);
+    *state = c;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    struct ctx *c = *state;
+    char cmd[300];
+
+    mbk_storage_close(c->st);
+    mbk_mongo_close(c->m);
+    mongoc_client_destroy(c->client);
+    mbk_test_db_drop(c->src);
+    free(c->src);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", c->tmp);
+    assert_int_equal(system(cmd), 0);
+    free(c);
+    return 0;
+}
+
+/* Run mbk with args through a relay; cut the relay once `after` bytes have
+ * crossed it.  Returns the exit status; stderr goes to errfile. */
+static int
+run_cut(const char *const *args, unsigned long long after,
+        const char *errfile, int *cut_in_time)
+{
+    char mbk[4096];
+    const char *argv[40];
+    struct mbk_proxy *p;
+    char *uri;
+    int port = 0;
+    int k = 0;
+    int status = -1;
+    pid_t pid;
+
+    p = mbk_proxy_start(mbk_test_mongo_uri(), &port);
+    assert_non_null(p);
+    uri = mbk_proxy_uri(mbk_test_mongo_uri(), port);
+    snprintf(mbk, sizeof(mbk), "%s/cli/mbk", getenv("MBK_BUILDDIR"));
+    argv[k++] = mbk;
+    for (int i = 0; args[i] != NULL; i++) {
+        argv[k++] = args[i];
+    }
+    argv[k++] = "--uri";
+    argv[k++] = uri;
+    argv[k++] = "--plugin-dir";
+    argv[k++] = getenv("MBK_TEST_PLUGIN_DIR");
+    argv[k] = NULL;
+    pid = fork();
+    if (pid == 0) {
+        if (freopen(errfile, "w", stderr) == NULL ||
+            freopen("/dev/null", "w", stdout) == NULL) {
+            _exit(126);
+        }
+        execv(mbk, (char *const *)argv);
+        _exit(127);
+    }
+    *cut_in_time = 0;
+    for (;;) {
+        struct timespec ts = {0, 2 * 1000 * 1000};
+
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            break; /* it finished before the cut */
+        }
+        if (mbk_proxy_bytes(p) >= after) {
+            mbk_proxy_cut(p);
+            *cut_in_time = 1;
+            assert_int_equal(waitpid(pid, &status, 0), pid);
+            break;
+        }
+        nanosleep(&ts, NULL);
+    }
+    mbk_proxy_stop(p);
+    free(uri);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+static char *
+slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char *buf = calloc(1, 65536);
+
+    if (f != NULL) {
+        size_t n = fread(buf, 1, 65535, f);
+
+        buf[n] = '\0';
+        fclose(f);
+    }
+    return buf;
+}
+
+static int
+count_entries(const struct mbk_storage_entry *e, void *ud)
+{
+    if (strncmp(e->name, "cut", 3) == 0) {
+        (*(int *)ud)++;
+    }
+    return 0;
+}
+
+static void
+test_faults_server_gone_during_backup(void **state)
+{
+    struct ctx *c = *state;
+    const char *const args[] = {"backup", "--db", c->src, "--storage", c->spec,
+                                "--name", "cut", "--quiet", NULL};
+    char errfile[300];
+    struct mbk_error err;
+    char *msg;
+    int in_time;
+    int listed = 0;
+    int rc;
+
+    snprintf(errfile, sizeof(errfile), "%s/backup.err", c->tmp);
+    /* cut after about a fifth of the documents went through */
+    rc = run_cut(args, (unsigned long long)DOCS * 150 / 5, errfile, &in_time);
+    assert_true(in_time);
+    msg = slurp(errfile);
+    if (rc == 0 || strstr(msg, "mbk backup:") == NULL) {
+        fail_msg("backup should fail with a message (rc %d): %s", rc, msg);
+    }
+    free(msg);
+    assert_int_equal(mbk_storage_list(c->st, count_entries, &listed, &err), 0);
+    assert_int_equal(listed, 0);
+}
+
+static void
+restore_cut(struct ctx *c, bool drop)
+{
+    char *target = mbk_test_db_new("ftgt");
+    const char *const args[] = {"restore", "full.json", "--storage", c->spec,
+                                "--target-db", target, "--quiet",
+                                drop ? "--drop" : "--conflict=skip", NULL};
+    char errfile[300];
+    char *before;
+    char *after;
+    char *msg;
+    struct mbk_error err;
+    unsigned removed = 0;
+    int in_time;
+    int rc;
+
+    fill(c->client, target, "big", 100); /* _ids 0..99 already there */
+    fill(c->client, target, "other", 10);
+    before = mbk_snapshot(c->client, target, NULL);
+    snprintf(errfile, sizeof(errfile), "%s/restore.err", c->tmp);
+    rc = run_cut(args, (unsigned long long)DOCS * 150 / 3, errfile, &in_time);
+    assert_true(in_time);
+    msg = slurp(errfile);
+    if (rc == 0 || strstr(msg, "mbk restore:") == NULL) {
+        fail_msg("restore should fail with a message (rc %d): %s", rc, msg);
+    }
+    free(msg);
+    if (drop) {
+        /* only staging collections were touched: the target is intact */
+        after = mbk_snapshot(c->client, target, MBK_RESTORE_STAGING_PREFIX);
+        assert_string_equal(before, after);
+        free(after);
+        /* the next run (the dead child's pid is gone) cleans up */
+        assert_int_equal(mbk_engine_restore_recover(c->m, target, &removed,
+                                                    &err),
+                         0);
+        assert_true(removed >= 1);
+        after = mbk_snapshot(c->client, target, NULL);
+        assert_string_equal(before, after);
+        free(after);
+    }
+    free(before);
+    mbk_test_db_drop(target);
+    free(target);
+}
+
+static void
+test_faults_server_gone_during_restore_with_drop(void **state)
+{
+    restore_cut(*state, true);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_faults_server_gone_during_backup),
+        cmocka_unit_test(test_faults_server_gone_during_restore_with_drop),
+    };
+
+    if (mbk_test_mongo_uri() == NULL) {
+        return 77;
+    }
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
