@@ -273,7 +273,6 @@ plan_coll(struct plan *p, size_t i, const char *name, struct mbk_error *err)
     bson_init(&c->options);
     bson_init(&c->indexes);
     bson_init(&c->old_view);
-    bson_init(&c->created_indexes);
     pthread_mutex_init(&c->mu, NULL);
     if (mbk_names_coll_check(p->db, name, err) != 0) {
         return -1;
@@ -438,8 +437,6 @@ plan_free(struct plan *p)
         bson_destroy(&c->options);
         bson_destroy(&c->indexes);
         bson_destroy(&c->old_view);
-        bson_destroy(&c->created_indexes);
-        mbk_spool_free(c->journal);
         pthread_mutex_destroy(&c->mu);
     }
     free(p->colls);

@@ -255,7 +255,6 @@ merge(struct plan *p, struct batch *b, struct mbk_error *err)
     }
     for (size_t i = 0; i < b->n; i++) {
         const bson_t *old = lookup(&ex, b->docs[i]);
-        bson_iter_t it;
 
         if (old == NULL) {
             fresh[nfresh++] = b->docs[i];
@@ -282,10 +281,14 @@ merge(struct plan *p, struct batch *b, struct mbk_error *err)
             continue;
         }
         /* replace: keep the original in the journal first */
-        bson_iter_init(&it, old);
-        pthread_mutex_lock(&c->mu);
-        rc = mbk_engine_restore_journal(p, c, "r", &it, err);
-        pthread_mutex_unlock(&c->mu);
+        {
+            bson_t entry = BSON_INITIALIZER;
+
+            BSON_APPEND_UTF8(&entry, "c", c->dest);
+            BSON_APPEND_DOCUMENT(&entry, "r", old);
+            rc = mbk_engine_restore_journal(p, &entry, err);
+            bson_destroy(&entry);
+        }
         if (rc != 0 ||
             mbk_mongo_replace(p->m, p->db, c->dest, b->docs[i],
                               p->o->bypass_validation, err) != 0) {
@@ -300,18 +303,30 @@ merge(struct plan *p, struct batch *b, struct mbk_error *err)
         c->rep->replaced++;
         pthread_mutex_unlock(&c->mu);
     }
-    rc = -1;
-    pthread_mutex_lock(&c->mu);
-    for (size_t i = 0; i < nfresh; i++) {
-        bson_iter_t it;
+    /* the _ids about to go in, journaled first */
+    if (nfresh > 0) {
+        bson_t entry = BSON_INITIALIZER;
+        bson_t ids;
 
-        if (bson_iter_init_find(&it, fresh[i], "_id") &&
-            mbk_engine_restore_journal(p, c, "i", &it, err) != 0) {
-            pthread_mutex_unlock(&c->mu);
+        BSON_APPEND_UTF8(&entry, "c", c->dest);
+        BSON_APPEND_ARRAY_BEGIN(&entry, "i", &ids);
+        for (size_t i = 0; i < nfresh; i++) {
+            bson_iter_t it;
+            char k[16];
+            const char *key;
+
+            if (bson_iter_init_find(&it, fresh[i], "_id")) {
+                bson_uint32_to_string((uint32_t)i, &key, k, sizeof(k));
+                bson_append_iter(&ids, key, -1, &it);
+            }
+        }
+        bson_append_array_end(&entry, &ids);
+        rc = mbk_engine_restore_journal(p, &entry, err);
+        bson_destroy(&entry);
+        if (rc != 0) {
             goto out;
         }
     }
-    pthread_mutex_unlock(&c->mu);
     rc = insert(p, c, fresh, nfresh, err);
 out:
     existing_free(&ex);

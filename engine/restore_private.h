@@ -31,10 +31,7 @@ struct rcoll {
     bool moved;     /* drop: the old target renamed to orig */
     bson_t old_view; /* a view we replaced: its listCollections options */
     bool had_view;
-    bson_t created_indexes; /* names we created on an existing target */
-    uint32_t ncreated_indexes;
-    pthread_mutex_t mu;       /* journal, sums and errors */
-    struct mbk_spool *journal; /* without drop: inserted _ids, originals */
+    pthread_mutex_t mu; /* counters, sums and errors */
     uint64_t sum[2];          /* order-independent digest of what went in */
     double started;
 };
@@ -49,6 +46,9 @@ struct plan {
     struct rcoll *colls;       /* parallel to rep->colls */
     size_t n;
     char runid[64];            /* hostid-pid-startms */
+    char journal[128];         /* without drop: __mbk_staging.<run>.j */
+    atomic_uint_fast64_t journal_seq;
+    bool journaled;            /* something was written to it */
     const char *spool_dir;
     struct mbk_spool *copy;    /* a stream input, kept for the second pass */
     uint64_t copy_off;         /* read position in copy */
@@ -89,11 +89,15 @@ mbk_engine_restore_finish(struct plan *p, struct mbk_error *err);
 void
 mbk_engine_restore_rollback(struct plan *p);
 
-/* Journal entries (without drop): {"i": _id} inserted, {"r": doc} the
- * original of a replaced document.  Called under c->mu. */
+/* Without drop, every change is written to the run's journal collection
+ * in the target database BEFORE it is made, so that this run's rollback,
+ * or the next run's recovery if this one dies or loses the server, can
+ * undo exactly it.  entry is one of {c, i: [_ids inserted]},
+ * {c, r: original document}, {c, created: true} (a collection or view we
+ * create), {c, index: name}, {c, view: old view options}.  Thread-safe. */
 int
-mbk_engine_restore_journal(struct plan *p, struct rcoll *c, const char *op,
-                           const bson_iter_t *value, struct mbk_error *err);
+mbk_engine_restore_journal(struct plan *p, bson_t *entry,
+                           struct mbk_error *err);
 
 void
 mbk_engine_restore_progress(struct plan *p, const char *phase,

@@ -194,99 +194,127 @@ lookup_coll(struct plan *p, const char *name, bson_t *out,
 /* ---- the journal of changes (without drop) ------------------------------ */
 
 int
-mbk_engine_restore_journal(struct plan *p, struct rcoll *c, const char *op,
-                           const bson_iter_t *value, struct mbk_error *err)
+mbk_engine_restore_journal(struct plan *p, bson_t *entry,
+                           struct mbk_error *err)
 {
-    bson_t rec = BSON_INITIALIZER;
-    int rc;
+    struct mbk_mongo_write_result wr;
+    const bson_t *docs[1] = {entry};
 
-    if (c->journal == NULL) {
-        c->journal = mbk_spool_new(p->spool_dir, 0, err);
-        if (c->journal == NULL) {
-            bson_destroy(&rec);
-            return -1;
-        }
+    BSON_APPEND_INT64(entry, "n",
+                      (int64_t)atomic_fetch_add(&p->journal_seq, 1));
+    memset(&wr, 0, sizeof(wr));
+    p->journaled = true;
+    if (mbk_mongo_insert_many(p->m, p->db, p->journal, docs, 1, true, true,
+                              &wr, err) != 0) {
+        return mbk_error_prefix(err, "writing the restore journal");
     }
-    if (strcmp(op, "r") == 0) {
-        /* value iterates the whole original document */
-        bson_t doc;
-
-        bson_init_static(&doc, value->raw, value->len);
-        BSON_APPEND_DOCUMENT(&rec, "r", &doc);
-    } else {
-        bson_append_iter(&rec, "i", 1, value);
-    }
-    rc = mbk_spool_write(c->journal, bson_get_data(&rec), rec.len, err);
-    bson_destroy(&rec);
-    return rc;
+    return 0;
 }
 
-/* Undo one collection's journal: delete what went in, put back what was
- * replaced.  Returns the number of failures. */
-static unsigned
-undo_journal(struct plan *p, struct rcoll *c)
+static const char *
+entry_str(const bson_t *e, const char *key)
 {
-    bson_t ids = BSON_INITIALIZER;
-    uint32_t nids = 0;
-    uint64_t off = 0;
-    unsigned failures = 0;
+    bson_iter_t it;
+
+    if (bson_iter_init_find(&it, e, key) && BSON_ITER_HOLDS_UTF8(&it)) {
+        return bson_iter_utf8(&it, NULL);
+    }
+    return NULL;
+}
+
+struct undo {
+    struct mbk_mongo *m;
+    const char *db;
+    unsigned failures;
+    struct mbk_error last;
+};
+
+/* Undo one journal entry; newest entries come first. */
+static int
+undo_entry(const bson_t *e, void *ud, struct mbk_error *err)
+{
+    struct undo *u = ud;
+    const char *c = entry_str(e, "c");
+    const char *name;
+    bson_iter_t it;
+    int rc = 0;
+
+    (void)err;
+    if (c == NULL) {
+        return 0;
+    }
+    if (bson_iter_init_find(&it, e, "i") && BSON_ITER_HOLDS_ARRAY(&it)) {
+        const uint8_t *d;
+        uint32_t l;
+        bson_t ids;
+
+        bson_iter_array(&it, &l, &d);
+        bson_init_static(&ids, d, l);
+        rc = mbk_mongo_delete_ids(u->m, u->db, c, &ids, &u->last);
+    } else if (bson_iter_init_find(&it, e, "r") &&
+               BSON_ITER_HOLDS_DOCUMENT(&it)) {
+        const uint8_t *d;
+        uint32_t l;
+        bson_t orig;
+
+        bson_iter_document(&it, &l, &d);
+        bson_init_static(&orig, d, l);
+        rc = mbk_mongo_replace(u->m, u->db, c, &orig, true, &u->last);
+    } else if ((name = entry_str(e, "index")) != NULL) {
+        struct mbk_error ie;
+
+        /* an index that never got built is not an error */
+        if (mbk_mongo_drop_index(u->m, u->db, c, name, &ie) != 0 &&
+            ie.code != 27 && ie.code != MBK_MONGO_CODE_NAMESPACE_NOT_FOUND) {
+            u->last = ie;
+            rc = -1;
+        }
+    } else if (bson_iter_init_find(&it, e, "created")) {
+        rc = mbk_mongo_drop(u->m, u->db, c, &u->last);
+    } else if (bson_iter_init_find(&it, e, "view") &&
+               BSON_ITER_HOLDS_DOCUMENT(&it)) {
+        const uint8_t *d;
+        uint32_t l;
+        bson_t opts;
+
+        bson_iter_document(&it, &l, &d);
+        bson_init_static(&opts, d, l);
+        if (mbk_mongo_drop(u->m, u->db, c, &u->last) != 0 ||
+            mbk_mongo_create(u->m, u->db, c, &opts, &u->last) != 0) {
+            rc = -1;
+        }
+    }
+    u->failures += rc != 0;
+    return 0;
+}
+
+/* Replay a journal backwards, then drop it.  Returns the failures; the
+ * journal stays when any step failed, for the next run to try again. */
+static unsigned
+undo_journal(struct mbk_mongo *m, const char *db, const char *journal,
+             struct mbk_error *last)
+{
+    struct undo u = {m, db, 0, {0, 0, ""}};
+    bson_t filter = BSON_INITIALIZER;
+    bson_t *opts = BCON_NEW("sort", "{", "n", BCON_INT32(-1), "}",
+                            "batchSize", BCON_INT32(16));
     struct mbk_error e;
 
-    if (c->journal == NULL || mbk_spool_finish(c->journal, &e) != 0) {
-        bson_destroy(&ids);
-        return c->journal == NULL ? 0 : 1;
+    if (mbk_mongo_find_each(m, db, journal, &filter, opts, undo_entry, &u,
+                            &e) != 0) {
+        u.failures++;
+        u.last = e;
     }
-    for (;;) {
-        uint8_t head[4];
-        uint32_t len;
-        uint8_t *data;
-        bson_t rec;
-        bson_iter_t it;
-
-        if (mbk_spool_pread(c->journal, head, 4, off, &e) != 4) {
-            break;
-        }
-        memcpy(&len, head, 4);
-        len = BSON_UINT32_FROM_LE(len);
-        data = malloc(len);
-        if (data == NULL ||
-            mbk_spool_pread(c->journal, data, len, off, &e) != (ssize_t)len ||
-            !bson_init_static(&rec, data, len)) {
-            free(data);
-            failures++;
-            break;
-        }
-        off += len;
-        if (bson_iter_init_find(&it, &rec, "i")) {
-            char k[16];
-            const char *key;
-
-            bson_uint32_to_string(nids++, &key, k, sizeof(k));
-            bson_append_iter(&ids, key, -1, &it);
-        } else if (bson_iter_init_find(&it, &rec, "r") &&
-                   BSON_ITER_HOLDS_DOCUMENT(&it)) {
-            const uint8_t *d;
-            uint32_t dl;
-            bson_t orig;
-
-            bson_iter_document(&it, &dl, &d);
-            bson_init_static(&orig, d, dl);
-            if (mbk_mongo_replace(p->m, p->db, c->dest, &orig, true, &e) != 0) {
-                failures++;
-            }
-        }
-        free(data);
-        if (nids == 1000) {
-            failures += mbk_mongo_delete_ids(p->m, p->db, c->dest, &ids, &e) != 0;
-            bson_reinit(&ids);
-            nids = 0;
-        }
+    bson_destroy(&filter);
+    bson_destroy(opts);
+    if (u.failures == 0 && mbk_mongo_drop(m, db, journal, &e) != 0) {
+        u.failures++;
+        u.last = e;
     }
-    if (nids > 0) {
-        failures += mbk_mongo_delete_ids(p->m, p->db, c->dest, &ids, &e) != 0;
+    if (last != NULL && u.failures > 0) {
+        *last = u.last;
     }
-    bson_destroy(&ids);
-    return failures;
+    return u.failures;
 }
 
 /* ---- recovery of crashed runs ------------------------------------------ */
@@ -401,6 +429,15 @@ mbk_engine_restore_recover(struct mbk_mongo *m, const char *db,
         if (run_alive(runid)) {
             continue;
         }
+        if (strcmp(dot, ".j") == 0) {
+            /* a restore without drop that died: undo what it did */
+            if (undo_journal(m, db, name, err) != 0) {
+                mbk_error_prefix(err, "undoing the journal \"%s\"", name);
+                goto out;
+            }
+            r.removed++;
+            continue;
+        }
         if (mbk_mongo_drop(m, db, name, err) != 0) {
             goto out;
         }
@@ -431,6 +468,8 @@ mbk_engine_restore_prepare(struct plan *p, struct mbk_error *err)
         return mbk_error_prefix(err, "removing what a crashed restore left");
     }
     make_runid(p->runid, sizeof(p->runid));
+    snprintf(p->journal, sizeof(p->journal), "%s%s.j",
+             MBK_RESTORE_STAGING_PREFIX, p->runid);
     for (size_t i = 0; i < p->n; i++) {
         struct rcoll *c = &p->colls[i];
         bson_t entry = BSON_INITIALIZER;
@@ -486,6 +525,18 @@ mbk_engine_restore_prepare(struct plan *p, struct mbk_error *err)
         }
         if (p->o->dry_run || (!p->o->drop && c->existed)) {
             continue;
+        }
+        if (!p->o->drop) {
+            bson_t j = BSON_INITIALIZER;
+            int jrc;
+
+            BSON_APPEND_UTF8(&j, "c", c->dest);
+            BSON_APPEND_BOOL(&j, "created", true);
+            jrc = mbk_engine_restore_journal(p, &j, err);
+            bson_destroy(&j);
+            if (jrc != 0) {
+                return -1;
+            }
         }
         if (mbk_mongo_create(p->m, p->db, c->dest,
                              p->o->no_options ? NULL : &c->options,
@@ -573,6 +624,27 @@ build_indexes(struct plan *p, struct rcoll *c, struct mbk_error *err)
     if (n < 0) {
         goto out;
     }
+    /* what we add to a collection that was there before is journaled
+     * first, so that a rollback can take it away again */
+    if (!p->o->drop && !c->created && bson_iter_init(&it, &specs)) {
+        while (bson_iter_next(&it)) {
+            bson_iter_t f;
+
+            if (bson_iter_recurse(&it, &f) && bson_iter_find(&f, "name") &&
+                BSON_ITER_HOLDS_UTF8(&f)) {
+                bson_t entry = BSON_INITIALIZER;
+                int jrc;
+
+                BSON_APPEND_UTF8(&entry, "c", c->dest);
+                BSON_APPEND_UTF8(&entry, "index", bson_iter_utf8(&f, NULL));
+                jrc = mbk_engine_restore_journal(p, &entry, err);
+                bson_destroy(&entry);
+                if (jrc != 0) {
+                    goto out;
+                }
+            }
+        }
+    }
     if (n > 0 &&
         mbk_mongo_create_indexes(p->m, p->db, c->dest, &specs, err) != 0) {
         mbk_error_prefix(err, "collection \"%s\": building indexes",
@@ -580,23 +652,6 @@ build_indexes(struct plan *p, struct rcoll *c, struct mbk_error *err)
         goto out;
     }
     c->rep->indexes_created = (uint32_t)n;
-    /* remember what we added to a collection that was there before */
-    if (!p->o->drop && !c->created && bson_iter_init(&it, &specs)) {
-        while (bson_iter_next(&it)) {
-            bson_iter_t f;
-
-            if (bson_iter_recurse(&it, &f) && bson_iter_find(&f, "name") &&
-                BSON_ITER_HOLDS_UTF8(&f)) {
-                char k[16];
-                const char *key;
-
-                bson_uint32_to_string(c->ncreated_indexes++, &key, k,
-                                      sizeof(k));
-                BSON_APPEND_UTF8(&c->created_indexes, key,
-                                 bson_iter_utf8(&f, NULL));
-            }
-        }
-    }
     rc = 0;
 out:
     bson_destroy(&specs);
@@ -693,6 +748,18 @@ restore_view(struct plan *p, struct rcoll *c, struct mbk_error *err)
                 bson_destroy(&c->old_view);
                 bson_copy_to(&o, &c->old_view);
             }
+            if (!p->o->drop) {
+                bson_t j = BSON_INITIALIZER;
+                int jrc;
+
+                BSON_APPEND_UTF8(&j, "c", c->rep->name);
+                BSON_APPEND_DOCUMENT(&j, "view", &c->old_view);
+                jrc = mbk_engine_restore_journal(p, &j, err);
+                bson_destroy(&j);
+                if (jrc != 0) {
+                    goto out;
+                }
+            }
             if (mbk_mongo_drop(p->m, p->db, c->rep->name, err) != 0) {
                 goto out;
             }
@@ -705,6 +772,17 @@ restore_view(struct plan *p, struct rcoll *c, struct mbk_error *err)
                 goto out;
             }
             c->moved = true;
+        }
+    } else if (!p->o->drop) {
+        bson_t j = BSON_INITIALIZER;
+        int jrc;
+
+        BSON_APPEND_UTF8(&j, "c", c->rep->name);
+        BSON_APPEND_BOOL(&j, "created", true);
+        jrc = mbk_engine_restore_journal(p, &j, err);
+        bson_destroy(&j);
+        if (jrc != 0) {
+            goto out;
         }
     }
     if (mbk_mongo_create(p->m, p->db, c->rep->name, &c->options, err) != 0) {
@@ -846,6 +924,10 @@ mbk_engine_restore_finish(struct plan *p, struct mbk_error *err)
             return -1;
         }
     }
+    if (!p->o->drop && p->journaled &&
+        mbk_mongo_drop(p->m, p->db, p->journal, err) != 0) {
+        return mbk_error_prefix(err, "dropping the restore journal");
+    }
     if (p->o->drop) {
         struct mbk_error e;
 
@@ -873,28 +955,38 @@ mbk_engine_restore_rollback(struct plan *p)
     unsigned undone = 0;
     struct mbk_error e;
 
-    for (size_t k = p->n; k-- > 0;) {
-        struct rcoll *c = &p->colls[k];
+    mbk_error_clear(&e);
+    if (!p->o->drop) {
+        /* everything this run changed is in its journal */
+        if (p->journaled) {
+            failures = undo_journal(p->m, p->db, p->journal, &e);
+        }
+        for (size_t i = 0; i < p->n; i++) {
+            undone += p->colls[i].selected;
+        }
+    } else {
+        for (size_t k = p->n; k-- > 0;) {
+            struct rcoll *c = &p->colls[k];
 
-        if (!c->selected) {
-            continue;
-        }
-        if (c->is_view) {
-            if (c->created) {
-                failures += mbk_mongo_drop(p->m, p->db, c->rep->name, &e) != 0;
+            if (!c->selected) {
+                continue;
             }
-            if (c->had_view) {
-                failures += mbk_mongo_create(p->m, p->db, c->rep->name,
-                                             &c->old_view, &e) != 0;
+            if (c->is_view) {
+                if (c->created) {
+                    failures +=
+                        mbk_mongo_drop(p->m, p->db, c->rep->name, &e) != 0;
+                }
+                if (c->had_view) {
+                    failures += mbk_mongo_create(p->m, p->db, c->rep->name,
+                                                 &c->old_view, &e) != 0;
+                }
+                if (c->moved) {
+                    failures += mbk_mongo_rename(p->m, p->db, c->orig,
+                                                 c->rep->name, true, &e) != 0;
+                }
+                undone += c->created || c->had_view || c->moved;
+                continue;
             }
-            if (c->moved) {
-                failures += mbk_mongo_rename(p->m, p->db, c->orig,
-                                             c->rep->name, true, &e) != 0;
-            }
-            undone += c->created || c->had_view || c->moved;
-            continue;
-        }
-        if (p->o->drop) {
             if (c->moved) {
                 failures += mbk_mongo_rename(p->m, p->db, c->orig,
                                              c->rep->name, true, &e) != 0;
@@ -905,28 +997,7 @@ mbk_engine_restore_rollback(struct plan *p)
                 failures += mbk_mongo_drop(p->m, p->db, c->dest, &e) != 0;
             }
             undone += c->created;
-            continue;
         }
-        if (c->created) {
-            failures += mbk_mongo_drop(p->m, p->db, c->dest, &e) != 0;
-            undone++;
-            continue;
-        }
-        if (c->journal != NULL || c->ncreated_indexes > 0) {
-            bson_iter_t it;
-
-            failures += undo_journal(p, c);
-            if (bson_iter_init(&it, &c->created_indexes)) {
-                while (bson_iter_next(&it)) {
-                    failures += mbk_mongo_drop_index(p->m, p->db, c->dest,
-                                                     bson_iter_utf8(&it, NULL),
-                                                     &e) != 0;
-                }
-            }
-            undone++;
-        }
-    }
-    if (p->o->drop) {
         journal_delete(p);
     }
     if (failures == 0) {
@@ -935,8 +1006,8 @@ mbk_engine_restore_rollback(struct plan *p)
                  undone);
     } else {
         snprintf(p->rep->rollback, sizeof(p->rep->rollback),
-                 "rollback incomplete: %u step(s) failed (last: %.120s); run "
-                 "the restore again or recover by hand",
+                 "rollback incomplete: %u step(s) failed (last: %.120s); "
+                 "the next restore into this database finishes it",
                  failures, e.message);
     }
 }
