@@ -99,6 +99,32 @@ int
 mbk_engine_restore_journal(struct plan *p, bson_t *entry,
                            struct mbk_error *err);
 
+/* restore_journal.c: run ids, collection-name lists, the journal replay. */
+struct names {
+    char **v;
+    size_t n;
+};
+
+void
+mbk_engine_restore_runid(char *buf, size_t len);
+
+/* A listCollections/listIndexes callback collecting "name"s into a
+ * struct names. */
+int
+mbk_engine_restore_on_name(const bson_t *doc, void *ud, struct mbk_error *err);
+
+void
+mbk_engine_restore_names_free(struct names *ns);
+
+bool
+mbk_engine_restore_names_has(const struct names *ns, const char *name);
+
+/* Replay a journal collection backwards, then drop it.  Returns the
+ * number of failed steps (the journal stays then); *last the last error. */
+unsigned
+mbk_engine_restore_undo(struct mbk_mongo *m, const char *db,
+                        const char *journal, struct mbk_error *last);
+
 void
 mbk_engine_restore_progress(struct plan *p, const char *phase,
                             const char *coll);
