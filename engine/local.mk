@@ -7,7 +7,8 @@ engine_libmbk_la_SOURCES = \
 	engine/spool.c engine/spool.h \
 	engine/mongo.c engine/mongo.h \
 	engine/stats.c engine/stats.h \
-	engine/backup.c engine/backup.h \
+	engine/backup.c engine/backup.h engine/backup_private.h \
+	engine/backup_meta.c \
 	engine/source.c engine/source.h \
 	engine/catalog.c engine/catalog.h \
 	engine/restore.c engine/restore.h engine/restore_private.h \
