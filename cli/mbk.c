@@ -257,6 +257,36 @@ mbk_cli_audit_record(const struct mbk_cli *c, const char *operation,
     json_object_put(counts);
 }
 
+/* Run from a build tree (not installed), the plugins are beside us in
+ * storage/.libs: use them when the installed directory has none. */
+static const char *
+build_tree_plugin_dir(void)
+{
+    static char dir[4200];
+    char exe[4096];
+    char probe[4300];
+    ssize_t n;
+    char *slash;
+
+    snprintf(probe, sizeof(probe), "%s/mbk_storage_fs.so", MBK_PLUGIN_DIR);
+    if (access(probe, R_OK) == 0) {
+        return NULL;
+    }
+    n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0) {
+        return NULL;
+    }
+    exe[n] = '\0';
+    slash = strrchr(exe, '/');
+    if (slash == NULL) {
+        return NULL;
+    }
+    *slash = '\0';
+    snprintf(dir, sizeof(dir), "%s/../storage/.libs", exe);
+    snprintf(probe, sizeof(probe), "%s/mbk_storage_fs.so", dir);
+    return access(probe, R_OK) == 0 ? dir : NULL;
+}
+
 static const char *
 env_or(const char *name, const char *fallback)
 {
@@ -276,6 +306,9 @@ main(int argc, char **argv)
     c.db = env_or("MBK_DB", NULL);
     c.storage = env_or("MBK_STORAGE", "fs:.");
     c.plugin_dir = env_or("MBK_PLUGIN_DIR", NULL);
+    if (c.plugin_dir == NULL) {
+        c.plugin_dir = build_tree_plugin_dir();
+    }
     c.audit_log = env_or("MBK_AUDIT_LOG", NULL);
     if (argc < 2) {
         fputs(usage_text, stderr);
