@@ -5,8 +5,9 @@ UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(BSON_CFLAGS) -DMBK_UNIT_TEST
 UNIT_LDADD = engine/libmbk.la $(CMOCKA_LIBS)
 
 if HAVE_CMOCKA
-check_PROGRAMS += tests/unit/test_error tests/unit/test_names
-TESTS += tests/unit/test_error tests/unit/test_names
+check_PROGRAMS += tests/unit/test_error tests/unit/test_names \
+	tests/unit/test_source
+TESTS += tests/unit/test_error tests/unit/test_names tests/unit/test_source
 endif
 tests_unit_test_error_SOURCES = tests/unit/test_error.c
 tests_unit_test_error_CFLAGS = $(UNIT_CFLAGS)
@@ -14,6 +15,9 @@ tests_unit_test_error_LDADD = $(UNIT_LDADD)
 tests_unit_test_names_SOURCES = tests/unit/test_names.c
 tests_unit_test_names_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_names_LDADD = $(UNIT_LDADD)
+tests_unit_test_source_SOURCES = tests/unit/test_source.c
+tests_unit_test_source_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_source_LDADD = $(UNIT_LDADD) $(ZLIB_LIBS)
 
 # integration: against $MBK_TEST_MONGO_URI, else the development server the
 # harness starts (tests/mongo-dev-server/local.mk builds the harness).
