@@ -1,0 +1,522 @@
+/*
+ * app.c: the configuration of mbk-fcgi (file, then environment), opening
+ * what it names, the allowed-roots path check, and the error log.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/names.h"
+#include "fcgi/app.h"
+#include "fcgi/jobs.h"
+
+enum kind { K_STR, K_UINT, K_SIZE, K_BOOL, K_MODE };
+
+struct key {
+    const char *name; /* in the file; MBK_FCGI_<NAME> in the environment */
+    enum kind kind;
+    size_t off;
+};
+
+#define KEY(n, k) {#n, k, offsetof(struct mbk_fcgi_config, n)}
+
+static const struct key keys[] = {
+    KEY(mongo_uri, K_STR),     KEY(db, K_STR),
+    KEY(storage_fs, K_STR),    KEY(storage_tar, K_STR),
+    KEY(plugin_dir, K_STR),    KEY(allowed_roots, K_STR),
+    KEY(audit_log, K_STR),     KEY(log, K_STR),
+    KEY(spool_dir, K_STR),     KEY(listen, K_STR),
+    KEY(x_accel_prefix, K_STR), KEY(socket_mode, K_MODE),
+    KEY(threads, K_UINT),      KEY(jobs, K_UINT),
+    KEY(queue, K_UINT),        KEY(keep_jobs, K_UINT),
+    KEY(read_jobs, K_UINT),    KEY(max_upload, K_SIZE),
+    KEY(allow_anonymous, K_BOOL),
+};
+
+static int
+set_key(struct mbk_fcgi_config *c, const struct key *k, const char *v,
+        const char *where, struct mbk_error *err)
+{
+    char *p = (char *)c + k->off;
+    char *end;
+    unsigned long long n;
+
+    switch (k->kind) {
+    case K_STR: {
+        char **s = (char **)(void *)p;
+
+        free(*s);
+        *s = v[0] != '\0' ? strdup(v) : NULL;
+        return 0;
+    }
+    case K_BOOL:
+        if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 ||
+            strcmp(v, "1") == 0) {
+            *(bool *)(void *)p = true;
+            return 0;
+        }
+        if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 ||
+            strcmp(v, "0") == 0) {
+            *(bool *)(void *)p = false;
+            return 0;
+        }
+        break;
+    case K_MODE:
+        errno = 0;
+        n = strtoull(v, &end, 8);
+        if (errno == 0 && end != v && *end == '\0' && n <= 0777) {
+            *(unsigned *)(void *)p = (unsigned)n;
+            return 0;
+        }
+        break;
+    case K_UINT:
+    case K_SIZE:
+        errno = 0;
+        n = strtoull(v, &end, 10);
+        if (errno != 0 || end == v || v[0] == '-') {
+            break;
+        }
+        if (k->kind == K_SIZE) {
+            unsigned long long mul = 1;
+
+            if (*end == 'k' || *end == 'K') {
+                mul = 1024ULL;
+            } else if (*end == 'm' || *end == 'M') {
+                mul = 1024ULL * 1024;
+            } else if (*end == 'g' || *end == 'G') {
+                mul = 1024ULL * 1024 * 1024;
+            }
+            if (mul != 1) {
+                end++;
+            }
+            if (*end != '\0' || n > UINT64_MAX / mul) {
+                break;
+            }
+            *(uint64_t *)(void *)p = n * mul;
+            return 0;
+        }
+        if (*end != '\0' || n == 0 || n > 1024) {
+            break;
+        }
+        *(unsigned *)(void *)p = (unsigned)n;
+        return 0;
+    }
+    return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EINVAL,
+                         "%s: bad value \"%s\" for %s", where, v, k->name);
+}
+
+static const struct key *
+find_key(const char *name)
+{
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        if (strcmp(keys[i].name, name) == 0) {
+            return &keys[i];
+        }
+    }
+    return NULL;
+}
+
+static char *
+trim(char *s)
+{
+    char *e;
+
+    while (isspace((unsigned char)*s)) {
+        s++;
+    }
+    e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1])) {
+        *--e = '\0';
+    }
+    return s;
+}
+
+static int
+load_file(struct mbk_fcgi_config *c, const char *file, struct mbk_error *err)
+{
+    FILE *f = fopen(file, "re");
+    char line[4096];
+    unsigned lineno = 0;
+    int rc = 0;
+
+    if (f == NULL) {
+        return mbk_error_sys(err, errno, "fopen", file);
+    }
+    while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
+        char where[PATH_MAX + 32];
+        char *s = trim(line);
+        char *eq;
+        const struct key *k;
+
+        lineno++;
+        snprintf(where, sizeof(where), "%s:%u", file, lineno);
+        if (s[0] == '\0' || s[0] == '#') {
+            continue;
+        }
+        eq = strchr(s, '=');
+        if (eq == NULL) {
+            rc = mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EINVAL,
+                               "%s: expected key = value", where);
+            break;
+        }
+        *eq = '\0';
+        k = find_key(trim(s));
+        if (k == NULL) {
+            rc = mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EINVAL,
+                               "%s: unknown key \"%s\"", where, trim(s));
+            break;
+        }
+        rc = set_key(c, k, trim(eq + 1), where, err);
+    }
+    fclose(f);
+    return rc;
+}
+
+int
+mbk_fcgi_config_load(struct mbk_fcgi_config *c, const char *file,
+                     struct mbk_error *err)
+{
+    memset(c, 0, sizeof(*c));
+    c->mongo_uri = strdup("mongodb://127.0.0.1:27017");
+    c->socket_mode = 0660;
+    c->threads = 8;
+    c->jobs = 2;
+    c->queue = 16;
+    c->keep_jobs = 64;
+    c->read_jobs = 2;
+    c->max_upload = 1024ULL * 1024 * 1024;
+    if (file == NULL) {
+        file = getenv("MBK_FCGI_CONFIG");
+    }
+    if (file != NULL && file[0] != '\0' && load_file(c, file, err) != 0) {
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        char env[64];
+        const char *v;
+
+        snprintf(env, sizeof(env), "MBK_FCGI_%s", keys[i].name);
+        for (char *p = env; *p != '\0'; p++) {
+            *p = (char)toupper((unsigned char)*p);
+        }
+        v = getenv(env);
+        if (v != NULL && set_key(c, &keys[i], v, env, err) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void
+mbk_fcgi_config_free(struct mbk_fcgi_config *c)
+{
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        if (keys[i].kind == K_STR) {
+            char **s = (char **)(void *)((char *)c + keys[i].off);
+
+            free(*s);
+            *s = NULL;
+        }
+    }
+}
+
+static int
+add_roots(struct mbk_fcgi_app *app, struct mbk_error *err)
+{
+    char *copy;
+    char *save = NULL;
+
+    if (app->cfg.allowed_roots == NULL) {
+        return 0;
+    }
+    copy = strdup(app->cfg.allowed_roots);
+    if (copy == NULL) {
+        return mbk_error_sys(err, ENOMEM, "strdup", "allowed_roots");
+    }
+    for (char *r = strtok_r(copy, ":", &save); r != NULL;
+         r = strtok_r(NULL, ":", &save)) {
+        char *real = realpath(r, NULL);
+        char **v;
+
+        if (real == NULL) {
+            mbk_error_sys(err, errno, "realpath", r);
+            free(copy);
+            return mbk_error_prefix(err, "allowed_roots");
+        }
+        v = realloc(app->roots, (app->nroots + 1) * sizeof(*v));
+        if (v == NULL) {
+            free(real);
+            free(copy);
+            return mbk_error_sys(err, ENOMEM, "realloc", "allowed_roots");
+        }
+        app->roots = v;
+        app->roots[app->nroots++] = real;
+    }
+    free(copy);
+    return 0;
+}
+
+int
+mbk_fcgi_app_open(struct mbk_fcgi_app *app, struct mbk_error *err)
+{
+    const struct mbk_fcgi_config *c = &app->cfg;
+    char spec[PATH_MAX + 8];
+    /* Each request thread, each worker's readers, and spare. */
+    uint32_t clients = c->threads + c->jobs * (c->read_jobs + 2) + 2;
+
+    app->mongo = mbk_mongo_open(c->mongo_uri, clients, err);
+    if (app->mongo == NULL) {
+        return -1;
+    }
+    if (mbk_fcgi_app_db(app) == NULL) {
+        return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EINVAL,
+                             "no database: set db or put one in mongo_uri");
+    }
+    if (mbk_names_db_check(mbk_fcgi_app_db(app), err) != 0) {
+        return -1;
+    }
+    if (c->storage_fs != NULL) {
+        snprintf(spec, sizeof(spec), "fs:%s", c->storage_fs);
+        app->fs = mbk_storage_open(spec, c->plugin_dir, err);
+        if (app->fs == NULL) {
+            return mbk_error_prefix(err, "storage_fs");
+        }
+    }
+    if (c->storage_tar != NULL) {
+        snprintf(spec, sizeof(spec), "tar:%s", c->storage_tar);
+        app->tar = mbk_storage_open(spec, c->plugin_dir, err);
+        if (app->tar == NULL) {
+            return mbk_error_prefix(err, "storage_tar");
+        }
+    }
+    if (app->fs == NULL && app->tar == NULL) {
+        return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EINVAL,
+                             "no storage: set storage_fs or storage_tar");
+    }
+    if (add_roots(app, err) != 0) {
+        return -1;
+    }
+    if (c->audit_log != NULL) {
+        app->audit = mbk_audit_open(c->audit_log, err);
+        if (app->audit == NULL) {
+            return mbk_error_prefix(err, "audit_log");
+        }
+    }
+    app->jobs = mbk_fcgi_jobs_new(c->jobs, c->queue, c->keep_jobs, err);
+    return app->jobs == NULL ? -1 : 0;
+}
+
+void
+mbk_fcgi_app_close(struct mbk_fcgi_app *app)
+{
+    mbk_fcgi_jobs_free(app->jobs);
+    mbk_audit_close(app->audit);
+    mbk_storage_close(app->fs);
+    mbk_storage_close(app->tar);
+    mbk_mongo_close(app->mongo);
+    for (size_t i = 0; i < app->nroots; i++) {
+        free(app->roots[i]);
+    }
+    free(app->roots);
+    mbk_fcgi_config_free(&app->cfg);
+    memset(app, 0, sizeof(*app));
+}
+
+static bool
+under_root(const struct mbk_fcgi_app *app, const char *real)
+{
+    for (size_t i = 0; i < app->nroots; i++) {
+        size_t n = strlen(app->roots[i]);
+
+        if (strncmp(real, app->roots[i], n) == 0 &&
+            (real[n] == '/' || real[n] == '\0' ||
+             (n == 1 && app->roots[i][0] == '/'))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+int
+mbk_fcgi_path_check(const struct mbk_fcgi_app *app, const char *path,
+                    bool is_file, char **out, struct mbk_error *err)
+{
+    struct stat st;
+    char *real = NULL;
+    const char *p;
+
+    if (path[0] != '/') {
+        return mbk_fcgi_http_error(err, 400, "path \"%s\" is not absolute",
+                                   path);
+    }
+    for (p = path; *p != '\0'; p++) {
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+            return mbk_fcgi_http_error(err, 400, "path has control "
+                                       "characters");
+        }
+    }
+    for (p = path; *p != '\0';) {
+        size_t n;
+
+        p += strspn(p, "/");
+        n = strcspn(p, "/");
+        if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.')) {
+            return mbk_fcgi_http_error(err, 400, "path \"%s\" has a \".\" or "
+                                       "\"..\" component", path);
+        }
+        p += n;
+    }
+    if (lstat(path, &st) == 0) {
+        if (S_ISLNK(st.st_mode)) {
+            return mbk_fcgi_http_error(err, 400, "path \"%s\" is a symbolic "
+                                       "link", path);
+        }
+        if (is_file && !S_ISREG(st.st_mode)) {
+            return mbk_fcgi_http_error(err, 400, "path \"%s\" is not a "
+                                       "regular file", path);
+        }
+        if (!is_file && !S_ISDIR(st.st_mode)) {
+            return mbk_fcgi_http_error(err, 400, "path \"%s\" is not a "
+                                       "directory", path);
+        }
+        real = realpath(path, NULL);
+    } else if (is_file && errno == ENOENT) {
+        /* A file to be made: its parent must resolve under a root. */
+        const char *slash = strrchr(path, '/');
+        char *parent = strndup(path, (size_t)(slash - path));
+        char *rp = parent != NULL ? realpath(parent[0] ? parent : "/", NULL)
+                                  : NULL;
+
+        free(parent);
+        if (rp != NULL && slash[1] != '\0') {
+            if (asprintf(&real, "%s/%s", rp, slash + 1) < 0) {
+                real = NULL;
+            }
+        }
+        free(rp);
+    }
+    if (real == NULL) {
+        return mbk_fcgi_http_error(err, 400, "path \"%s\" does not exist",
+                                   path);
+    }
+    if (!under_root(app, real)) {
+        free(real);
+        return mbk_fcgi_http_error(err, 400, "path \"%s\" is outside the "
+                                   "allowed roots", path);
+    }
+    *out = real;
+    return 0;
+}
+
+struct mbk_storage *
+mbk_fcgi_app_storage(const struct mbk_fcgi_app *app, const char *name,
+                     struct mbk_error *err)
+{
+    struct mbk_storage *st = NULL;
+
+    if (name == NULL) {
+        st = app->fs != NULL ? app->fs : app->tar;
+    } else if (strcmp(name, "fs") == 0) {
+        st = app->fs;
+    } else if (strcmp(name, "tar") == 0) {
+        st = app->tar;
+    }
+    if (st == NULL) {
+        mbk_fcgi_http_error(err, 400, "field \"storage\": storage \"%s\" is "
+                            "not configured on this server",
+                            name != NULL ? name : "");
+    }
+    return st;
+}
+
+const char *
+mbk_fcgi_app_db(const struct mbk_fcgi_app *app)
+{
+    if (app->cfg.db != NULL) {
+        return app->cfg.db;
+    }
+    return app->mongo != NULL ? mbk_mongo_get_uri_db(app->mongo) : NULL;
+}
+
+void
+mbk_fcgi_app_audit(struct mbk_fcgi_app *app,
+                   const struct mbk_fcgi_request *rq,
+                   const struct mbk_audit_entry *e)
+{
+    struct mbk_audit_entry copy = *e;
+    struct mbk_error err;
+
+    if (app->audit == NULL) {
+        return;
+    }
+    if (copy.user == NULL && rq != NULL && rq->remote_user != NULL &&
+        rq->remote_user[0] != '\0') {
+        copy.user = rq->remote_user;
+    }
+    if (copy.client == NULL && rq != NULL) {
+        copy.client = rq->remote_addr;
+    }
+    if (mbk_audit_append(app->audit, &copy, &err) != 0) {
+        mbk_fcgi_log("audit: %s", err.message);
+    }
+}
+
+/* ---- the error log --------------------------------------------------- */
+
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static int log_fd = STDERR_FILENO;
+
+int
+mbk_fcgi_log_reopen(const char *path, struct mbk_error *err)
+{
+    int fd;
+
+    if (path == NULL) {
+        return 0;
+    }
+    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0) {
+        return mbk_error_sys(err, errno, "open", path);
+    }
+    pthread_mutex_lock(&log_lock);
+    if (log_fd != STDERR_FILENO) {
+        close(log_fd);
+    }
+    log_fd = fd;
+    pthread_mutex_unlock(&log_lock);
+    return 0;
+}
+
+void
+mbk_fcgi_log(const char *fmt, ...)
+{
+    char line[1024];
+    struct tm tm;
+    time_t now = time(NULL);
+    size_t n;
+    va_list ap;
+
+    gmtime_r(&now, &tm);
+    n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ mbk-fcgi: ", &tm);
+    va_start(ap, fmt);
+    vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+    va_end(ap);
+    n = strlen(line);
+    line[n++] = '\n';
+    pthread_mutex_lock(&log_lock);
+    if (write(log_fd, line, n) < 0) {
+        /* Nowhere left to report it. */
+    }
+    pthread_mutex_unlock(&log_lock);
+}

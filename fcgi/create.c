@@ -1,0 +1,267 @@
+/*
+ * create.c: POST /api/settings/backup: a backup of the database into a
+ * storage (the configured root, or a destinationPath under an allowed
+ * root), run as a job; sync by default, 202 with a job id with "async".
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/backup.h"
+#include "engine/names.h"
+#include "fcgi/handlers.h"
+#include "fcgi/router.h"
+
+static const char *const compressions[] = {"none", "gzip", NULL};
+
+/* Include/exclude patterns: collection names, "*" as a wildcard. */
+static int
+check_pattern(const char *s, struct mbk_error *err)
+{
+    char copy[256];
+
+    snprintf(copy, sizeof(copy), "%s", s);
+    for (char *p = copy; *p != '\0'; p++) {
+        if (*p == '*') {
+            *p = 'x';
+        }
+    }
+    return mbk_names_coll_check(NULL, copy, err);
+}
+
+static const struct mbk_fcgi_field create_schema[] = {
+    {"destinationPath", MBK_FCGI_T_STRING, false, 1, 4096, NULL, NULL},
+    {"backupName", MBK_FCGI_T_STRING, false, 1, MBK_NAMES_BACKUP_MAX, NULL,
+     mbk_names_backup_check},
+    {"description", MBK_FCGI_T_STRING, false, 0, 1024, NULL, NULL},
+    {"compression", MBK_FCGI_T_STRING, false, 0, 8, compressions, NULL},
+    {"includeIndexes", MBK_FCGI_T_BOOL, false, 0, 0, NULL, NULL},
+    {"generateTimestamp", MBK_FCGI_T_BOOL, false, 0, 0, NULL, NULL},
+    {"includeCollections", MBK_FCGI_T_STRINGS, false, 0, 1000, NULL,
+     check_pattern},
+    {"excludeCollections", MBK_FCGI_T_STRINGS, false, 0, 1000, NULL,
+     check_pattern},
+    {"storage", MBK_FCGI_T_STRING, false, 0, 8, mbk_fcgi_storage_values,
+     NULL},
+    {"async", MBK_FCGI_T_BOOL, false, 0, 0, NULL, NULL},
+    {NULL, 0, false, 0, 0, NULL, NULL},
+};
+
+/* What the job needs, owned by it (the request is gone when async). */
+struct create_job {
+    struct mbk_fcgi_app *app;
+    struct json_object *body;
+    struct mbk_storage *st;    /* lent from app, or owned_st */
+    struct mbk_storage *owned_st;
+    char *destination;         /* the resolved destinationPath, or NULL */
+    char *user;
+    char *client;
+    const char **include;
+    const char **exclude;
+};
+
+static void
+create_job_free(void *ud)
+{
+    struct create_job *c = ud;
+
+    json_object_put(c->body);
+    mbk_storage_close(c->owned_st);
+    free(c->destination);
+    free(c->user);
+    free(c->client);
+    free(c->include);
+    free(c->exclude);
+    free(c);
+}
+
+static struct json_object *
+result_json(const struct mbk_backup_result *res, const char *storage,
+            const char *destination)
+{
+    struct json_object *d = json_object_new_object();
+    struct json_object *colls = json_object_new_object();
+
+    json_object_object_add(d, "file", json_object_new_string(res->file));
+    json_object_object_add(d, "backupName",
+                           json_object_new_string(res->backup_name));
+    json_object_object_add(d, "storage", json_object_new_string(storage));
+    if (destination != NULL) {
+        json_object_object_add(d, "destinationPath",
+                               json_object_new_string(destination));
+    }
+    json_object_object_add(d, "timestamp",
+                           json_object_new_string(res->timestamp));
+    json_object_object_add(d, "size", json_object_new_int64((int64_t)res->size));
+    json_object_object_add(d, "documentCount",
+                           json_object_new_int64((int64_t)res->docs));
+    json_object_object_add(d, "jsonBytes",
+                           json_object_new_int64((int64_t)res->json_bytes));
+    json_object_object_add(d, "durationSeconds",
+                           json_object_new_double(res->seconds));
+    for (size_t i = 0; i < res->ncoll; i++) {
+        struct json_object *o = json_object_new_object();
+
+        json_object_object_add(o, "type",
+                               json_object_new_string(res->colls[i].type));
+        json_object_object_add(o, "documentCount", json_object_new_int64(
+                                                       (int64_t)res->colls[i]
+                                                           .docs));
+        json_object_object_add(o, "bytes", json_object_new_int64(
+                                               (int64_t)res->colls[i].bytes));
+        json_object_object_add(o, "sha256",
+                               json_object_new_string(res->colls[i].sha256));
+        json_object_object_add(colls, res->colls[i].name, o);
+    }
+    json_object_object_add(d, "collections", colls);
+    return d;
+}
+
+static int
+run_create(struct mbk_fcgi_job *job, void *ud, struct json_object **result,
+           struct mbk_error *err)
+{
+    struct create_job *c = ud;
+    struct mbk_fcgi_app *app = c->app;
+    struct mbk_backup_opts o;
+    struct mbk_backup_result res;
+    struct mbk_audit_entry ae;
+    struct json_object *counts = NULL;
+    int rc;
+
+    memset(&o, 0, sizeof(o));
+    memset(&res, 0, sizeof(res));
+    o.db = mbk_fcgi_app_db(app);
+    o.name = mbk_fcgi_get_str(c->body, "backupName", o.db);
+    o.description = mbk_fcgi_get_str(c->body, "description", "");
+    o.gzip_level = strcmp(mbk_fcgi_get_str(c->body, "compression", "none"),
+                          "gzip") == 0
+                       ? 6
+                       : 0;
+    o.include_indexes = mbk_fcgi_get_bool(c->body, "includeIndexes", true);
+    o.timestamp = mbk_fcgi_get_bool(c->body, "generateTimestamp", false);
+    o.include = c->include;
+    o.exclude = c->exclude;
+    o.jobs = app->cfg.read_jobs;
+    o.spool_dir = app->cfg.spool_dir;
+    o.cancel = mbk_fcgi_job_cancel_flag(job);
+    o.progress = mbk_fcgi_job_progress;
+    o.progress_ud = job;
+    rc = mbk_engine_backup_run(app->mongo, c->st, &o, &res, err);
+    memset(&ae, 0, sizeof(ae));
+    ae.user = c->user;
+    ae.client = c->client;
+    ae.operation = "backup";
+    ae.params = c->body;
+    if (rc == 0) {
+        *result = result_json(&res, mbk_storage_get_name(c->st),
+                              c->destination);
+        counts = json_object_new_object();
+        json_object_object_add(counts, "documents",
+                               json_object_new_int64((int64_t)res.docs));
+        json_object_object_add(counts, "collections",
+                               json_object_new_int64((int64_t)res.ncoll));
+        json_object_object_add(counts, "bytes",
+                               json_object_new_int64((int64_t)res.size));
+        ae.outcome = "ok";
+        ae.counts = counts;
+        ae.duration = res.seconds;
+        ae.backup = res.file;
+    } else {
+        ae.outcome = err->domain == MBK_ERROR_ENGINE &&
+                             err->code == MBK_ENGINE_ECANCELED
+                         ? "canceled"
+                         : "failed";
+        ae.error = err->message;
+        ae.backup = o.name;
+    }
+    mbk_fcgi_app_audit(app, NULL, &ae);
+    json_object_put(counts);
+    mbk_engine_backup_result_free(&res);
+    return rc;
+}
+
+/* The storage the backup goes to: the configured one, or one opened on
+ * destinationPath after the allowed-roots check. */
+static int
+pick_storage(struct create_job *c, const char **field, struct mbk_error *err)
+{
+    const char *kind = mbk_fcgi_get_str(c->body, "storage", NULL);
+    const char *dest = mbk_fcgi_get_str(c->body, "destinationPath", NULL);
+    struct mbk_storage *configured;
+    bool tar;
+    char spec[4200];
+
+    *field = "storage";
+    configured = mbk_fcgi_app_storage(c->app, kind, err);
+    if (configured == NULL && kind != NULL) {
+        return -1;
+    }
+    if (dest == NULL) {
+        c->st = configured;
+        return c->st != NULL ? 0 : -1;
+    }
+    tar = kind != NULL ? strcmp(kind, "tar") == 0 : configured == c->app->tar;
+    if (configured != NULL &&
+        strcmp(dest, mbk_storage_get_location(configured)) == 0) {
+        c->st = configured;
+        return 0;
+    }
+    *field = "destinationPath";
+    if (mbk_fcgi_path_check(c->app, dest, tar, &c->destination, err) != 0) {
+        return mbk_error_prefix(err, "field \"destinationPath\"");
+    }
+    snprintf(spec, sizeof(spec), "%s:%s", tar ? "tar" : "fs", c->destination);
+    c->owned_st = mbk_storage_open(spec, c->app->cfg.plugin_dir, err);
+    if (c->owned_st == NULL) {
+        return mbk_error_prefix(err, "field \"destinationPath\"");
+    }
+    c->st = c->owned_st;
+    return 0;
+}
+
+void
+mbk_fcgi_handle_create(struct mbk_fcgi_app *app,
+                       const struct mbk_fcgi_request *rq,
+                       struct mbk_fcgi_response *rs)
+{
+    struct json_object *body = NULL;
+    struct create_job *c;
+    struct mbk_fcgi_job *job;
+    struct mbk_error err;
+    const char *field = NULL;
+    bool async;
+
+    if (mbk_fcgi_json_body(rq, create_schema, &body, rs) != 0) {
+        return;
+    }
+    c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        json_object_put(body);
+        mbk_fcgi_http_error(&err, 500, "out of memory");
+        mbk_fcgi_reply_error(rs, &err, NULL);
+        return;
+    }
+    c->app = app;
+    c->body = body;
+    c->user = rq->remote_user != NULL && rq->remote_user[0] != '\0'
+                  ? strdup(rq->remote_user)
+                  : NULL;
+    c->client = rq->remote_addr != NULL ? strdup(rq->remote_addr) : NULL;
+    c->include = mbk_fcgi_get_strv(body, "includeCollections");
+    c->exclude = mbk_fcgi_get_strv(body, "excludeCollections");
+    async = mbk_fcgi_get_bool(body, "async", false);
+    if (pick_storage(c, &field, &err) != 0) {
+        mbk_fcgi_reply_error(rs, &err, field);
+        create_job_free(c);
+        return;
+    }
+    job = mbk_fcgi_jobs_submit(app->jobs, "backup", mbk_fcgi_app_db(app),
+                               false, run_create, c, create_job_free, &err);
+    if (job == NULL) {
+        mbk_fcgi_reply_error(rs, &err, NULL);
+        return;
+    }
+    mbk_fcgi_reply_job(job, async, rs);
+}

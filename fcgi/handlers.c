@@ -1,0 +1,652 @@
+/*
+ * handlers.c: the read side of /api/settings/backup (list, download,
+ * statistics, audit log, jobs) and delete, plus the helpers the handler
+ * files share (handlers.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/catalog.h"
+#include "engine/names.h"
+#include "engine/stats.h"
+#include "fcgi/handlers.h"
+#include "fcgi/router.h"
+#include "storage/path.h"
+
+const char *const mbk_fcgi_storage_values[] = {"fs", "tar", NULL};
+
+int
+mbk_fcgi_check_backup_name(const char *s, struct mbk_error *err)
+{
+    return mbk_storage_name_check(s, err);
+}
+
+int
+mbk_fcgi_check_db(const char *s, struct mbk_error *err)
+{
+    return mbk_names_db_check(s, err);
+}
+
+int
+mbk_fcgi_check_coll(const char *s, struct mbk_error *err)
+{
+    return mbk_names_coll_check(NULL, s, err);
+}
+
+int
+mbk_fcgi_check_job_id(const char *s, struct mbk_error *err)
+{
+    if (strlen(s) != MBK_FCGI_JOB_ID_LEN ||
+        strspn(s, "0123456789abcdef") != MBK_FCGI_JOB_ID_LEN) {
+        return mbk_fcgi_http_error(err, 400, "not a job id");
+    }
+    return 0;
+}
+
+int
+mbk_fcgi_query(const struct mbk_fcgi_request *rq,
+               const struct mbk_fcgi_field *schema, struct json_object **out,
+               struct mbk_fcgi_response *rs)
+{
+    struct mbk_error err;
+    char field[80];
+
+    if (mbk_fcgi_schema_parse_query(schema, rq->query, out, field,
+                                    sizeof(field), &err) != 0) {
+        mbk_fcgi_reply_error(rs, &err, field);
+        return -1;
+    }
+    return 0;
+}
+
+int
+mbk_fcgi_json_body(const struct mbk_fcgi_request *rq,
+                   const struct mbk_fcgi_field *schema,
+                   struct json_object **out, struct mbk_fcgi_response *rs)
+{
+    struct mbk_error err;
+    struct mbk_buf b;
+    char field[80] = "";
+    int rc = -1;
+
+    mbk_buf_init(&b, MBK_FCGI_JSON_MAX + 1);
+    if (rq->content_type == NULL ||
+        strncmp(rq->content_type, "application/json", 16) != 0 ||
+        (rq->content_type[16] != '\0' && rq->content_type[16] != ';')) {
+        mbk_fcgi_http_error(&err, 415, "expected a body of type "
+                            "application/json");
+    } else if (mbk_fcgi_read_body(rq, &b, MBK_FCGI_JSON_MAX, &err) == 0 &&
+               mbk_fcgi_schema_parse_json(schema, b.data ? b.data : "", b.len,
+                                          out, field, sizeof(field),
+                                          &err) == 0) {
+        rc = 0;
+    }
+    if (rc != 0) {
+        mbk_fcgi_reply_error(rs, &err, field);
+    }
+    mbk_buf_free(&b);
+    return rc;
+}
+
+void
+mbk_fcgi_reply_job(struct mbk_fcgi_job *job, bool async,
+                   struct mbk_fcgi_response *rs)
+{
+    struct json_object *result = NULL;
+    struct mbk_error err;
+
+    if (async) {
+        struct json_object *d = json_object_new_object();
+        char url[128];
+
+        snprintf(url, sizeof(url), MBK_FCGI_API "?job=%s",
+                 mbk_fcgi_job_id(job));
+        json_object_object_add(d, "jobId",
+                               json_object_new_string(mbk_fcgi_job_id(job)));
+        json_object_object_add(d, "status", json_object_new_string(url));
+        mbk_fcgi_response_header(rs, "Location", url);
+        mbk_fcgi_reply_data_take(rs, 202, d);
+    } else if (mbk_fcgi_job_wait(job, &result, &err) == 0) {
+        mbk_fcgi_reply_data_take(rs, 200, result);
+    } else {
+        mbk_fcgi_reply_error(rs, &err, NULL);
+    }
+    mbk_fcgi_job_release(job);
+}
+
+/* ---- GET: the backups ------------------------------------------------ */
+
+static const struct mbk_fcgi_field list_query[] = {
+    {"storage", MBK_FCGI_T_STRING, false, 0, 8, mbk_fcgi_storage_values,
+     NULL},
+    {"job", MBK_FCGI_T_STRING, false, 0, 0, NULL, mbk_fcgi_check_job_id},
+    {NULL, 0, false, 0, 0, NULL, NULL},
+};
+
+struct list_state {
+    const char *storage;
+    struct json_object *arr;
+};
+
+static struct json_object *
+meta_get(struct json_object *meta, const char *key)
+{
+    struct json_object *v = NULL;
+
+    if (meta != NULL) {
+        json_object_object_get_ex(meta, key, &v);
+    }
+    return json_object_get(v);
+}
+
+/* The sum of collectionInfo's counts, and whether each has a digest. */
+static void
+meta_counts(struct json_object *meta, int64_t *docs, bool *digests)
+{
+    struct json_object *info;
+
+    *docs = -1;
+    *digests = false;
+    if (meta == NULL ||
+        !json_object_object_get_ex(meta, "collectionInfo", &info) ||
+        !json_object_is_type(info, json_type_object)) {
+        return;
+    }
+    *docs = 0;
+    *digests = true;
+    json_object_object_foreach(info, key, ci)
+    {
+        struct json_object *v;
+
+        (void)key;
+        if (json_object_object_get_ex(ci, "documentCount", &v)) {
+            *docs += json_object_get_int64(v);
+        }
+        if (!json_object_object_get_ex(ci, "sha256", &v)) {
+            *digests = false;
+        }
+    }
+}
+
+static int
+on_backup(const struct mbk_catalog_entry *e, void *ud)
+{
+    struct list_state *s = ud;
+    struct json_object *o = json_object_new_object();
+    char mtime[40];
+    int64_t docs;
+    bool digests;
+
+    mbk_names_iso8601(e->mtime * 1000, mtime, sizeof(mtime));
+    meta_counts(e->meta, &docs, &digests);
+    json_object_object_add(o, "name", json_object_new_string(e->name));
+    json_object_object_add(o, "storage", json_object_new_string(s->storage));
+    json_object_object_add(o, "size", json_object_new_int64((int64_t)e->size));
+    json_object_object_add(o, "modified", json_object_new_string(mtime));
+    json_object_object_add(o, "backupName", meta_get(e->meta, "backupName"));
+    json_object_object_add(o, "database", meta_get(e->meta, "database"));
+    json_object_object_add(o, "timestamp", meta_get(e->meta, "timestamp"));
+    json_object_object_add(o, "description", meta_get(e->meta, "description"));
+    json_object_object_add(o, "collections", meta_get(e->meta, "collections"));
+    json_object_object_add(o, "documentCount",
+                           docs >= 0 ? json_object_new_int64(docs) : NULL);
+    json_object_object_add(o, "compression", meta_get(e->meta, "compression"));
+    json_object_object_add(o, "format", meta_get(e->meta, "format"));
+    json_object_object_add(o, "digestStatus",
+                           json_object_new_string(
+                               e->meta == NULL ? "unreadable"
+                               : digests       ? "present"
+                                               : "none"));
+    if (e->meta_error != NULL) {
+        json_object_object_add(o, "metadataError",
+                               json_object_new_string(e->meta_error));
+    }
+    json_object_array_add(s->arr, o);
+    return 0;
+}
+
+void
+mbk_fcgi_handle_list(struct mbk_fcgi_app *app,
+                     const struct mbk_fcgi_request *rq,
+                     struct mbk_fcgi_response *rs)
+{
+    struct json_object *q = NULL;
+    struct json_object *d;
+    struct list_state s;
+    struct mbk_error err;
+    const char *which;
+    const char *job;
+
+    if (mbk_fcgi_query(rq, list_query, &q, rs) != 0) {
+        return;
+    }
+    job = mbk_fcgi_get_str(q, "job", NULL);
+    if (job != NULL) {
+        struct json_object *st = mbk_fcgi_jobs_status(app->jobs, job, &err);
+
+        if (st == NULL) {
+            mbk_fcgi_reply_error(rs, &err, "job");
+        } else {
+            mbk_fcgi_reply_data_take(rs, 200, st);
+        }
+        json_object_put(q);
+        return;
+    }
+    which = mbk_fcgi_get_str(q, "storage", NULL);
+    s.arr = json_object_new_array();
+    for (int i = 0; i < 2; i++) {
+        struct mbk_storage *st = i == 0 ? app->fs : app->tar;
+
+        s.storage = i == 0 ? "fs" : "tar";
+        if (st == NULL || (which != NULL && strcmp(which, s.storage) != 0)) {
+            continue;
+        }
+        if (mbk_engine_catalog_list(st, on_backup, &s, &err) != 0) {
+            mbk_fcgi_reply_error(rs, &err, NULL);
+            json_object_put(s.arr);
+            json_object_put(q);
+            return;
+        }
+    }
+    if (which != NULL && mbk_fcgi_app_storage(app, which, &err) == NULL) {
+        mbk_fcgi_reply_error(rs, &err, "storage");
+        json_object_put(s.arr);
+        json_object_put(q);
+        return;
+    }
+    d = json_object_new_object();
+    json_object_object_add(d, "database",
+                           json_object_new_string(mbk_fcgi_app_db(app)));
+    json_object_object_add(d, "count", json_object_new_int64(
+                                           (int64_t)json_object_array_length(
+                                               s.arr)));
+    json_object_object_add(d, "backups", s.arr);
+    mbk_fcgi_reply_data_take(rs, 200, d);
+    json_object_put(q);
+}
+
+/* ---- DELETE: a backup, or a job -------------------------------------- */
+
+static const struct mbk_fcgi_field name_query[] = {
+    {"name", MBK_FCGI_T_STRING, true, 1, MBK_STORAGE_NAME_MAX, NULL,
+     mbk_fcgi_check_backup_name},
+    {"storage", MBK_FCGI_T_STRING, false, 0, 8, mbk_fcgi_storage_values,
+     NULL},
+    {NULL, 0, false, 0, 0, NULL, NULL},
+};
+
+static const struct mbk_fcgi_field delete_query[] = {
+    {"name", MBK_FCGI_T_STRING, false, 1, MBK_STORAGE_NAME_MAX, NULL,
+     mbk_fcgi_check_backup_name},
+    {"storage", MBK_FCGI_T_STRING, false, 0, 8, mbk_fcgi_storage_values,
+     NULL},
+    {"job", MBK_FCGI_T_STRING, false, 0, 0, NULL, mbk_fcgi_check_job_id},
+    {NULL, 0, false, 0, 0, NULL, NULL},
+};
+
+static void
+cancel_job(struct mbk_fcgi_app *app, const char *id,
+           struct mbk_fcgi_response *rs)
+{
+    struct mbk_error err;
+    struct json_object *d;
+
+    if (mbk_fcgi_jobs_cancel(app->jobs, id, &err) != 0) {
+        mbk_fcgi_reply_error(rs, &err, "job");
+        return;
+    }
+    d = json_object_new_object();
+    json_object_object_add(d, "jobId", json_object_new_string(id));
+    json_object_object_add(d, "cancelRequested", json_object_new_boolean(1));
+    mbk_fcgi_reply_data_take(rs, 202, d);
+}
+
+void
+mbk_fcgi_handle_delete(struct mbk_fcgi_app *app,
+                       const struct mbk_fcgi_request *rq,
+                       struct mbk_fcgi_response *rs)
+{
+    struct json_object *q = NULL;
+    struct mbk_storage *st;
+    struct mbk_audit_entry ae;
+    struct mbk_error err;
+    const char *name;
+    const char *job;
+    struct timespec t0;
+    struct timespec t1;
+
+    if (mbk_fcgi_query(rq, delete_query, &q, rs) != 0) {
+        return;
+    }
+    job = mbk_fcgi_get_str(q, "job", NULL);
+    name = mbk_fcgi_get_str(q, "name", NULL);
+    if (job != NULL) {
+        cancel_job(app, job, rs);
+        json_object_put(q);
+        return;
+    }
+    if (name == NULL) {
+        mbk_fcgi_http_error(&err, 400, "field \"name\": is required");
+        mbk_fcgi_reply_error(rs, &err, "name");
+        json_object_put(q);
+        return;
+    }
+    st = mbk_fcgi_app_storage(app, mbk_fcgi_get_str(q, "storage", NULL),
+                              &err);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    memset(&ae, 0, sizeof(ae));
+    ae.operation = "delete";
+    ae.backup = name;
+    ae.params = q;
+    if (st == NULL) {
+        mbk_fcgi_reply_error(rs, &err, "storage");
+    } else if (mbk_storage_remove(st, name, &err) != 0) {
+        mbk_fcgi_reply_error(rs, &err, NULL);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        ae.outcome = "failed";
+        ae.error = err.message;
+        ae.duration = (double)(t1.tv_sec - t0.tv_sec) +
+                      (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        mbk_fcgi_app_audit(app, rq, &ae);
+    } else {
+        struct json_object *d = json_object_new_object();
+
+        json_object_object_add(d, "deleted", json_object_new_string(name));
+        json_object_object_add(d, "storage",
+                               json_object_new_string(mbk_storage_get_name(st)));
+        mbk_fcgi_reply_data_take(rs, 200, d);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        ae.outcome = "ok";
+        ae.duration = (double)(t1.tv_sec - t0.tv_sec) +
+                      (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        mbk_fcgi_app_audit(app, rq, &ae);
+    }
+    json_object_put(q);
+}
+
+/* ---- GET download ---------------------------------------------------- */
+
+struct download {
+    struct mbk_storage *st;
+    struct mbk_storage_reader *r;
+};
+
+static ssize_t
+download_read(void *ud, void *buf, size_t len, struct mbk_error *err)
+{
+    struct download *d = ud;
+
+    return mbk_storage_get_read(d->st, d->r, buf, len, err);
+}
+
+struct find_size {
+    const char *name;
+    int64_t size;
+};
+
+static int
+on_entry_size(const struct mbk_storage_entry *e, void *ud)
+{
+    struct find_size *f = ud;
+
+    if (strcmp(e->name, f->name) == 0) {
+        f->size = (int64_t)e->size;
+        return 1;
+    }
+    return 0;
+}
+
+static void
+download_close(void *ud)
+{
+    struct download *d = ud;
+
+    mbk_storage_get_close(d->st, d->r);
+    free(d);
+}
+
+void
+mbk_fcgi_handle_download(struct mbk_fcgi_app *app,
+                         const struct mbk_fcgi_request *rq,
+                         struct mbk_fcgi_response *rs)
+{
+    struct json_object *q = NULL;
+    struct mbk_storage *st;
+    struct mbk_audit_entry ae;
+    struct mbk_error err;
+    const char *name;
+    char disp[MBK_STORAGE_NAME_MAX + 64];
+    size_t nlen;
+
+    if (mbk_fcgi_query(rq, name_query, &q, rs) != 0) {
+        return;
+    }
+    name = mbk_fcgi_get_str(q, "name", "");
+    st = mbk_fcgi_app_storage(app, mbk_fcgi_get_str(q, "storage", NULL), &err);
+    if (st == NULL) {
+        mbk_fcgi_reply_error(rs, &err, "storage");
+        json_object_put(q);
+        return;
+    }
+    memset(&ae, 0, sizeof(ae));
+    ae.operation = "download";
+    ae.backup = name;
+    ae.params = q;
+    nlen = strlen(name);
+    snprintf(rs->content_type, sizeof(rs->content_type), "%s",
+             nlen > 3 && strcmp(name + nlen - 3, ".gz") == 0
+                 ? "application/gzip"
+                 : "application/json");
+    snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", name);
+    if (app->cfg.x_accel_prefix != NULL && st == app->fs &&
+        (mbk_storage_get_caps(st) & MBK_STORAGE_CAP_LOCAL_PATH) != 0) {
+        char rel[1024];
+        char uri[1200];
+
+        if (mbk_storage_path(st, name, rel, sizeof(rel), &err) != 0) {
+            goto fail;
+        }
+        /* The path must name an existing backup: check before nginx. */
+        {
+            struct mbk_storage_reader *r = mbk_storage_get_open(st, name, &err);
+
+            if (r == NULL) {
+                goto fail;
+            }
+            mbk_storage_get_close(st, r);
+        }
+        snprintf(uri, sizeof(uri), "%s%s", app->cfg.x_accel_prefix, rel);
+        mbk_fcgi_response_header(rs, "X-Accel-Redirect", uri);
+    } else {
+        struct download *d = calloc(1, sizeof(*d));
+
+        if (d == NULL) {
+            mbk_fcgi_http_error(&err, 500, "out of memory");
+            goto fail;
+        }
+        d->st = st;
+        d->r = mbk_storage_get_open(st, name, &err);
+        if (d->r == NULL) {
+            free(d);
+            goto fail;
+        }
+        rs->stream = download_read;
+        rs->stream_close = download_close;
+        rs->stream_ud = d;
+        mbk_fcgi_response_header(rs, "X-Accel-Buffering", "no");
+        /* With its length a download cut short shows as such. */
+        {
+            struct find_size f = {name, -1};
+            char len[32];
+
+            if (mbk_storage_list(st, on_entry_size, &f, &err) == 0 &&
+                f.size >= 0) {
+                snprintf(len, sizeof(len), "%lld", (long long)f.size);
+                mbk_fcgi_response_header(rs, "Content-Length", len);
+            }
+        }
+    }
+    rs->status = 200;
+    mbk_fcgi_response_header(rs, "Content-Disposition", disp);
+    ae.outcome = "ok";
+    mbk_fcgi_app_audit(app, rq, &ae);
+    json_object_put(q);
+    return;
+fail:
+    mbk_fcgi_reply_error(rs, &err, NULL);
+    json_object_put(q);
+}
+
+/* ---- GET stats ------------------------------------------------------- */
+
+static const struct mbk_fcgi_field empty_query[] = {
+    {NULL, 0, false, 0, 0, NULL, NULL},
+};
+
+void
+mbk_fcgi_handle_stats(struct mbk_fcgi_app *app,
+                      const struct mbk_fcgi_request *rq,
+                      struct mbk_fcgi_response *rs)
+{
+    struct json_object *q = NULL;
+    struct json_object *out = NULL;
+    struct mbk_error err;
+
+    if (mbk_fcgi_query(rq, empty_query, &q, rs) != 0) {
+        return;
+    }
+    json_object_put(q);
+    if (mbk_engine_stats(app->mongo, mbk_fcgi_app_db(app), &out, &err) != 0) {
+        mbk_fcgi_reply_error(rs, &err, NULL);
+        return;
+    }
+    mbk_fcgi_reply_data_take(rs, 200, out);
+}
+
+/* ---- GET audit ------------------------------------------------------- */
+
+static const struct mbk_fcgi_field audit_query[] = {
+    {"offset", MBK_FCGI_T_INT, false, 0, 1000000000, NULL, NULL},
+    {"limit", MBK_FCGI_T_INT, false, 1, 500, NULL, NULL},
+    {"operation", MBK_FCGI_T_STRING, false, 1, 32, NULL, NULL},
+    {"user", MBK_FCGI_T_STRING, false, 1, 128, NULL, NULL},
+    {"outcome", MBK_FCGI_T_STRING, false, 1, 32, NULL, NULL},
+    {"text", MBK_FCGI_T_STRING, false, 1, 128, NULL, NULL},
+    {"since", MBK_FCGI_T_STRING, false, 4, 40, NULL, NULL},
+    {"until", MBK_FCGI_T_STRING, false, 4, 40, NULL, NULL},
+    {NULL, 0, false, 0, 0, NULL, NULL},
+};
+
+static int
+on_audit_line(struct json_object *line, void *ud)
+{
+    json_object_array_add(ud, json_object_get(line));
+    return 0;
+}
+
+void
+mbk_fcgi_handle_audit(struct mbk_fcgi_app *app,
+                      const struct mbk_fcgi_request *rq,
+                      struct mbk_fcgi_response *rs)
+{
+    struct json_object *q = NULL;
+    struct json_object *d;
+    struct json_object *arr;
+    struct mbk_audit_filter f;
+    struct mbk_error err;
+    uint64_t total = 0;
+    int64_t offset;
+    int64_t limit;
+
+    if (mbk_fcgi_query(rq, audit_query, &q, rs) != 0) {
+        return;
+    }
+    offset = mbk_fcgi_get_int(q, "offset", 0);
+    limit = mbk_fcgi_get_int(q, "limit", 50);
+    memset(&f, 0, sizeof(f));
+    f.operation = mbk_fcgi_get_str(q, "operation", NULL);
+    f.user = mbk_fcgi_get_str(q, "user", NULL);
+    f.outcome = mbk_fcgi_get_str(q, "outcome", NULL);
+    f.text = mbk_fcgi_get_str(q, "text", NULL);
+    f.since = mbk_fcgi_get_str(q, "since", NULL);
+    f.until = mbk_fcgi_get_str(q, "until", NULL);
+    arr = json_object_new_array();
+    if (app->cfg.audit_log != NULL &&
+        mbk_audit_read(app->cfg.audit_log, &f, (uint64_t)offset,
+                       (uint64_t)limit, on_audit_line, arr, &total,
+                       &err) != 0) {
+        mbk_fcgi_reply_error(rs, &err, NULL);
+        json_object_put(arr);
+        json_object_put(q);
+        return;
+    }
+    d = json_object_new_object();
+    json_object_object_add(d, "enabled",
+                           json_object_new_boolean(app->cfg.audit_log != NULL));
+    json_object_object_add(d, "total", json_object_new_int64((int64_t)total));
+    json_object_object_add(d, "offset", json_object_new_int64(offset));
+    json_object_object_add(d, "limit", json_object_new_int64(limit));
+    json_object_object_add(d, "entries", arr);
+    mbk_fcgi_reply_data_take(rs, 200, d);
+    json_object_put(q);
+}
+
+/* ---- jobs ------------------------------------------------------------ */
+
+static const struct mbk_fcgi_field job_query[] = {
+    {"id", MBK_FCGI_T_STRING, false, 0, 0, NULL, mbk_fcgi_check_job_id},
+    {NULL, 0, false, 0, 0, NULL, NULL},
+};
+
+static const struct mbk_fcgi_field cancel_query[] = {
+    {"id", MBK_FCGI_T_STRING, true, 0, 0, NULL, mbk_fcgi_check_job_id},
+    {NULL, 0, false, 0, 0, NULL, NULL},
+};
+
+void
+mbk_fcgi_handle_jobs(struct mbk_fcgi_app *app,
+                     const struct mbk_fcgi_request *rq,
+                     struct mbk_fcgi_response *rs)
+{
+    struct json_object *q = NULL;
+    struct mbk_error err;
+    const char *id;
+
+    if (mbk_fcgi_query(rq, job_query, &q, rs) != 0) {
+        return;
+    }
+    id = mbk_fcgi_get_str(q, "id", NULL);
+    if (id == NULL) {
+        struct json_object *d = json_object_new_object();
+
+        json_object_object_add(d, "jobs", mbk_fcgi_jobs_list(app->jobs));
+        mbk_fcgi_reply_data_take(rs, 200, d);
+    } else {
+        struct json_object *st = mbk_fcgi_jobs_status(app->jobs, id, &err);
+
+        if (st == NULL) {
+            mbk_fcgi_reply_error(rs, &err, "id");
+        } else {
+            mbk_fcgi_reply_data_take(rs, 200, st);
+        }
+    }
+    json_object_put(q);
+}
+
+void
+mbk_fcgi_handle_cancel(struct mbk_fcgi_app *app,
+                       const struct mbk_fcgi_request *rq,
+                       struct mbk_fcgi_response *rs)
+{
+    struct json_object *q = NULL;
+
+    if (mbk_fcgi_query(rq, cancel_query, &q, rs) != 0) {
+        return;
+    }
+    cancel_job(app, mbk_fcgi_get_str(q, "id", ""), rs);
+    json_object_put(q);
+}

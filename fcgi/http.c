@@ -1,0 +1,252 @@
+/*
+ * http.c: responses of mbk-fcgi: headers, the JSON envelopes, and the one
+ * table from an error's (domain, code) to its HTTP status (STYLE.md §3).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/mongo.h"
+#include "fcgi/http.h"
+#include "storage/loader.h"
+
+/* Every answer: the API returns JSON or a file, never a page to frame. */
+const char mbk_fcgi_security_headers[] =
+    "X-Content-Type-Options: nosniff\r\n"
+    "X-Frame-Options: DENY\r\n"
+    "Referrer-Policy: no-referrer\r\n"
+    "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n"
+    "Cross-Origin-Resource-Policy: same-origin\r\n"
+    "Cache-Control: no-store\r\n";
+
+void
+mbk_fcgi_response_init(struct mbk_fcgi_response *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->status = 200;
+    snprintf(r->content_type, sizeof(r->content_type), "application/json");
+    /* Error bodies and listings stay small; 64 MiB is a hard ceiling. */
+    mbk_buf_init(&r->body, 64u * 1024 * 1024);
+}
+
+void
+mbk_fcgi_response_free(struct mbk_fcgi_response *r)
+{
+    if (r == NULL) {
+        return;
+    }
+    mbk_buf_free(&r->body);
+    if (r->stream_close != NULL) {
+        r->stream_close(r->stream_ud);
+    }
+    r->stream = NULL;
+    r->stream_close = NULL;
+    r->stream_ud = NULL;
+}
+
+int
+mbk_fcgi_response_header(struct mbk_fcgi_response *r, const char *name,
+                         const char *value)
+{
+    int n;
+
+    if (strpbrk(value, "\r\n") != NULL || strpbrk(name, "\r\n: ") != NULL) {
+        return -1;
+    }
+    n = snprintf(r->headers + r->headers_len,
+                 sizeof(r->headers) - r->headers_len, "%s: %s\r\n", name,
+                 value);
+    if (n < 0 || (size_t)n >= sizeof(r->headers) - r->headers_len) {
+        r->headers[r->headers_len] = '\0';
+        return -1;
+    }
+    r->headers_len += (size_t)n;
+    return 0;
+}
+
+static void
+set_body(struct mbk_fcgi_response *r, struct json_object *o)
+{
+    const char *text = json_object_to_json_string_ext(
+        o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+
+    mbk_buf_reset(&r->body);
+    if (mbk_buf_append_str(&r->body, text, NULL) != 0 ||
+        mbk_buf_append(&r->body, "\n", 1, NULL) != 0) {
+        /* Too big to send: say so in a body that always fits. */
+        mbk_buf_reset(&r->body);
+        r->status = 500;
+        mbk_buf_append_str(&r->body, "{\"success\":false,\"error\":"
+                           "\"response too large\",\"details\":{}}\n", NULL);
+    }
+}
+
+void
+mbk_fcgi_reply_data_take(struct mbk_fcgi_response *r, int status,
+                         struct json_object *data)
+{
+    struct json_object *o = json_object_new_object();
+
+    json_object_object_add(o, "success", json_object_new_boolean(1));
+    json_object_object_add(o, "data", data);
+    r->status = status;
+    snprintf(r->content_type, sizeof(r->content_type), "application/json");
+    set_body(r, o);
+    json_object_put(o);
+}
+
+void
+mbk_fcgi_reply_error(struct mbk_fcgi_response *r,
+                     const struct mbk_error *err, const char *field)
+{
+    struct json_object *o = json_object_new_object();
+    struct json_object *d = json_object_new_object();
+
+    json_object_object_add(d, "domain", json_object_new_string(
+                                            mbk_error_domain_name(err->domain)));
+    json_object_object_add(d, "code", json_object_new_int(err->code));
+    if (field != NULL && field[0] != '\0') {
+        json_object_object_add(d, "field", json_object_new_string(field));
+    }
+    json_object_object_add(o, "success", json_object_new_boolean(0));
+    json_object_object_add(o, "error",
+                           json_object_new_string(err->message[0] != '\0'
+                                                      ? err->message
+                                                      : "unknown error"));
+    json_object_object_add(o, "details", d);
+    r->status = mbk_fcgi_status_of(err);
+    snprintf(r->content_type, sizeof(r->content_type), "application/json");
+    if (r->stream_close != NULL) {
+        r->stream_close(r->stream_ud);
+        r->stream = NULL;
+        r->stream_close = NULL;
+    }
+    set_body(r, o);
+    json_object_put(o);
+}
+
+int
+mbk_fcgi_http_error(struct mbk_error *err, int status, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err == NULL) {
+        return -1;
+    }
+    err->domain = MBK_ERROR_HTTP;
+    err->code = status;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof(err->message), fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int
+engine_status(int32_t code)
+{
+    switch (code) {
+    case MBK_ENGINE_EINVAL:
+    case MBK_ENGINE_EBADNAME:
+        return 400;
+    case MBK_ENGINE_EFORMAT:
+    case MBK_ENGINE_EDIGEST:
+        return 422;
+    case MBK_ENGINE_ECANCELED:
+    case MBK_ENGINE_EBUSY:
+        return 409;
+    case MBK_ENGINE_ENOMEM: /* a limit (decompressed size) or memory */
+        return 413;
+    default:
+        return 500;
+    }
+}
+
+static int
+storage_status(int32_t code)
+{
+    switch (code) {
+    case MBK_STORAGE_ENOTFOUND:
+        return 404;
+    case MBK_STORAGE_EEXIST:
+    case MBK_STORAGE_EBUSY:
+        return 409;
+    case MBK_STORAGE_EBADNAME:
+    case MBK_STORAGE_ENOTSUP:
+        return 400;
+    case MBK_STORAGE_ECORRUPT:
+        return 422;
+    default: /* EIO, EBADROOT: the server's configuration or disk */
+        return 500;
+    }
+}
+
+static int
+mongo_status(int32_t code)
+{
+    switch (code) {
+    case MBK_MONGO_CODE_UNREACHABLE:
+    case 2:     /* MONGOC_ERROR_STREAM_CONNECT (driver API v2) */
+    case 6:     /* HostUnreachable */
+    case 7:     /* HostNotFound */
+    case 89:    /* NetworkTimeout */
+    case 91:    /* ShutdownInProgress */
+    case 9001:  /* SocketException */
+        return 503;
+    case MBK_MONGO_CODE_NAMESPACE_NOT_FOUND:
+        return 404;
+    case MBK_MONGO_CODE_NAMESPACE_EXISTS:
+    case MBK_MONGO_CODE_DUPLICATE_KEY:
+        return 409;
+    default:
+        return 500;
+    }
+}
+
+int
+mbk_fcgi_status_of(const struct mbk_error *err)
+{
+    switch (err->domain) {
+    case MBK_ERROR_HTTP:
+        return err->code >= 400 && err->code <= 599 ? err->code : 500;
+    case MBK_ERROR_ENGINE:
+        return engine_status(err->code);
+    case MBK_ERROR_STORAGE:
+        return storage_status(err->code);
+    case MBK_ERROR_MONGO:
+        return mongo_status(err->code);
+    case MBK_ERROR_JSON:
+        return 400;
+    case MBK_ERROR_SYS:
+        return err->code == ENOSPC || err->code == EDQUOT ? 507 : 500;
+    default: /* PLUGIN, ARCHIVE, NONE */
+        return 500;
+    }
+}
+
+const char *
+mbk_fcgi_status_reason(int status)
+{
+    static const struct {
+        int status;
+        const char *reason;
+    } reasons[] = {
+        {200, "OK"}, {201, "Created"}, {202, "Accepted"},
+        {204, "No Content"}, {400, "Bad Request"}, {401, "Unauthorized"},
+        {403, "Forbidden"}, {404, "Not Found"},
+        {405, "Method Not Allowed"}, {409, "Conflict"},
+        {411, "Length Required"}, {413, "Content Too Large"},
+        {415, "Unsupported Media Type"}, {422, "Unprocessable Content"},
+        {500, "Internal Server Error"}, {503, "Service Unavailable"},
+        {507, "Insufficient Storage"},
+    };
+
+    for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+        if (reasons[i].status == status) {
+            return reasons[i].reason;
+        }
+    }
+    return "Unknown";
+}

@@ -1,0 +1,566 @@
+/*
+ * restore.c: PUT /api/settings/backup: restore a backup, both methods of
+ * the seed.  Server file: a JSON body naming a stored backup or a path
+ * under an allowed root.  Upload: multipart/form-data with a "file" part
+ * and an "options" part (JSON), or the raw file as the body with the
+ * options in the query.  The upload is streamed to an unlinked spool
+ * file (bounded memory, max_upload bytes) whose descriptor the restore
+ * engine reads.  Runs as an exclusive job on the target database.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/names.h"
+#include "engine/restore.h"
+#include "fcgi/handlers.h"
+#include "fcgi/multipart.h"
+#include "fcgi/router.h"
+
+static const char *const conflicts[] = {"skip", "replace", "fail", NULL};
+
+#define OPTION_FIELDS                                                       \
+    {"targetDatabase", MBK_FCGI_T_STRING, false, 1, MBK_NAMES_DB_MAX, NULL, \
+     mbk_fcgi_check_db},                                                    \
+        {"dropExisting", MBK_FCGI_T_BOOL, false, 0, 0, NULL, NULL},         \
+        {"dryRun", MBK_FCGI_T_BOOL, false, 0, 0, NULL, NULL},               \
+        {"collections", MBK_FCGI_T_STRINGS, false, 0, 1000, NULL,          \
+         mbk_fcgi_check_coll},                                              \
+        {"conflict", MBK_FCGI_T_STRING, false, 0, 8, conflicts, NULL},      \
+        {"async", MBK_FCGI_T_BOOL, false, 0, 0, NULL, NULL}
+
+/* A server-side restore: which backup, and the options. */
+static const struct mbk_fcgi_field server_schema[] = {
+    {"backupName", MBK_FCGI_T_STRING, false, 1, MBK_STORAGE_NAME_MAX, NULL,
+     mbk_fcgi_check_backup_name},
+    {"storage", MBK_FCGI_T_STRING, false, 0, 8, mbk_fcgi_storage_values,
+     NULL},
+    {"path", MBK_FCGI_T_STRING, false, 1, 4096, NULL, NULL},
+    OPTION_FIELDS,
+    {NULL, 0, false, 0, 0, NULL, NULL},
+};
+
+/* An upload's options (the "options" part, or the query). */
+static const struct mbk_fcgi_field upload_schema[] = {
+    OPTION_FIELDS,
+    {"upload", MBK_FCGI_T_BOOL, false, 0, 0, NULL, NULL},
+    {NULL, 0, false, 0, 0, NULL, NULL},
+};
+
+struct restore_job {
+    struct mbk_fcgi_app *app;
+    struct json_object *opts;   /* the checked options (and source) */
+    struct mbk_storage *st;     /* a stored backup: lent from app */
+    const char *name;
+    char *path;                 /* a resolved server file */
+    int fd;                     /* an upload's spool file, or -1 */
+    char *user;
+    char *client;
+    const char **collections;
+    const char *source;         /* "storage", "path", "upload" */
+    char target[MBK_NAMES_DB_MAX + 1];
+};
+
+static void
+restore_job_free(void *ud)
+{
+    struct restore_job *r = ud;
+
+    json_object_put(r->opts);
+    free(r->path);
+    if (r->fd >= 0) {
+        close(r->fd);
+    }
+    free(r->user);
+    free(r->client);
+    free(r->collections);
+    free(r);
+}
+
+static struct json_object *
+report_json(const struct mbk_restore_report *rep)
+{
+    struct json_object *d = json_object_new_object();
+    struct json_object *colls = json_object_new_object();
+
+    json_object_object_add(d, "status", json_object_new_string(
+                                            rep->status ? rep->status : ""));
+    json_object_object_add(d, "sourceDatabase",
+                           json_object_new_string(rep->source_db));
+    json_object_object_add(d, "targetDatabase",
+                           json_object_new_string(rep->target_db));
+    json_object_object_add(d, "backupSha256",
+                           json_object_new_string(rep->backup_sha256));
+    json_object_object_add(d, "digestsChecked",
+                           json_object_new_boolean(rep->digests_checked));
+    json_object_object_add(d, "typed", json_object_new_boolean(rep->typed));
+    json_object_object_add(d, "documentCount",
+                           json_object_new_int64((int64_t)rep->docs));
+    json_object_object_add(d, "inserted",
+                           json_object_new_int64((int64_t)rep->inserted));
+    json_object_object_add(d, "skipped",
+                           json_object_new_int64((int64_t)rep->skipped));
+    json_object_object_add(d, "replaced",
+                           json_object_new_int64((int64_t)rep->replaced));
+    json_object_object_add(d, "failed",
+                           json_object_new_int64((int64_t)rep->failed));
+    json_object_object_add(d, "durationSeconds",
+                           json_object_new_double(rep->seconds));
+    if (rep->rollback[0] != '\0') {
+        json_object_object_add(d, "rollback",
+                               json_object_new_string(rep->rollback));
+    }
+    for (size_t i = 0; i < rep->ncoll; i++) {
+        const struct mbk_restore_coll *c = &rep->colls[i];
+        struct json_object *o = json_object_new_object();
+
+        json_object_object_add(o, "type", json_object_new_string(c->type));
+        json_object_object_add(o, "documentCount",
+                               json_object_new_int64((int64_t)c->docs));
+        json_object_object_add(o, "inserted",
+                               json_object_new_int64((int64_t)c->inserted));
+        json_object_object_add(o, "skipped",
+                               json_object_new_int64((int64_t)c->skipped));
+        json_object_object_add(o, "replaced",
+                               json_object_new_int64((int64_t)c->replaced));
+        json_object_object_add(o, "failed",
+                               json_object_new_int64((int64_t)c->failed));
+        json_object_object_add(o, "indexesCreated",
+                               json_object_new_int64(c->indexes_created));
+        json_object_object_add(o, "targetExists",
+                               json_object_new_boolean(c->target_exists));
+        json_object_object_add(o, "targetDocuments",
+                               json_object_new_int64(c->target_docs));
+        json_object_object_add(o, "conflicts",
+                               json_object_new_int64((int64_t)c->conflicts));
+        json_object_object_add(colls, c->name, o);
+    }
+    json_object_object_add(d, "collections", colls);
+    return d;
+}
+
+static int
+run_restore(struct mbk_fcgi_job *job, void *ud, struct json_object **result,
+            struct mbk_error *err)
+{
+    struct restore_job *r = ud;
+    struct mbk_restore_input in;
+    struct mbk_restore_opts o;
+    struct mbk_restore_report rep;
+    struct mbk_audit_entry ae;
+    const char *conflict = mbk_fcgi_get_str(r->opts, "conflict", "skip");
+    int rc;
+
+    memset(&in, 0, sizeof(in));
+    memset(&o, 0, sizeof(o));
+    memset(&rep, 0, sizeof(rep));
+    in.storage = r->st;
+    in.name = r->name;
+    in.path = r->path;
+    in.fd = r->fd;
+    if (r->fd >= 0 && lseek(r->fd, 0, SEEK_SET) != 0) {
+        return mbk_error_sys(err, errno, "lseek", "the uploaded backup");
+    }
+    o.target_db = r->target;
+    o.collections = r->collections;
+    o.drop = mbk_fcgi_get_bool(r->opts, "dropExisting", false);
+    o.dry_run = mbk_fcgi_get_bool(r->opts, "dryRun", false);
+    o.conflict = strcmp(conflict, "replace") == 0 ? MBK_RESTORE_REPLACE
+                 : strcmp(conflict, "fail") == 0  ? MBK_RESTORE_FAIL
+                                                  : MBK_RESTORE_SKIP;
+    o.jobs = r->app->cfg.read_jobs;
+    o.spool_dir = r->app->cfg.spool_dir;
+    o.cancel = mbk_fcgi_job_cancel_flag(job);
+    o.progress = mbk_fcgi_job_progress;
+    o.progress_ud = job;
+    rc = mbk_engine_restore_run(r->app->mongo, &in, &o, &rep, err);
+    memset(&ae, 0, sizeof(ae));
+    ae.user = r->user;
+    ae.client = r->client;
+    ae.operation = o.dry_run ? "dry-run" : "restore";
+    ae.params = r->opts;
+    ae.backup = r->name != NULL ? r->name : r->path;
+    ae.sha256 = rep.backup_sha256[0] != '\0' ? rep.backup_sha256 : NULL;
+    ae.duration = rep.seconds;
+    if (rc == 0) {
+        *result = report_json(&rep);
+        ae.outcome = rep.status != NULL ? rep.status : "ok";
+    } else {
+        if (rep.rollback[0] != '\0') {
+            mbk_error_prefix(err, "%s (rollback: %s)", "restore failed",
+                             rep.rollback);
+        }
+        ae.outcome = rep.status != NULL ? rep.status : "failed";
+        ae.error = err->message;
+    }
+    mbk_fcgi_app_audit(r->app, NULL, &ae);
+    mbk_engine_restore_report_free(&rep);
+    return rc;
+}
+
+static void
+submit(struct mbk_fcgi_app *app, struct restore_job *r,
+       struct mbk_fcgi_response *rs)
+{
+    struct mbk_fcgi_job *job;
+    struct mbk_error err;
+    bool async = mbk_fcgi_get_bool(r->opts, "async", false);
+
+    snprintf(r->target, sizeof(r->target), "%s",
+             mbk_fcgi_get_str(r->opts, "targetDatabase",
+                              mbk_fcgi_app_db(app)));
+    r->collections = mbk_fcgi_get_strv(r->opts, "collections");
+    json_object_object_add(r->opts, "source",
+                           json_object_new_string(r->source));
+    job = mbk_fcgi_jobs_submit(app->jobs, "restore", r->target, true,
+                               run_restore, r, restore_job_free, &err);
+    if (job == NULL) {
+        mbk_fcgi_reply_error(rs, &err, NULL);
+        return;
+    }
+    mbk_fcgi_reply_job(job, async, rs);
+}
+
+static struct restore_job *
+job_new(struct mbk_fcgi_app *app, const struct mbk_fcgi_request *rq)
+{
+    struct restore_job *r = calloc(1, sizeof(*r));
+
+    if (r == NULL) {
+        return NULL;
+    }
+    r->app = app;
+    r->fd = -1;
+    r->user = rq->remote_user != NULL && rq->remote_user[0] != '\0'
+                  ? strdup(rq->remote_user)
+                  : NULL;
+    r->client = rq->remote_addr != NULL ? strdup(rq->remote_addr) : NULL;
+    return r;
+}
+
+/* ---- server file ----------------------------------------------------- */
+
+static void
+restore_server(struct mbk_fcgi_app *app, const struct mbk_fcgi_request *rq,
+               struct mbk_fcgi_response *rs)
+{
+    struct json_object *body = NULL;
+    struct restore_job *r;
+    struct mbk_error err;
+    const char *name;
+    const char *path;
+
+    if (mbk_fcgi_json_body(rq, server_schema, &body, rs) != 0) {
+        return;
+    }
+    name = mbk_fcgi_get_str(body, "backupName", NULL);
+    path = mbk_fcgi_get_str(body, "path", NULL);
+    if ((name == NULL) == (path == NULL)) {
+        json_object_put(body);
+        mbk_fcgi_http_error(&err, 400, "field \"backupName\": give either "
+                            "backupName or path");
+        mbk_fcgi_reply_error(rs, &err, "backupName");
+        return;
+    }
+    r = job_new(app, rq);
+    if (r == NULL) {
+        json_object_put(body);
+        mbk_fcgi_http_error(&err, 500, "out of memory");
+        mbk_fcgi_reply_error(rs, &err, NULL);
+        return;
+    }
+    r->opts = body;
+    if (name != NULL) {
+        r->source = "storage";
+        r->name = name;
+        r->st = mbk_fcgi_app_storage(app, mbk_fcgi_get_str(body, "storage",
+                                                           NULL), &err);
+        if (r->st == NULL) {
+            mbk_fcgi_reply_error(rs, &err, "storage");
+            restore_job_free(r);
+            return;
+        }
+    } else {
+        r->source = "path";
+        if (mbk_fcgi_path_check(app, path, true, &r->path, &err) != 0) {
+            mbk_error_prefix(&err, "field \"path\"");
+            mbk_fcgi_reply_error(rs, &err, "path");
+            restore_job_free(r);
+            return;
+        }
+    }
+    submit(app, r, rs);
+}
+
+/* ---- uploads --------------------------------------------------------- */
+
+struct upload {
+    int fd;
+    uint64_t bytes;
+    uint64_t max;
+    bool file_seen;
+    bool in_file;
+    bool in_options;
+    struct mbk_buf options;
+};
+
+static int
+spool_write(struct upload *u, const char *p, size_t n, struct mbk_error *err)
+{
+    u->bytes += n;
+    if (u->bytes > u->max) {
+        return mbk_fcgi_http_error(err, 413, "the upload is larger than "
+                                   "max_upload (%llu bytes)",
+                                   (unsigned long long)u->max);
+    }
+    while (n > 0) {
+        ssize_t w = write(u->fd, p, n);
+
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w < 0) {
+            return mbk_error_sys(err, errno, "write", "the upload spool");
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int
+part_begin(const struct mbk_fcgi_part *part, void *ud, struct mbk_error *err)
+{
+    struct upload *u = ud;
+
+    if (strcmp(part->name, "file") == 0) {
+        if (u->file_seen) {
+            return mbk_fcgi_http_error(err, 400, "field \"file\": given more "
+                                       "than once");
+        }
+        u->file_seen = true;
+        u->in_file = true;
+        return 0;
+    }
+    if (strcmp(part->name, "options") == 0) {
+        if (u->options.len > 0) {
+            return mbk_fcgi_http_error(err, 400, "field \"options\": given "
+                                       "more than once");
+        }
+        u->in_options = true;
+        return 0;
+    }
+    return mbk_fcgi_http_error(err, 400, "field \"%.64s\": unknown form "
+                               "field (expected file and options)",
+                               part->name);
+}
+
+static int
+part_data(const struct mbk_fcgi_part *part, const char *buf, size_t len,
+          void *ud, struct mbk_error *err)
+{
+    struct upload *u = ud;
+
+    (void)part;
+    if (u->in_file) {
+        return spool_write(u, buf, len, err);
+    }
+    if (u->options.len + len > MBK_FCGI_JSON_MAX) {
+        return mbk_fcgi_http_error(err, 413, "field \"options\": larger "
+                                   "than %d bytes", MBK_FCGI_JSON_MAX);
+    }
+    return mbk_buf_append(&u->options, buf, len, err);
+}
+
+static int
+part_end(const struct mbk_fcgi_part *part, void *ud, struct mbk_error *err)
+{
+    struct upload *u = ud;
+
+    (void)part;
+    (void)err;
+    u->in_file = false;
+    u->in_options = false;
+    return 0;
+}
+
+/* An unlinked file in the spool directory. */
+static int
+spool_open(const struct mbk_fcgi_app *app, struct mbk_error *err)
+{
+    const char *dir = app->cfg.spool_dir;
+    char path[PATH_MAX];
+    int fd;
+
+    if (dir == NULL) {
+        dir = getenv("TMPDIR");
+    }
+    if (dir == NULL || dir[0] == '\0') {
+        dir = "/tmp";
+    }
+    snprintf(path, sizeof(path), "%s/mbk-upload-XXXXXX", dir);
+    fd = mkostemp(path, O_CLOEXEC);
+    if (fd < 0) {
+        return mbk_error_sys(err, errno, "mkostemp", path);
+    }
+    unlink(path);
+    return fd;
+}
+
+/* Read the whole body: into the multipart parser, or raw to the spool. */
+static int
+receive(const struct mbk_fcgi_request *rq, struct upload *u, bool multipart,
+        char *field, size_t field_len, struct mbk_error *err)
+{
+    static const struct mbk_fcgi_mp_handler h0 = {part_begin, part_data,
+                                                  part_end, NULL};
+    struct mbk_fcgi_mp_handler h = h0;
+    struct mbk_fcgi_multipart *mp = NULL;
+    char *chunk;
+    uint64_t slack;
+    int rc = -1;
+
+    field[0] = '\0';
+    /* A multipart body carries the form's framing and options too. */
+    slack = multipart ? MBK_FCGI_JSON_MAX + 16384 : 0;
+    if (rq->content_length >= 0 &&
+        (uint64_t)rq->content_length > u->max + slack) {
+        return mbk_fcgi_http_error(err, 413, "the upload is larger than "
+                                   "max_upload (%llu bytes)",
+                                   (unsigned long long)u->max);
+    }
+    h.ud = u;
+    if (multipart) {
+        mp = mbk_fcgi_multipart_new(rq->content_type, &h, err);
+        if (mp == NULL) {
+            return -1;
+        }
+    }
+    chunk = malloc(65536);
+    if (chunk == NULL) {
+        mbk_fcgi_multipart_free(mp);
+        return mbk_fcgi_http_error(err, 500, "out of memory");
+    }
+    for (;;) {
+        ssize_t n = rq->read != NULL ? rq->read(rq->read_ud, chunk, 65536, err)
+                                     : 0;
+
+        if (n < 0) {
+            goto out;
+        }
+        if (n == 0) {
+            break;
+        }
+        if (mp != NULL ? mbk_fcgi_multipart_feed(mp, chunk, (size_t)n, err)
+                       : spool_write(u, chunk, (size_t)n, err)) {
+            goto out;
+        }
+    }
+    if (mp != NULL && mbk_fcgi_multipart_finish(mp, err) != 0) {
+        goto out;
+    }
+    if (multipart && !u->file_seen) {
+        snprintf(field, field_len, "file");
+        mbk_fcgi_http_error(err, 400, "field \"file\": is required");
+        goto out;
+    }
+    if (u->bytes == 0) {
+        snprintf(field, field_len, "file");
+        mbk_fcgi_http_error(err, 400, "field \"file\": the upload is empty");
+        goto out;
+    }
+    rc = 0;
+out:
+    if (rc != 0 && field[0] == '\0' && strncmp(err->message, "field \"", 7) == 0) {
+        size_t n = strcspn(err->message + 7, "\"");
+
+        snprintf(field, field_len, "%.*s", (int)n, err->message + 7);
+    }
+    free(chunk);
+    mbk_fcgi_multipart_free(mp);
+    return rc;
+}
+
+static void
+restore_upload(struct mbk_fcgi_app *app, const struct mbk_fcgi_request *rq,
+               struct mbk_fcgi_response *rs, bool multipart)
+{
+    struct json_object *opts = NULL;
+    struct restore_job *r;
+    struct upload u;
+    struct mbk_error err;
+    char field[80] = "";
+
+    memset(&u, 0, sizeof(u));
+    u.max = app->cfg.max_upload;
+    mbk_buf_init(&u.options, MBK_FCGI_JSON_MAX + 1);
+    /* The query of a raw upload holds the options: check them first. */
+    if (!multipart && mbk_fcgi_query(rq, upload_schema, &opts, rs) != 0) {
+        mbk_buf_free(&u.options);
+        return;
+    }
+    u.fd = spool_open(app, &err);
+    if (u.fd < 0) {
+        goto fail;
+    }
+    if (receive(rq, &u, multipart, field, sizeof(field), &err) != 0) {
+        goto fail;
+    }
+    if (multipart && mbk_fcgi_schema_parse_json(
+                         upload_schema, u.options.len ? u.options.data : "{}",
+                         u.options.len ? u.options.len : 2, &opts, field,
+                         sizeof(field), &err) != 0) {
+        goto fail;
+    }
+    r = job_new(app, rq);
+    if (r == NULL) {
+        mbk_fcgi_http_error(&err, 500, "out of memory");
+        goto fail;
+    }
+    r->opts = opts;
+    r->fd = u.fd;
+    r->source = "upload";
+    json_object_object_add(opts, "uploadBytes",
+                           json_object_new_int64((int64_t)u.bytes));
+    mbk_buf_free(&u.options);
+    submit(app, r, rs);
+    return;
+fail:
+    mbk_fcgi_reply_error(rs, &err, field);
+    json_object_put(opts);
+    if (u.fd >= 0) {
+        close(u.fd);
+    }
+    mbk_buf_free(&u.options);
+}
+
+void
+mbk_fcgi_handle_restore(struct mbk_fcgi_app *app,
+                        const struct mbk_fcgi_request *rq,
+                        struct mbk_fcgi_response *rs)
+{
+    const char *ct = rq->content_type != NULL ? rq->content_type : "";
+    bool has_query = rq->query != NULL && rq->query[0] != '\0';
+    struct mbk_error err;
+
+    if (strncmp(ct, "multipart/form-data", 19) == 0) {
+        restore_upload(app, rq, rs, true);
+    } else if (strncmp(ct, "application/gzip", 16) == 0 ||
+               strncmp(ct, "application/x-gzip", 18) == 0 ||
+               (strncmp(ct, "application/json", 16) == 0 && has_query)) {
+        restore_upload(app, rq, rs, false);
+    } else if (strncmp(ct, "application/json", 16) == 0) {
+        restore_server(app, rq, rs);
+    } else {
+        mbk_fcgi_http_error(&err, 415, "expected application/json (a "
+                            "server-side restore, or a raw upload with the "
+                            "options in the query), application/gzip or "
+                            "multipart/form-data");
+        mbk_fcgi_reply_error(rs, &err, NULL);
+    }
+}

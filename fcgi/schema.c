@@ -1,0 +1,477 @@
+/*
+ * schema.c: the strict validator of request bodies and query strings
+ * (Zod's strict objects): one table per request, every refusal naming the
+ * field, with HTTP/400.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fcgi/http.h"
+#include "fcgi/schema.h"
+
+static int
+bad(struct mbk_error *err, char *field, size_t field_len, const char *name,
+    const char *what)
+{
+    snprintf(field, field_len, "%s", name != NULL ? name : "");
+    if (name == NULL) {
+        return mbk_fcgi_http_error(err, 400, "%s", what);
+    }
+    return mbk_fcgi_http_error(err, 400, "field \"%s\": %s", name, what);
+}
+
+/* No control characters (C0, DEL) and no NUL in the len bytes. */
+static bool
+clean_text(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (c < 0x20 || c == 0x7f) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static const struct mbk_fcgi_field *
+find_field(const struct mbk_fcgi_field *schema, const char *name)
+{
+    for (const struct mbk_fcgi_field *f = schema; f->name != NULL; f++) {
+        if (strcmp(f->name, name) == 0) {
+            return f;
+        }
+    }
+    return NULL;
+}
+
+static int
+check_string(const struct mbk_fcgi_field *f, struct json_object *v,
+             char *field, size_t field_len, struct mbk_error *err)
+{
+    const char *s = json_object_get_string(v);
+    size_t len = (size_t)json_object_get_string_len(v);
+    char what[300];
+    struct mbk_error sub;
+
+    if (!clean_text(s, len)) {
+        return bad(err, field, field_len, f->name,
+                   "control characters are not allowed");
+    }
+    if ((int64_t)len < f->min) {
+        snprintf(what, sizeof(what), "must be at least %" PRId64
+                 " characters long", f->min);
+        return bad(err, field, field_len, f->name, what);
+    }
+    if (f->max > 0 && (int64_t)len > f->max) {
+        snprintf(what, sizeof(what), "must be at most %" PRId64
+                 " characters long", f->max);
+        return bad(err, field, field_len, f->name, what);
+    }
+    if (f->values != NULL) {
+        size_t i;
+
+        for (i = 0; f->values[i] != NULL; i++) {
+            if (strcmp(f->values[i], s) == 0) {
+                break;
+            }
+        }
+        if (f->values[i] == NULL) {
+            size_t n = (size_t)snprintf(what, sizeof(what), "must be one of");
+
+            for (i = 0; f->values[i] != NULL && n < sizeof(what); i++) {
+                n += (size_t)snprintf(what + n, sizeof(what) - n, "%s \"%s\"",
+                                      i == 0 ? "" : ",", f->values[i]);
+            }
+            return bad(err, field, field_len, f->name, what);
+        }
+    }
+    if (f->check != NULL && f->check(s, &sub) != 0) {
+        return bad(err, field, field_len, f->name, sub.message);
+    }
+    return 0;
+}
+
+static int
+check_value(const struct mbk_fcgi_field *f, struct json_object *v,
+            char *field, size_t field_len, struct mbk_error *err)
+{
+    char what[128];
+
+    switch (f->type) {
+    case MBK_FCGI_T_STRING:
+        if (!json_object_is_type(v, json_type_string)) {
+            return bad(err, field, field_len, f->name, "must be a string");
+        }
+        return check_string(f, v, field, field_len, err);
+    case MBK_FCGI_T_BOOL:
+        if (!json_object_is_type(v, json_type_boolean)) {
+            return bad(err, field, field_len, f->name, "must be a boolean");
+        }
+        return 0;
+    case MBK_FCGI_T_INT: {
+        int64_t n;
+
+        if (!json_object_is_type(v, json_type_int)) {
+            return bad(err, field, field_len, f->name, "must be an integer");
+        }
+        errno = 0;
+        n = json_object_get_int64(v);
+        if (errno != 0 || n < f->min || n > f->max) {
+            snprintf(what, sizeof(what), "must be from %" PRId64 " to %"
+                     PRId64, f->min, f->max);
+            return bad(err, field, field_len, f->name, what);
+        }
+        return 0;
+    }
+    case MBK_FCGI_T_STRINGS: {
+        size_t n;
+        struct mbk_fcgi_field item = *f;
+
+        if (!json_object_is_type(v, json_type_array)) {
+            return bad(err, field, field_len, f->name,
+                       "must be an array of strings");
+        }
+        n = json_object_array_length(v);
+        if (f->max > 0 && (int64_t)n > f->max) {
+            snprintf(what, sizeof(what), "must have at most %" PRId64
+                     " items", f->max);
+            return bad(err, field, field_len, f->name, what);
+        }
+        item.min = 1;
+        item.max = 255;
+        for (size_t i = 0; i < n; i++) {
+            struct json_object *e = json_object_array_get_idx(v, i);
+
+            if (!json_object_is_type(e, json_type_string)) {
+                return bad(err, field, field_len, f->name,
+                           "must be an array of strings");
+            }
+            if (check_string(&item, e, field, field_len, err) != 0) {
+                return -1;
+            }
+        }
+        return 0;
+    }
+    }
+    return bad(err, field, field_len, f->name, "has an unknown type");
+}
+
+int
+mbk_fcgi_schema_check(const struct mbk_fcgi_field *schema,
+                      struct json_object *obj, char *field, size_t field_len,
+                      struct mbk_error *err)
+{
+    if (!json_object_is_type(obj, json_type_object)) {
+        return bad(err, field, field_len, NULL,
+                   "the body must be a JSON object");
+    }
+    json_object_object_foreach(obj, key, val)
+    {
+        const struct mbk_fcgi_field *f = find_field(schema, key);
+
+        if (f == NULL) {
+            char name[72];
+
+            /* The unknown key itself may hold anything: show it safely. */
+            snprintf(name, sizeof(name), "%.64s", key);
+            if (!clean_text(name, strlen(name))) {
+                snprintf(name, sizeof(name), "?");
+            }
+            return bad(err, field, field_len, name, "unknown field");
+        }
+        if (check_value(f, val, field, field_len, err) != 0) {
+            return -1;
+        }
+    }
+    for (const struct mbk_fcgi_field *f = schema; f->name != NULL; f++) {
+        if (f->required && !json_object_object_get_ex(obj, f->name, NULL)) {
+            return bad(err, field, field_len, f->name, "is required");
+        }
+    }
+    field[0] = '\0';
+    return 0;
+}
+
+int
+mbk_fcgi_schema_parse_json(const struct mbk_fcgi_field *schema,
+                           const char *text, size_t len,
+                           struct json_object **out, char *field,
+                           size_t field_len, struct mbk_error *err)
+{
+    struct json_tokener *tok;
+    struct json_object *obj;
+    enum json_tokener_error jerr;
+
+    if (len > MBK_FCGI_JSON_MAX) {
+        field[0] = '\0';
+        return mbk_fcgi_http_error(err, 413, "the JSON body is larger than "
+                                   "%d bytes", MBK_FCGI_JSON_MAX);
+    }
+    tok = json_tokener_new_ex(8);
+    if (tok == NULL) {
+        field[0] = '\0';
+        return mbk_fcgi_http_error(err, 500, "out of memory");
+    }
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    obj = json_tokener_parse_ex(tok, text, (int)len);
+    jerr = json_tokener_get_error(tok);
+    if (obj == NULL || jerr != json_tokener_success ||
+        json_tokener_get_parse_end(tok) != len) {
+        const char *why = jerr == json_tokener_continue
+                              ? "unexpected end of input"
+                              : json_tokener_error_desc(jerr);
+
+        if (obj != NULL) {
+            why = "trailing characters after the JSON value";
+        }
+        json_object_put(obj);
+        json_tokener_free(tok);
+        field[0] = '\0';
+        return mbk_fcgi_http_error(err, 400, "the body is not valid JSON: %s",
+                                   why);
+    }
+    json_tokener_free(tok);
+    if (mbk_fcgi_schema_check(schema, obj, field, field_len, err) != 0) {
+        json_object_put(obj);
+        return -1;
+    }
+    *out = obj;
+    return 0;
+}
+
+static int
+hexval(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+/* Decode n bytes of s into a new string; NULL on a bad escape or NUL. */
+static char *
+url_decode(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    size_t j = 0;
+
+    if (d == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '+') {
+            d[j++] = ' ';
+        } else if (s[i] == '%') {
+            int hi;
+
+            if (i + 2 >= n) {
+                free(d);
+                return NULL;
+            }
+            hi = hexval(s[i + 1]);
+            if (hi < 0 || hexval(s[i + 2]) < 0) {
+                free(d);
+                return NULL;
+            }
+            d[j++] = (char)(hi * 16 + hexval(s[i + 2]));
+            i += 2;
+        } else {
+            d[j++] = s[i];
+        }
+    }
+    d[j] = '\0';
+    if (strlen(d) != j) { /* an encoded NUL */
+        free(d);
+        return NULL;
+    }
+    return d;
+}
+
+/* A query value as the field's type; NULL with err when it is not one. */
+static struct json_object *
+typed_value(const struct mbk_fcgi_field *f, const char *v, char *field,
+            size_t field_len, struct mbk_error *err)
+{
+    switch (f->type) {
+    case MBK_FCGI_T_BOOL:
+        if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0) {
+            return json_object_new_boolean(1);
+        }
+        if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0) {
+            return json_object_new_boolean(0);
+        }
+        bad(err, field, field_len, f->name, "must be true or false");
+        return NULL;
+    case MBK_FCGI_T_INT: {
+        char *end;
+        long long n;
+
+        errno = 0;
+        n = strtoll(v, &end, 10);
+        if (v[0] == '\0' || *end != '\0' || errno != 0 ||
+            strspn(v, "-0123456789") != strlen(v)) {
+            bad(err, field, field_len, f->name, "must be an integer");
+            return NULL;
+        }
+        return json_object_new_int64(n);
+    }
+    case MBK_FCGI_T_STRINGS: {
+        struct json_object *a = json_object_new_array();
+        const char *p = v;
+
+        while (*p != '\0') {
+            size_t n = strcspn(p, ",");
+
+            json_object_array_add(a, json_object_new_string_len(p, (int)n));
+            p += n;
+            if (*p == ',') {
+                p++;
+            }
+        }
+        return a;
+    }
+    default:
+        return json_object_new_string(v);
+    }
+}
+
+int
+mbk_fcgi_schema_parse_query(const struct mbk_fcgi_field *schema,
+                            const char *query, struct json_object **out,
+                            char *field, size_t field_len,
+                            struct mbk_error *err)
+{
+    struct json_object *obj = json_object_new_object();
+    const char *p = query != NULL ? query : "";
+
+    if (strlen(p) > 8192) {
+        json_object_put(obj);
+        return bad(err, field, field_len, NULL, "the query is too long");
+    }
+    while (*p != '\0') {
+        size_t n = strcspn(p, "&");
+        const char *eq = memchr(p, '=', n);
+        size_t klen = eq != NULL ? (size_t)(eq - p) : n;
+        char *key = url_decode(p, klen);
+        char *val = eq != NULL ? url_decode(eq + 1, n - klen - 1) : strdup("");
+        const struct mbk_fcgi_field *f;
+        struct json_object *v;
+
+        if (key == NULL || val == NULL) {
+            free(key);
+            free(val);
+            json_object_put(obj);
+            return bad(err, field, field_len, NULL,
+                       "the query has a malformed escape or a NUL");
+        }
+        f = find_field(schema, key);
+        if (f == NULL || json_object_object_get_ex(obj, key, NULL)) {
+            char name[72];
+
+            snprintf(name, sizeof(name), "%.64s", key);
+            if (!clean_text(name, strlen(name))) {
+                snprintf(name, sizeof(name), "?");
+            }
+            free(key);
+            free(val);
+            json_object_put(obj);
+            return bad(err, field, field_len, name,
+                       f == NULL ? "unknown parameter"
+                                 : "given more than once");
+        }
+        if (!clean_text(val, strlen(val))) {
+            bad(err, field, field_len, f->name,
+                "control characters are not allowed");
+            v = NULL;
+        } else {
+            v = typed_value(f, val, field, field_len, err);
+        }
+        free(val);
+        if (v == NULL) {
+            free(key);
+            json_object_put(obj);
+            return -1;
+        }
+        json_object_object_add(obj, key, v);
+        free(key);
+        p += n;
+        if (*p == '&') {
+            p++;
+        }
+    }
+    if (mbk_fcgi_schema_check(schema, obj, field, field_len, err) != 0) {
+        json_object_put(obj);
+        return -1;
+    }
+    *out = obj;
+    return 0;
+}
+
+const char *
+mbk_fcgi_get_str(struct json_object *o, const char *key, const char *dflt)
+{
+    struct json_object *v;
+
+    if (o != NULL && json_object_object_get_ex(o, key, &v) &&
+        json_object_is_type(v, json_type_string)) {
+        return json_object_get_string(v);
+    }
+    return dflt;
+}
+
+bool
+mbk_fcgi_get_bool(struct json_object *o, const char *key, bool dflt)
+{
+    struct json_object *v;
+
+    if (o != NULL && json_object_object_get_ex(o, key, &v) &&
+        json_object_is_type(v, json_type_boolean)) {
+        return json_object_get_boolean(v);
+    }
+    return dflt;
+}
+
+int64_t
+mbk_fcgi_get_int(struct json_object *o, const char *key, int64_t dflt)
+{
+    struct json_object *v;
+
+    if (o != NULL && json_object_object_get_ex(o, key, &v) &&
+        json_object_is_type(v, json_type_int)) {
+        return json_object_get_int64(v);
+    }
+    return dflt;
+}
+
+const char **
+mbk_fcgi_get_strv(struct json_object *o, const char *key)
+{
+    struct json_object *v;
+    const char **strv;
+    size_t n;
+
+    if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
+        !json_object_is_type(v, json_type_array)) {
+        return NULL;
+    }
+    n = json_object_array_length(v);
+    strv = calloc(n + 1, sizeof(*strv));
+    if (strv == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        strv[i] = json_object_get_string(json_object_array_get_idx(v, i));
+    }
+    return strv;
+}

@@ -1,0 +1,266 @@
+#!/bin/sh
+# test_api.sh: every endpoint of /api/settings/backup and every error
+# status, end to end: curl -> nginx (HTTPS, basic auth) -> mbk-fcgi ->
+# the development MongoDB server; traversal attempts; no secret leaks.
+. "$MBK_SRCDIR/tests/e2e/lib.sh"
+e2e_start
+
+# ---- list, auth, guards -------------------------------------------------
+api GET "$API"
+expect_status 200 "GET lists the backups"
+expect_eq "$(jget 'd["data"]["count"]')" 0 "no backups at first"
+
+STATUS=$("$CURL" -sk -o "$BODY" -w '%{http_code}' "$API")
+expect_status 401 "no login: 401 in JSON"
+STATUS=$("$CURL" -sk -o "$BODY" -w '%{http_code}' -u "$STACK_USER:wrong" "$API")
+expect_status 401 "a wrong password: 401"
+
+STATUS=$("$CURL" -sk -o "$BODY" -w '%{http_code}' -u "$AUTH" -X POST \
+    -H 'Content-Type: application/json' -d '{}' "$API")
+expect_status 403 "POST without X-Requested-With: 403"
+api POST "$API" -H 'Origin: https://evil.example' \
+    -H 'Content-Type: application/json' -d '{}'
+expect_status 403 "POST from another Origin: 403"
+
+api PATCH "$API"
+expect_status 405 "PATCH: 405"
+allow=$("$CURL" -sk -o /dev/null -D - -u "$AUTH" -X PATCH "$API" |
+    tr -d '\r' | sed -n 's/^allow: //Ip')
+expect_eq "$allow" "GET, POST, PUT, DELETE" "405 names the allowed methods"
+api GET "${STACK_URL}api/settings/nothing"
+expect_status 404 "an unknown resource: 404"
+hdr=$("$CURL" -sk -D - -o /dev/null -u "$AUTH" "$API" | tr -d '\r')
+case $hdr in
+*"x-content-type-options: nosniff"*"x-frame-options: DENY"*) ok "security headers" ;;
+*) fail "security headers missing: $hdr" ;;
+esac
+
+# ---- create: validation -------------------------------------------------
+J='Content-Type: application/json'
+api POST "$API" -H "$J" -d '{"backupName":"a","colour":"red"}'
+expect_status 400 "an unknown field: 400"
+expect_eq "$(jget 'd["details"]["field"]')" colour "400 names the unknown field"
+api POST "$API" -H "$J" -d '{"backupName":12}'
+expect_status 400 "a number for a string: 400"
+expect_eq "$(jget 'd["details"]["field"]')" backupName "400 names backupName"
+api POST "$API" -H "$J" -d '{"backupName":"a","compression":"zip"}'
+expect_status 400 "a value outside the enum: 400"
+api POST "$API" -H "$J" -d '{"backupName":"../etc/x"}'
+expect_status 400 "a backup name with a path: 400"
+api POST "$API" -H "$J" -d '{"backupName":"a","description":"x\u0001y"}'
+expect_status 400 "a control character: 400"
+expect_eq "$(jget 'd["details"]["field"]')" description "400 names description"
+api POST "$API" -H "$J" -d '{"backupName":"a",'
+expect_status 400 "broken JSON: 400"
+api POST "$API" -H 'Content-Type: text/plain' -d 'hello'
+expect_status 415 "a text body: 415"
+big=$("$PY" -c 'print("{\"description\":\"" + "x" * 70000 + "\"}")')
+api POST "$API" -H "$J" -d "$big"
+expect_status 413 "a JSON body over 64 KiB: 413"
+api POST "$API" -H "$J" -d '{"backupName":"a","destinationPath":"/etc"}'
+expect_status 400 "a destinationPath outside the allowed roots: 400"
+expect_eq "$(jget 'd["details"]["field"]')" destinationPath \
+    "400 names destinationPath"
+
+# ---- create ---------------------------------------------------------------
+api POST "$API" -H "$J" -d '{"backupName":"crm-e2e","description":"e2e",
+    "compression":"gzip","includeIndexes":true,"storage":"fs"}'
+expect_status 200 "POST creates a gzip backup"
+expect_eq "$(jget 'd["data"]["file"]')" crm-e2e.json.gz "the file name"
+docs=$(jget 'd["data"]["documentCount"]')
+ncoll=$(jget 'len(d["data"]["collections"])')
+[ "$docs" -gt 0 ] && [ "$ncoll" -gt 0 ] && ok "counts: $docs docs in $ncoll collections" ||
+    fail "counts: $docs docs, $ncoll collections"
+expect_eq "$(jget 'sum(c["documentCount"] for c in d["data"]["collections"].values())')" \
+    "$docs" "per-collection counts add up"
+[ -f "$STACK_RUN/backups/crm-e2e.json.gz" ] && ok "the file is in the fs root" ||
+    fail "no $STACK_RUN/backups/crm-e2e.json.gz"
+
+api POST "$API" -H "$J" -d '{"backupName":"crm-e2e","compression":"gzip"}'
+expect_status 409 "the same name again: 409"
+
+api POST "$API" -H "$J" -d '{"backupName":"crm-tar","storage":"tar",
+    "generateTimestamp":true,"includeCollections":["*"]}'
+expect_status 200 "POST into the tar storage"
+tarfile=$(jget 'd["data"]["file"]')
+
+mkdir -p "$STACK_RUN/roots/elsewhere"
+api POST "$API" -H "$J" -d "{\"backupName\":\"crm-dest\",
+    \"destinationPath\":\"$STACK_RUN/roots/elsewhere\"}"
+expect_status 200 "POST into a destinationPath under an allowed root"
+[ -f "$STACK_RUN/roots/elsewhere/crm-dest.json" ] && ok "the file is there" ||
+    fail "no file under the destinationPath"
+
+# ---- list ---------------------------------------------------------------
+api GET "$API"
+expect_status 200 "GET after the backups"
+expect_eq "$(jget 'd["data"]["count"]')" 2 "two backups listed (fs and tar)"
+expect_eq "$(jget '[b for b in d["data"]["backups"] if b["name"]=="crm-e2e.json.gz"][0]["documentCount"]')" \
+    "$docs" "the listing has the document count"
+expect_eq "$(jget '[b for b in d["data"]["backups"] if b["name"]=="crm-e2e.json.gz"][0]["digestStatus"]')" \
+    present "the listing has the digest status"
+api GET "$API?storage=tar"
+expect_eq "$(jget 'd["data"]["backups"][0]["name"]')" "$tarfile" "?storage=tar"
+api GET "$API?storage=s3"
+expect_status 400 "?storage=s3: 400"
+api GET "$API?colour=red"
+expect_status 400 "an unknown query parameter: 400"
+
+# ---- download -----------------------------------------------------------
+STATUS=$("$CURL" -sk -o "$STACK_RUN/dl.gz" -w '%{http_code}' -u "$AUTH" \
+    "$API/download?name=crm-e2e.json.gz")
+expect_eq "$STATUS" 200 "download from fs (X-Accel-Redirect)"
+cmp -s "$STACK_RUN/dl.gz" "$STACK_RUN/backups/crm-e2e.json.gz" &&
+    ok "the download is the stored file, byte for byte" ||
+    fail "the download differs from the stored file"
+STATUS=$("$CURL" -sk -o "$STACK_RUN/dl.json" -w '%{http_code}' -u "$AUTH" \
+    "$API/download?storage=tar&name=$tarfile")
+expect_eq "$STATUS" 200 "download from tar (streamed)"
+tar -xOf "$STACK_RUN/tar/backups.tar" "$tarfile" >"$STACK_RUN/member.json"
+cmp -s "$STACK_RUN/dl.json" "$STACK_RUN/member.json" &&
+    ok "the tar download is the member, byte for byte" ||
+    fail "the tar download differs from the member"
+api GET "$API/download?name=nope.json"
+expect_status 404 "download of a missing backup: 404"
+for bad in '../backups/crm-e2e.json.gz' '%2e%2e%2fetc%2fpasswd' \
+    '..%2F..%2Fetc%2Fpasswd' '/etc/passwd' '%2Fetc%2Fpasswd' '.hidden'; do
+    api GET "$API/download?name=$bad"
+    expect_status 400 "download name '$bad' refused"
+done
+STATUS=$("$CURL" -sk -o /dev/null -w '%{http_code}' -u "$AUTH" \
+    "${STACK_URL}_mbk_files/crm-e2e.json.gz")
+expect_eq "$STATUS" 404 "the internal X-Accel location is not reachable"
+STATUS=$("$CURL" -sk --path-as-is -o "$BODY" -w '%{http_code}' -u "$AUTH" \
+    "${STACK_URL}api/settings/backup/../../../etc/passwd")
+[ "$STATUS" = 400 ] || [ "$STATUS" = 404 ] && ok "a ../ URL: $STATUS" ||
+    fail "a ../ URL: $STATUS"
+
+# ---- restore: server file -----------------------------------------------
+api PUT "$API" -H "$J" -d '{"backupName":"crm-e2e.json.gz",
+    "targetDatabase":"crm_copy","dryRun":true}'
+expect_status 200 "PUT dry run"
+expect_eq "$(jget 'd["data"]["status"]')" dry-run "the dry run says so"
+api PUT "$API" -H "$J" -d '{"backupName":"crm-e2e.json.gz",
+    "targetDatabase":"crm_copy","dropExisting":true}'
+expect_status 200 "PUT restores a stored backup"
+expect_eq "$(jget 'd["data"]["inserted"]')" "$docs" "every document inserted"
+api PUT "$API" -H "$J" -d '{"backupName":"crm-e2e.json.gz",
+    "targetDatabase":"crm_copy","conflict":"skip"}'
+expect_status 200 "PUT again, conflicts skipped"
+expect_eq "$(jget 'd["data"]["skipped"]')" "$docs" "every document skipped"
+api PUT "$API" -H "$J" -d '{"backupName":"nope.json"}'
+expect_status 404 "PUT of a missing backup: 404"
+api PUT "$API" -H "$J" -d '{"backupName":"crm-e2e.json.gz","targetDatabase":"a/b"}'
+expect_status 400 "a bad database name: 400"
+expect_eq "$(jget 'd["details"]["field"]')" targetDatabase "400 names targetDatabase"
+api PUT "$API" -H "$J" -d '{"backupName":"crm-e2e.json.gz","collections":["$bad"]}'
+expect_status 400 "a bad collection name: 400"
+
+cp "$STACK_RUN/backups/crm-e2e.json.gz" "$STACK_RUN/roots/copy.json.gz"
+api PUT "$API" -H "$J" -d "{\"path\":\"$STACK_RUN/roots/copy.json.gz\",
+    \"targetDatabase\":\"crm_path\"}"
+expect_status 200 "PUT of a file under an allowed root"
+ln -s /etc/passwd "$STACK_RUN/roots/link.json"
+ln -s "$STACK_RUN/backups" "$STACK_RUN/roots/linkdir"
+for p in "$STACK_RUN/roots/../backups/crm-e2e.json.gz" /etc/passwd \
+    "$STACK_RUN/roots/link.json" "$STACK_RUN/roots/linkdir/crm-e2e.json.gz" \
+    "roots/copy.json.gz" "$STACK_RUN/roots/%2e%2e/backups/crm-e2e.json.gz"; do
+    api PUT "$API" -H "$J" -d "{\"path\":\"$p\",\"dryRun\":true}"
+    expect_status 400 "path '$p' refused"
+done
+
+# ---- restore: uploads -----------------------------------------------------
+api PUT "$API" -F "file=@$STACK_RUN/backups/crm-e2e.json.gz" \
+    -F 'options={"targetDatabase":"crm_up","dryRun":true}'
+expect_status 200 "multipart upload, dry run"
+expect_eq "$(jget 'd["data"]["documentCount"]')" "$docs" "the upload was read whole"
+api PUT "$API?targetDatabase=crm_up2&dropExisting=true" \
+    -H 'Content-Type: application/gzip' \
+    --data-binary "@$STACK_RUN/backups/crm-e2e.json.gz"
+expect_status 200 "raw gzip upload with options in the query"
+expect_eq "$(jget 'd["data"]["inserted"]')" "$docs" "the raw upload restored"
+api PUT "$API?upload=true&dryRun=true" -H "$J" --data-binary "@$STACK_RUN/dl.json"
+expect_status 200 "raw JSON upload"
+printf '{"metadata":{"database":"x","collections":["a"]},"collections":{"a":[{"_id":1},' \
+    >"$STACK_RUN/broken.json"
+api PUT "$API?dryRun=true" -H 'Content-Type: application/gzip' \
+    --data-binary "@$STACK_RUN/broken.json"
+expect_status 422 "a broken backup file: 422"
+"$PY" - "$STACK_RUN/member.json" "$STACK_RUN/tampered.json" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+name = next(n for n, docs in d["collections"].items() if docs)
+d["collections"][name][0]["tampered"] = True
+json.dump(d, open(sys.argv[2], "w"))
+EOF
+api PUT "$API?dryRun=true" -H 'Content-Type: application/gzip' \
+    --data-binary "@$STACK_RUN/tampered.json"
+expect_status 422 "a backup whose digest does not match: 422"
+api PUT "$API" -F "file=@$STACK_RUN/broken.json" -F 'options={"colour":1}'
+expect_status 400 "multipart options with an unknown field: 400"
+api PUT "$API" -F 'options={"dryRun":true}'
+expect_status 400 "multipart without a file: 400"
+expect_eq "$(jget 'd["details"]["field"]')" file "400 names the file field"
+api PUT "$API" -H 'Content-Type: text/csv' -d 'a,b'
+expect_status 415 "a CSV body: 415"
+
+# ---- stats, audit, delete -------------------------------------------------
+api GET "$API/stats"
+expect_status 200 "GET stats"
+[ "$(jget 'len(d["data"]["collectionList"])')" -gt 0 ] &&
+    ok "stats list the collections" || fail "stats without collections"
+api DELETE "$API?name=crm-e2e.json.gz"
+expect_status 200 "DELETE a backup"
+api DELETE "$API?name=crm-e2e.json.gz"
+expect_status 404 "DELETE it again: 404"
+api GET "$API/audit?limit=100"
+expect_status 200 "GET the audit log"
+expect_eq "$(jget 'sorted(set(e["operation"] for e in d["data"]["entries"]))')" \
+    '["backup", "delete", "download", "dry-run", "restore"]' \
+    "the audit log has every kind of operation"
+expect_eq "$(jget 'set(e.get("user") for e in d["data"]["entries"])')" \
+    '{'"'"'mbk'"'"'}' "every audit line names the user"
+api GET "$API/audit?operation=delete"
+expect_eq "$(jget 'd["data"]["total"]')" 2 "the audit filter (2 deletes)"
+api GET "$API/audit?limit=0"
+expect_status 400 "audit limit 0: 400"
+if grep -rq "$STACK_PASSWORD" "$STACK_RUN"/*.log "$STACK_RUN"/*.json 2>/dev/null; then
+    fail "the password appears in a log"
+else
+    ok "the password is in no log"
+fi
+
+# ---- jobs -----------------------------------------------------------------
+api GET "$API?job=0123456789abcdef"
+expect_status 404 "an unknown job: 404"
+api GET "$API?job=zz"
+expect_status 400 "a malformed job id: 400"
+api POST "$API" -H "$J" -d '{"backupName":"crm-async","async":true}'
+expect_status 202 "POST async: 202"
+job=$(jget 'd["data"]["jobId"]')
+state=queued
+i=0
+while [ "$i" -lt 100 ]; do
+    api GET "$API?job=$job"
+    state=$(jget 'd["data"]["state"]')
+    case $state in done|failed|canceled) break ;; esac
+    sleep 0.1
+    i=$((i + 1))
+done
+expect_eq "$state" done "the job ran to the end"
+expect_eq "$(jget 'd["data"]["result"]["file"]')" crm-async.json "the job's result"
+expect_eq "$(jget 'd["data"]["docsDone"] > 0')" true "the job counted documents"
+api POST "$API/jobs/cancel?id=$job"
+expect_status 409 "canceling a finished job: 409"
+api GET "$API/jobs"
+expect_status 200 "GET the job list"
+
+# ---- the database goes away ---------------------------------------------
+if [ -n "$STACK_MONGO_PORT" ]; then
+    MBK_DEVSERVER_RUNDIR=$STACK_RUN \
+        "$MBK_SRCDIR/tests/mongo-dev-server/stop" "$STACK_MONGO_PORT" >/dev/null
+    api GET "$API/stats"
+    expect_status 503 "MongoDB unreachable: 503"
+    STACK_MONGO_PORT=
+fi
+e2e_done

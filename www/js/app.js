@@ -1,0 +1,102 @@
+// app.js: the page's entry point: the sections as tabs (the URL's hash),
+// first loads, and the links between sections.
+
+import {$, $$} from './dom.js';
+import {call} from './api.js';
+import {initBackup, setCollections, setRoots, onBackupDone} from './backup.js';
+import {initRestore, setBackups, restoreFrom} from './restore.js';
+import {loadList, loadStats, loadAudit, initAudit} from './lists.js';
+
+const TABS = ['backup', 'restore', 'backups', 'stats', 'audit'];
+
+function current() {
+    const t = location.hash.slice(1);
+    return TABS.includes(t) ? t : 'backup';
+}
+
+function showTab(focus) {
+    const t = current();
+    for (const id of TABS) {
+        $('#' + id).hidden = id !== t;
+    }
+    for (const a of $$('.tabs a')) {
+        if (a.dataset.tab === t) {
+            a.setAttribute('aria-current', 'page');
+        } else {
+            a.removeAttribute('aria-current');
+        }
+    }
+    if (t === 'backups') {
+        refreshList();
+    } else if (t === 'audit') {
+        loadAudit();
+    } else if (t === 'stats') {
+        refreshStats();
+    }
+    if (focus) {
+        $('#' + t).querySelector('h2').setAttribute('tabindex', '-1');
+        $('#' + t).querySelector('h2').focus();
+    }
+}
+
+async function refreshList() {
+    const data = await loadList({restore: restoreFrom, changed: refreshList});
+    if (data) {
+        $('#db-name').textContent = data.database;
+        setBackups(data.backups, data.database);
+    }
+}
+
+async function refreshStats() {
+    const s = await loadStats();
+    if (s) {
+        setCollections((s.collectionList || []).map((c) => ({name: c.name,
+                                                             count: c.count})));
+    } else {
+        setCollections(null);
+    }
+}
+
+// The API does not tell the allowed roots: offer the destinations used
+// before (from the audit log) so that a known-good path is one pick away.
+async function knownDestinations() {
+    try {
+        const a = await call('GET', '/audit', {query: {operation: 'backup',
+                                                       outcome: 'ok',
+                                                       limit: 200}});
+        const paths = new Set();
+        for (const e of a.entries) {
+            if (e.params && e.params.destinationPath) {
+                paths.add(e.params.destinationPath);
+            }
+        }
+        setRoots(Array.from(paths).slice(0, 20));
+    } catch (e) {
+        setRoots([]);
+    }
+}
+
+function init() {
+    initBackup();
+    initRestore();
+    initAudit();
+    onBackupDone(() => {
+        refreshList();
+        knownDestinations();
+    });
+    $('#list-refresh').addEventListener('click', refreshList);
+    $('#stats-refresh').addEventListener('click', refreshStats);
+    window.addEventListener('hashchange', () => showTab(true));
+    showTab(false);
+    // What the backup form and the wizard need, unless showTab loaded it.
+    if (current() !== 'backups') {
+        refreshList();
+    }
+    if (current() !== 'stats') {
+        refreshStats();
+    }
+    knownDestinations();
+    document.documentElement.dataset.ready = 'true';
+}
+
+init();
