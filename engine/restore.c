@@ -480,10 +480,13 @@ mbk_engine_restore_run(struct mbk_mongo *m, const struct mbk_restore_input *in,
             goto out;
         }
     }
+    mbk_engine_restore_progress(&p, o->dry_run ? "checking" : "restoring",
+                                NULL);
     if (mbk_engine_restore_apply(&p, err) != 0) {
         goto out;
     }
     rep->status = o->dry_run ? "dry-run" : "ok";
+    mbk_engine_restore_progress(&p, "done", NULL);
     rc = 0;
 out:
     totals(&p);
