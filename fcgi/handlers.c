@@ -265,6 +265,33 @@ mbk_fcgi_handle_list(struct mbk_fcgi_app *app,
                                            (int64_t)json_object_array_length(
                                                s.arr)));
     json_object_object_add(d, "backups", s.arr);
+    /* where backups may go: the page offers these as destinations */
+    {
+        struct json_object *stores = json_object_new_array();
+        struct json_object *roots = json_object_new_array();
+
+        for (int i = 0; i < 2; i++) {
+            struct mbk_storage *st = i == 0 ? app->fs : app->tar;
+            struct json_object *o;
+
+            if (st == NULL) {
+                continue;
+            }
+            o = json_object_new_object();
+            json_object_object_add(o, "storage",
+                                   json_object_new_string(
+                                       mbk_storage_get_name(st)));
+            json_object_object_add(o, "location",
+                                   json_object_new_string(
+                                       mbk_storage_get_location(st)));
+            json_object_array_add(stores, o);
+        }
+        for (size_t i = 0; i < app->nroots; i++) {
+            json_object_array_add(roots, json_object_new_string(app->roots[i]));
+        }
+        json_object_object_add(d, "storages", stores);
+        json_object_object_add(d, "allowedRoots", roots);
+    }
     mbk_fcgi_reply_data_take(rs, 200, d);
     json_object_put(q);
 }

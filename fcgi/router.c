@@ -24,6 +24,7 @@ static const struct route routes[] = {
     {MBK_FCGI_API "/audit", "GET", mbk_fcgi_handle_audit},
     {MBK_FCGI_API "/jobs", "GET", mbk_fcgi_handle_jobs},
     {MBK_FCGI_API "/jobs/cancel", "POST", mbk_fcgi_handle_cancel},
+    {MBK_FCGI_API "/verify", "POST", mbk_fcgi_handle_verify},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

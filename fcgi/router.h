@@ -70,6 +70,10 @@ mbk_fcgi_handle_jobs(struct mbk_fcgi_app *app,
                      const struct mbk_fcgi_request *rq,
                      struct mbk_fcgi_response *rs);
 void
+mbk_fcgi_handle_verify(struct mbk_fcgi_app *app,
+                       const struct mbk_fcgi_request *rq,
+                       struct mbk_fcgi_response *rs);
+void
 mbk_fcgi_handle_cancel(struct mbk_fcgi_app *app,
                        const struct mbk_fcgi_request *rq,
                        struct mbk_fcgi_response *rs);

@@ -79,6 +79,24 @@ expect_eq "$(jget 'sum(c["documentCount"] for c in d["data"]["collections"].valu
 api POST "$API" -H "$J" -d '{"backupName":"crm-e2e","compression":"gzip"}'
 expect_status 409 "the same name again: 409"
 
+# ---- verify, and where backups may go ---------------------------------------
+api POST "$API/verify?name=crm-e2e.json.gz&storage=fs"
+expect_status 200 "verify re-reads a backup"
+expect_eq "$(jget 'd["data"]["valid"] and d["data"]["digestsChecked"]')" true     "verify: valid, digests checked"
+expect_eq "$(jget 'd["data"]["documentCount"]')" "$docs" "verify counts the documents"
+cp "$STACK_RUN/backups/crm-e2e.json.gz" "$STACK_RUN/keep.gz"
+printf 'x' | dd of="$STACK_RUN/backups/crm-e2e.json.gz" bs=1 seek=200     conv=notrunc 2>/dev/null
+api POST "$API/verify?name=crm-e2e.json.gz"
+expect_status 422 "verify of a damaged backup: 422"
+mv "$STACK_RUN/keep.gz" "$STACK_RUN/backups/crm-e2e.json.gz"
+api POST "$API/verify?name=no-such.json"
+expect_status 404 "verify of a missing backup: 404"
+api GET "$API/verify?name=crm-e2e.json.gz"
+expect_status 405 "verify is a POST: 405"
+api GET "$API"
+expect_eq "$(jget 'd["data"]["storages"][0]["storage"]')" fs "the list names its storages"
+expect_eq "$(jget 'len(d["data"]["allowedRoots"]) >= 1')" true     "the list names the allowed roots"
+
 api POST "$API" -H "$J" -d '{"backupName":"crm-tar","storage":"tar",
     "generateTimestamp":true,"includeCollections":["*"]}'
 expect_status 200 "POST into the tar storage"
@@ -216,7 +234,7 @@ expect_status 404 "DELETE it again: 404"
 api GET "$API/audit?limit=100"
 expect_status 200 "GET the audit log"
 expect_eq "$(jget 'sorted(set(e["operation"] for e in d["data"]["entries"]))')" \
-    '["backup", "delete", "download", "dry-run", "restore"]' \
+    '["backup", "delete", "download", "dry-run", "restore", "verify"]' \
     "the audit log has every kind of operation"
 expect_eq "$(jget 'set(e.get("user") for e in d["data"]["entries"])')" \
     '{'"'"'mbk'"'"'}' "every audit line names the user"

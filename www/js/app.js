@@ -57,23 +57,31 @@ async function refreshStats() {
     }
 }
 
-// The API does not tell the allowed roots: offer the destinations used
-// before (from the audit log) so that a known-good path is one pick away.
+// Destinations offered: the allowed roots the list names, then the ones
+// used before (from the audit log), so a known-good path is one pick away.
 async function knownDestinations() {
+    const paths = new Set();
+    try {
+        const l = await call('GET', '');
+        for (const r of l.allowedRoots || []) {
+            paths.add(r);
+        }
+    } catch (e) {
+        // the list itself shows its error
+    }
     try {
         const a = await call('GET', '/audit', {query: {operation: 'backup',
                                                        outcome: 'ok',
                                                        limit: 200}});
-        const paths = new Set();
         for (const e of a.entries) {
             if (e.params && e.params.destinationPath) {
                 paths.add(e.params.destinationPath);
             }
         }
-        setRoots(Array.from(paths).slice(0, 20));
     } catch (e) {
-        setRoots([]);
+        // no audit log: the roots alone
     }
+    setRoots(Array.from(paths).slice(0, 20));
 }
 
 function init() {

@@ -8,16 +8,17 @@ import {swal, toast, showError, clearError, followJob} from './ui.js';
 
 // ---- the backup list -----------------------------------------------------
 
-// The API keeps no "verified" flag: a backup counts as verified when the
-// audit log holds a successful dry run of it (which checks every digest)
-// newer than the file.
+// A backup counts as verified when the audit log holds a successful
+// verify of it (POST .../verify re-reads every count and digest) newer
+// than the file.
 async function verifiedSet() {
     const seen = new Map();
     try {
-        const a = await call('GET', '/audit', {query: {operation: 'dry-run',
+        const a = await call('GET', '/audit', {query: {operation: 'verify',
+                                                       outcome: 'ok',
                                                        limit: 500}});
         for (const e of a.entries) {
-            if (e.backup && e.outcome === 'dry-run') {
+            if (e.backup) {
                 const t = seen.get(e.backup);
                 if (!t || t < e.time) {
                     seen.set(e.backup, e.time);
@@ -99,15 +100,11 @@ async function verify(b, hooks) {
     const err = $('#list-error');
     clearError(err);
     try {
-        const job = await call('PUT', '', {json: {backupName: b.name,
-                                                  storage: b.storage,
-                                                  dryRun: true, async: true}});
-        const rep = await followJob($('#list-progress'), job.jobId,
-                                    'Verifying ' + b.name);
-        $('#list-progress').hidden = true;
+        const rep = await call('POST', '/verify',
+                               {query: {name: b.name, storage: b.storage}});
         await swal.fire({icon: 'success', title: 'Backup verified',
             text: `${b.name}: ${fmt.num(rep.documentCount)} documents read` +
-                  (rep.digestsChecked ? ', every digest matches.'
+                  (rep.digestsChecked ? ', every count and digest matches.'
                                       : ' (this backup has no digests).')});
         hooks.changed();
     } catch (e) {
