@@ -398,7 +398,8 @@ maybe_wrapper(struct mbk_ejr_conv *c)
     /* The usual case: a short key without escapes, read in place. */
     k = c->p + 1;
     q = k;
-    while (q < c->end && q - k < (ptrdiff_t)sizeof(name) && *q != '"'
+    while (q < c->end && q - k < (ptrdiff_t)sizeof(name) - 1
+           && *q != '"'
            && *q != '\\') {
         q++;
     }

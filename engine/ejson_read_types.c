@@ -94,11 +94,17 @@ subtype_value(struct mbk_ejr_conv *c, int *sub)
     if (mbk_ejr_tmp_string(c, "$binary subType", &mark, &n) < 0) {
         return -1;
     }
-    for (size_t i = 0; i < n; i++) {
-        int ch = c->out[mark + i];
-        int h = ch <= '9' ? ch - '0' : (ch | 0x20) - 'a' + 10;
+    for (size_t i = 0; i < n && n <= 2; i++) {
+        int ch = (unsigned char)c->out[mark + i];
+        int h;
 
-        if (h < 0 || h > 15 || (ch > '9' && ch < 'A')) {
+        if (ch >= '0' && ch <= '9') {
+            h = ch - '0';
+        } else if (ch >= 'a' && ch <= 'f') {
+            h = ch - 'a' + 10;
+        } else if (ch >= 'A' && ch <= 'F') {
+            h = ch - 'A' + 10;
+        } else {
             n = 0;
             break;
         }
