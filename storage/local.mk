@@ -29,7 +29,8 @@ MBK_FAKES = storage/fake/mbk_storage_fakegood.la \
 	storage/fake/mbk_storage_fakename.la \
 	storage/fake/mbk_storage_fakemethod.la \
 	storage/fake/mbk_storage_fakesmall.la \
-	storage/fake/mbk_storage_fakecaps.la
+	storage/fake/mbk_storage_fakecaps.la \
+	storage/fake/mbk_storage_failing.la
 storage_fake_mbk_storage_fakegood_la_SOURCES = storage/fake/fake_plugin.c
 storage_fake_mbk_storage_fakegood_la_CFLAGS = $(AM_CFLAGS) \
 	-DFAKE_NAME=fakegood
@@ -58,6 +59,11 @@ storage_fake_mbk_storage_fakecaps_la_SOURCES = storage/fake/fake_plugin.c
 storage_fake_mbk_storage_fakecaps_la_CFLAGS = $(AM_CFLAGS) \
 	-DFAKE_NAME=fakecaps -DFAKE_CAPS=0x100
 storage_fake_mbk_storage_fakecaps_la_LDFLAGS = $(AM_LDFLAGS) $(MBK_FAKE_LDFLAGS)
+# A working store (fs) that fails on the Nth write, read or commit.
+storage_fake_mbk_storage_failing_la_SOURCES = storage/fake/failing.c \
+	storage/mbk_storage.h
+storage_fake_mbk_storage_failing_la_LDFLAGS = $(AM_LDFLAGS) \
+	$(MBK_FAKE_LDFLAGS) -Wl,-z,defs
 
 if HAVE_CMOCKA
 check_LTLIBRARIES += $(MBK_FAKES)
