@@ -128,6 +128,13 @@ collect(const struct mbk_storage_entry *e, void *ud)
     struct items *it = ud;
     struct item *x;
 
+    /* A damaged (or foreign-appended) tar archive may hold two members of
+     * one name; get reads the first, so list shows the first only. */
+    for (size_t i = 0; i < it->n; i++) {
+        if (strcmp(it->v[i].name, e->name) == 0) {
+            return 0;
+        }
+    }
     if (it->n == it->cap) {
         size_t cap = it->cap ? it->cap * 2 : 32;
         struct item *v = realloc(it->v, cap * sizeof(*v));

@@ -31,6 +31,10 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static void
 init_driver(void)
 {
+    /* libmongoc keeps performance counters in /dev/shm/mongoc-<pid>, and a
+     * process killed with SIGKILL leaves that file behind: mbk reads no
+     * counters, so it asks for none (unless the user set the variable). */
+    setenv("MONGOC_DISABLE_SHM", "1", 0);
     mongoc_init();
     /* The driver logs to stderr by default; errors reach users through
      * struct mbk_error instead. */
