@@ -41,6 +41,19 @@ struct mbk_storage_writer {
     char tmp[MBK_STORAGE_NAME_MAX + 64];
 };
 
+/* `call() "ROOT/NAME" failed: reason`: the whole path, so that a user
+ * sees which disk filled up. */
+static int
+fail_at(struct mbk_error *err, int errnum, const char *call,
+        const struct mbk_storage_store *st, const char *name)
+{
+    char path[4096 + MBK_STORAGE_NAME_MAX + 80];
+
+    snprintf(path, sizeof(path), "%s/%s", st->root, name);
+    return mbk_storage_fail_sys(err, errnum, call, path);
+}
+
+
 struct mbk_storage_reader {
     int fd;
     char name[MBK_STORAGE_NAME_MAX + 1];
@@ -299,13 +312,13 @@ fs_put_begin(struct mbk_storage_store *st, const char *name, int64_t size,
         }
     }
     if (w->fd < 0) {
-        mbk_storage_fail_sys(err, errno, "open", w->tmp);
+        fail_at(err, errno, "open", st, w->tmp);
         free(w);
         return NULL;
     }
     /* The lock tells cleanup_leftovers() this writer is alive. */
     if (flock(w->fd, LOCK_EX) != 0) {
-        mbk_storage_fail_sys(err, errno, "flock", w->tmp);
+        fail_at(err, errno, "flock", st, w->tmp);
         unlinkat(st->dirfd, w->tmp, 0);
         close(w->fd);
         free(w);
@@ -343,7 +356,7 @@ fs_put_write(struct mbk_storage_writer *w, const void *buf, size_t len,
             continue;
         }
         if (n < 0) {
-            return mbk_storage_fail_sys(err, errno, "write", w->tmp);
+            return fail_at(err, errno, "write", w->st, w->tmp);
         }
         p += n;
         len -= (size_t) n;
@@ -388,7 +401,7 @@ fs_put_commit(struct mbk_storage_writer *w, struct mbk_error *err)
         goto out;
     }
     if (fsync(w->fd) != 0) {
-        mbk_storage_fail_sys(err, errno, "fsync", w->tmp);
+        fail_at(err, errno, "fsync", w->st, w->tmp);
         goto out;
     }
     if (publish(w, err) != 0) {
