@@ -24,6 +24,7 @@
 
 #include <fcgiapp.h>
 
+#include "engine/restore.h"
 #include "fcgi/app.h"
 #include "fcgi/router.h"
 
@@ -308,12 +309,38 @@ static const char usage[] =
     "  -t         check the configuration and exit\n"
     "Every key may be overridden by MBK_FCGI_<KEY> in the environment.\n";
 
+/* At start, put back what a responder killed in the middle of a restore
+ * left in its database (staging collections, an interrupted swap, a
+ * journal of changes).  In a thread: a database that is down must not
+ * hold up the listing. */
+static void *
+recover_thread(void *arg)
+{
+    unsigned removed = 0;
+    struct mbk_error err;
+
+    (void)arg;
+    if (mbk_engine_restore_recover(app.mongo, mbk_fcgi_app_db(&app), &removed,
+                                   &err) != 0) {
+        mbk_fcgi_log("recovering crashed restores: %s (the next restore "
+                     "tries again)",
+                     err.message);
+    } else if (removed > 0) {
+        mbk_fcgi_log("recovered what crashed restores left in %s: %u "
+                     "collection(s) dropped or put back",
+                     mbk_fcgi_app_db(&app), removed);
+    }
+    return NULL;
+}
+
 int
 main(int argc, char **argv)
 {
     const char *config = NULL;
     bool test_only = false;
     pthread_t *threads;
+    pthread_t recover_tid;
+    bool recovering;
     sigset_t set;
     struct mbk_error err;
     int opt;
@@ -360,6 +387,7 @@ main(int argc, char **argv)
         mbk_fcgi_app_close(&app);
         return 1;
     }
+    recovering = pthread_create(&recover_tid, NULL, recover_thread, NULL) == 0;
     threads = calloc(app.cfg.threads, sizeof(*threads));
     for (unsigned i = 0; threads != NULL && i < app.cfg.threads; i++) {
         pthread_create(&threads[i], NULL, request_thread, NULL);
@@ -388,6 +416,9 @@ main(int argc, char **argv)
         pthread_join(threads[i], NULL);
     }
     free(threads);
+    if (recovering) {
+        pthread_join(recover_tid, NULL);
+    }
     if (app.cfg.listen != NULL && strncmp(app.cfg.listen, "unix:", 5) == 0) {
         unlink(app.cfg.listen + 5);
     }

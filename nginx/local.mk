@@ -6,8 +6,9 @@ EXTRA_DIST += nginx/README.md nginx/mbk-site.conf nginx/mbk-local.conf.in \
 # End to end through nginx over HTTPS with curl; each script starts its own
 # stack (development MongoDB, mbk-fcgi, nginx) and skips (77) when nginx,
 # curl or openssl is missing.
-dist_check_SCRIPTS += tests/e2e/test_api.sh tests/e2e/test_load.sh
-TESTS += tests/e2e/test_api.sh tests/e2e/test_load.sh
+dist_check_SCRIPTS += tests/e2e/test_api.sh tests/e2e/test_load.sh \
+	tests/e2e/test_crash.sh
+TESTS += tests/e2e/test_api.sh tests/e2e/test_load.sh tests/e2e/test_crash.sh
 
 # `make bench-api`: requests/s and throughput of the service (a script:
 # it drives nginx and the responder with curl; see bench/bench_api.sh).
