@@ -504,7 +504,10 @@ mbk_fcgi_handle_download(struct mbk_fcgi_app *app,
         rs->stream = download_read;
         rs->stream_close = download_close;
         rs->stream_ud = d;
-        mbk_fcgi_response_header(rs, "X-Accel-Buffering", "no");
+        /* Buffered by nginx (to disk past its memory buffers): a slow
+         * client then holds nginx's cheap connection, not one of our
+         * threads (with X-Accel-Buffering: no, sixteen slow readers stopped
+         * the service, found by the load test). */
         /* With its length a download cut short shows as such. */
         {
             struct find_size f = {name, -1};

@@ -37,6 +37,7 @@ struct mbk_fcgi_request {
     const char *remote_addr;
     const char *host;           /* HTTP_HOST */
     const char *origin;         /* HTTP_ORIGIN */
+    const char *scheme;         /* REQUEST_SCHEME: "https" or "http" */
     const char *requested_with; /* HTTP_X_REQUESTED_WITH */
     mbk_fcgi_read_fn read;      /* NULL: no body */
     void *read_ud;

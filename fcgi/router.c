@@ -70,14 +70,17 @@ mbk_fcgi_route_find(const char *method, const char *path, char *allow,
     return NULL;
 }
 
-/* The host:port of an Origin, after its scheme. */
+/* The host:port of an Origin, after its scheme; NULL when the scheme is
+ * not the request's own (an http:// page must not drive an https site). */
 static const char *
-origin_host(const char *origin)
+origin_host(const char *origin, const char *scheme)
 {
-    if (strncmp(origin, "https://", 8) == 0) {
+    if (strncmp(origin, "https://", 8) == 0 &&
+        (scheme == NULL || strcmp(scheme, "https") == 0)) {
         return origin + 8;
     }
-    if (strncmp(origin, "http://", 7) == 0) {
+    if (strncmp(origin, "http://", 7) == 0 && scheme != NULL &&
+        strcmp(scheme, "http") == 0) {
         return origin + 7;
     }
     return NULL;
@@ -92,7 +95,7 @@ mbk_fcgi_route_guard(const struct mbk_fcgi_app *app,
                    strcmp(rq->method, "HEAD") != 0;
 
     if (rq->origin != NULL && rq->origin[0] != '\0') {
-        const char *h = origin_host(rq->origin);
+        const char *h = origin_host(rq->origin, rq->scheme);
 
         if (h == NULL || rq->host == NULL || strcmp(h, rq->host) != 0) {
             return mbk_fcgi_http_error(err, 403, "cross-site request "

@@ -159,6 +159,7 @@ handle(FCGX_Request *req)
     rq.remote_addr = param(req, "REMOTE_ADDR");
     rq.host = param(req, "HTTP_HOST");
     rq.origin = param(req, "HTTP_ORIGIN");
+    rq.scheme = param(req, "REQUEST_SCHEME");
     rq.requested_with = param(req, "HTTP_X_REQUESTED_WITH");
     b.req = req;
     b.left = rq.content_length;

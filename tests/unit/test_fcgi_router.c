@@ -80,6 +80,18 @@ test_route_guard_login_and_cross_site(void **state)
     assert_int_equal(mbk_fcgi_status_of(&err), 403);
     rq.origin = "null";
     assert_int_equal(mbk_fcgi_route_guard(&app, &rq, &err), -1);
+    /* The right host with the other scheme is another origin. */
+    rq.scheme = "https";
+    rq.origin = "http://127.0.0.1:8443";
+    assert_int_equal(mbk_fcgi_route_guard(&app, &rq, &err), -1);
+    assert_int_equal(mbk_fcgi_status_of(&err), 403);
+    rq.origin = "https://127.0.0.1:8443";
+    assert_int_equal(mbk_fcgi_route_guard(&app, &rq, &err), 0);
+    rq.scheme = "http";
+    assert_int_equal(mbk_fcgi_route_guard(&app, &rq, &err), -1);
+    rq.origin = "http://127.0.0.1:8443";
+    assert_int_equal(mbk_fcgi_route_guard(&app, &rq, &err), 0);
+    rq.scheme = NULL;
     /* Reading needs neither, but a foreign Origin is still refused. */
     rq.method = "GET";
     rq.remote_user = NULL;
