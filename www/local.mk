@@ -12,7 +12,7 @@ MBK_WWW_FILES = www/index.html www/favicon.svg www/css/app.css \
 	www/js/ui.js
 EXTRA_DIST += $(MBK_WWW_FILES) www/package.json www/package-lock.json \
 	www/build.sh tests/browser/package.json tests/browser/package-lock.json \
-	tests/browser/run.mjs
+	tests/browser/run.mjs tests/browser/firefox.mjs
 
 www-dist/SHA256SUMS: $(MBK_WWW_FILES:%=$(srcdir)/%) \
 		$(srcdir)/www/package-lock.json $(srcdir)/www/build.sh

@@ -10,6 +10,7 @@ PY=${MBK_PYTHON:-/usr/bin/python3}
 NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 CURL=${CURL:-$(command -v curl || true)}
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+FIREFOX=${FIREFOX:-/usr/bin/firefox-esr}
 NODE=${NODE:-node}
 NPM=${NPM:-npm}
 export NGINX CURL
@@ -38,7 +39,8 @@ rm -rf "$dir/out"
 mkdir -p "$dir/out"
 if ! cmp -s "$MBK_SRCDIR/tests/browser/package-lock.json" \
     "$dir/package-lock.json" 2>/dev/null ||
-    [ ! -d "$dir/node_modules/playwright-core" ]; then
+    [ ! -d "$dir/node_modules/playwright-core" ] ||
+    [ ! -d "$dir/node_modules/puppeteer-core" ]; then
     cp "$MBK_SRCDIR/tests/browser/package.json" \
         "$MBK_SRCDIR/tests/browser/package-lock.json" "$dir/"
     (cd "$dir" && "$NPM" ci --ignore-scripts --no-audit --no-fund \
@@ -84,4 +86,13 @@ MBK_STACK_RUN=$STACK_RUN MBK_OUT=$dir/out CHROMIUM=$CHROMIUM \
 MBK_PW_DIR=$dir \
     "$NODE" "$real_src/tests/browser/run.mjs"
 rc=$?
+# The same page in Firefox (Debian's firefox-esr over WebDriver BiDi).
+if [ -x "$FIREFOX" ]; then
+    MBK_URL=$STACK_URL MBK_USER=$STACK_USER MBK_PASSWORD=$STACK_PASSWORD \
+    MBK_STACK_RUN=$STACK_RUN MBK_OUT=$dir/out FIREFOX=$FIREFOX \
+    MBK_PW_DIR=$dir \
+        "$NODE" "$real_src/tests/browser/firefox.mjs" || rc=1
+else
+    echo "ok - firefox # SKIP no firefox-esr at $FIREFOX (apt-get install firefox-esr)"
+fi
 exit $rc
