@@ -150,6 +150,30 @@ find_existing(struct plan *p, struct batch *b, bool whole,
     return rc;
 }
 
+/* MongoDB compares numbers by value: an _id of int32 1, int64 1 and the
+ * double 1.0 are one _id, as the $in query that found ex->docs says. */
+static bool
+same_number(const bson_t *a, const bson_t *b)
+{
+    bson_iter_t x;
+    bson_iter_t y;
+
+    if (!bson_iter_init_find(&x, a, "_id") ||
+        !bson_iter_init_find(&y, b, "_id")) {
+        return false;
+    }
+    if (!(BSON_ITER_HOLDS_INT32(&x) || BSON_ITER_HOLDS_INT64(&x) ||
+          BSON_ITER_HOLDS_DOUBLE(&x)) ||
+        !(BSON_ITER_HOLDS_INT32(&y) || BSON_ITER_HOLDS_INT64(&y) ||
+          BSON_ITER_HOLDS_DOUBLE(&y))) {
+        return false;
+    }
+    if (BSON_ITER_HOLDS_DOUBLE(&x) || BSON_ITER_HOLDS_DOUBLE(&y)) {
+        return bson_iter_as_double(&x) == bson_iter_as_double(&y);
+    }
+    return bson_iter_as_int64(&x) == bson_iter_as_int64(&y);
+}
+
 static const bson_t *
 lookup(const struct existing *ex, const bson_t *doc)
 {
@@ -165,6 +189,9 @@ lookup(const struct existing *ex, const bson_t *doc)
 
         if (id_key(ex->docs[i], &k2, &kl2) == 0 && kl == kl2 &&
             k[0] == k2[0] && memcmp(k + 5, k2 + 5, kl - 5) == 0) {
+            return ex->docs[i];
+        }
+        if (same_number(ex->docs[i], doc)) {
             return ex->docs[i];
         }
     }

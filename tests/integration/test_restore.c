@@ -536,6 +536,39 @@ test_restore_conflict_fail(void **state)
 }
 
 static void
+test_restore_numeric_ids_are_one_id(void **state)
+{
+    /* the target holds _id int32 1; the file says int64 1 and 1.0: to
+     * MongoDB all three are one _id, so skip skips them */
+    static const char file[] =
+        "{\"metadata\":{\"database\":\"r\",\"collections\":[\"people\"]},"
+        "\"collections\":{\"people\":["
+        "{\"_id\":{\"$numberLong\":\"1\"},\"email\":\"x@x\"},"
+        "{\"_id\":{\"$numberDouble\":\"1.0\"},\"email\":\"y@x\"},"
+        "{\"_id\":2,\"email\":\"z@x\"}]}}";
+    char *path = tmp_path("numeric.json");
+    char *db = make_target();
+    struct mbk_restore_opts o;
+    struct mbk_restore_report rep;
+    struct mbk_error err;
+
+    write_file(path, file, strlen(file));
+    default_opts(&o, db);
+    o.ordered = true;
+    if (restore_path(path, &o, &rep, &err) != 0) {
+        fail_msg("restore: %s", err.message);
+    }
+    assert_int_equal(rep.skipped, 2);
+    assert_int_equal(rep.inserted, 1);
+    mbk_engine_restore_report_free(&rep);
+    assert_int_equal(count_where(db, "people", bson_new()), 2);
+    assert_int_equal(count_where(db, "people", BCON_NEW("email", "a@x")), 1);
+    mbk_test_db_drop(db);
+    free(db);
+    free(path);
+}
+
+static void
 test_restore_replace_rolled_back_on_failure(void **state)
 {
     /* replace two existing documents, then fail on a unique index: the
@@ -889,6 +922,7 @@ main(void)
         cmocka_unit_test(test_restore_conflict_replace),
         cmocka_unit_test(test_restore_conflict_fail),
         cmocka_unit_test(test_restore_replace_rolled_back_on_failure),
+        cmocka_unit_test(test_restore_numeric_ids_are_one_id),
         cmocka_unit_test(test_restore_bad_files_refused_target_unchanged),
         cmocka_unit_test(test_restore_plain_json_of_the_original_service),
         cmocka_unit_test(test_restore_from_stream),
