@@ -16,14 +16,15 @@ digests() {
     jget 'sorted((k, v["documentCount"], v["sha256"]) for k, v in d["data"]["collections"].items())'
 }
 
-# A large upload, so that the restore is still inserting when killed.
+# A large upload (80 MB), so that the restore is still inserting when it
+# is killed, even on a fast machine (a restore runs at ~75k documents/s).
 big=$STACK_RUN/big.json
 "$PY" - "$big" <<'PYEOF'
 import sys
 with open(sys.argv[1], "w") as f:
     f.write('{"metadata":{"database":"crm","collections":["users","big"]},'
             '"collections":{"users":[{"_id":"replaced"}],"big":[')
-    for i in range(60000):
+    for i in range(250000):
         f.write(("," if i else "") + '{"_id":%d,"pad":"%s"}' % (i, "y" * 300))
     f.write("]}}")
 PYEOF
@@ -38,10 +39,11 @@ api PUT "$API?targetDatabase=crm&dropExisting=true&async=true" -H "$J" \
 expect_status 202 "an async restore with drop existing: 202"
 job=$(jget 'd["data"]["jobId"]')
 i=0
-while [ "$i" -lt 200 ]; do
+while [ "$i" -lt 1200 ]; do
     api GET "$API?job=$job"
     [ "$(jget 'd["data"]["phase"] == "restoring" and d["data"]["docsDone"] > 1000')" = true ] && break
-    sleep 0.05
+    [ "$(jget 'd["data"]["state"]')" = running ] || break
+    sleep 0.02
     i=$((i + 1))
 done
 expect_eq "$(jget 'd["data"]["state"]')" running "the restore is running when killed"
