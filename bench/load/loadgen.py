@@ -22,6 +22,9 @@ import threading
 import time
 import urllib.parse
 
+# fds the responder may gain without leaking: its MongoDB pool growing.
+FD_SLACK = 4
+
 API = "/api/settings/backup"
 CTX = ssl.create_default_context()
 CTX.check_hostname = False
@@ -529,7 +532,10 @@ def main():
         fails.append("no backup or no restore completed during the load")
     if nl == 0 or nd == 0:
         fails.append("no lists or no downloads answered")
-    if after[0] > before[0]:
+    # The driver's pool opens connections lazily, up to threads + jobs, so
+    # a few more fds after the load than after the warm-up is the pool
+    # growing; a leak grows with the requests (thousands here).
+    if after[0] > before[0] + FD_SLACK:
         fails.append("fds leaked: %d -> %d" % (before[0], after[0]))
     if not a.no_rss and after[1] - before[1] > a.rss_bound:
         fails.append("RSS grew by %d kB (bound %d)"
@@ -572,7 +578,7 @@ def main():
               "%s; responder fds %d with them, %d after"
               % (a.flood, res, mid[0], end[0]))
         print("FLOOD: %s" % ("PASS" if good else "FAIL"))
-        if end[0] > before[0]:
+        if end[0] > before[0] + FD_SLACK:
             fails.append("fds leaked after the flood: %d -> %d"
                          % (before[0], end[0]))
     for f in fails:
