@@ -476,6 +476,14 @@ write_result(const bson_t *reply, struct mbk_mongo_write_result *wr)
         bson_iter_t f;
 
         wr->failed++;
+        if (wr->failed_map != NULL && BSON_ITER_HOLDS_DOCUMENT(&arr) &&
+            bson_iter_recurse(&arr, &f) && bson_iter_find(&f, "index")) {
+            int64_t i = bson_iter_as_int64(&f);
+
+            if (i >= 0 && (uint64_t)i < wr->failed_map_len) {
+                wr->failed_map[i] = 1;
+            }
+        }
         if (wr->nerrors >= MBK_MONGO_WRITE_ERRORS_KEPT ||
             !BSON_ITER_HOLDS_DOCUMENT(&arr)) {
             continue;

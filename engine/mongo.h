@@ -134,6 +134,10 @@ struct mbk_mongo_write_result {
         int32_t code;
         char message[200];
     } errors[MBK_MONGO_WRITE_ERRORS_KEPT];
+    /* when the caller sets it: one byte per document of the batch, set
+     * to 1 for each document that did not go in */
+    uint8_t *failed_map;
+    size_t failed_map_len;
 };
 
 /* Insert n documents in one bulk write (the driver splits it to the

@@ -224,14 +224,67 @@ note_error(struct rcoll *c, const bson_t *doc, const char *message)
     r->nerrors++;
 }
 
+/* Without drop, the _ids journaled before an insert that did not go in
+ * belong to someone else's documents (one inserted between our conflict
+ * check and our insert): journal them as "not ours", so that the undo
+ * leaves those documents alone. */
+static void
+journal_not_inserted(struct plan *p, struct rcoll *c, bson_t **docs,
+                     size_t n, const uint8_t *map)
+{
+    bson_t entry = BSON_INITIALIZER;
+    bson_t ids;
+    uint32_t k = 0;
+    struct mbk_error e;
+
+    BSON_APPEND_UTF8(&entry, "c", c->dest);
+    BSON_APPEND_ARRAY_BEGIN(&entry, "ni", &ids);
+    for (size_t i = 0; i < n; i++) {
+        bson_iter_t it;
+        char key[16];
+        const char *kp;
+
+        bool ours = false;
+
+        if (!map[i] || !bson_iter_init_find(&it, docs[i], "_id")) {
+            continue;
+        }
+        /* the same _id twice in the batch: if one copy went in, the _id
+         * is ours after all */
+        for (size_t j = 0; j < n && !ours; j++) {
+            const uint8_t *a;
+            const uint8_t *b;
+            size_t la;
+            size_t lb;
+
+            ours = !map[j] && id_key(docs[i], &a, &la) == 0 &&
+                   id_key(docs[j], &b, &lb) == 0 && la == lb &&
+                   memcmp(a, b, la) == 0;
+        }
+        if (!ours) {
+            bson_uint32_to_string(k++, &kp, key, sizeof(key));
+            bson_append_iter(&ids, kp, -1, &it);
+        }
+    }
+    bson_append_array_end(&entry, &ids);
+    if (k > 0) {
+        mbk_engine_restore_journal(p, &entry, &e);
+    }
+    bson_destroy(&entry);
+}
+
 static int
 insert(struct plan *p, struct rcoll *c, bson_t **docs, size_t n,
        struct mbk_error *err)
 {
     struct mbk_mongo_write_result wr;
+    uint8_t map[BATCH_DOCS];
     int rc;
 
     memset(&wr, 0, sizeof(wr));
+    memset(map, 0, sizeof(map));
+    wr.failed_map = map;
+    wr.failed_map_len = n < BATCH_DOCS ? n : BATCH_DOCS;
     rc = mbk_mongo_insert_many(p->m, p->db, c->dest,
                                (const bson_t *const *)docs, n, p->o->ordered,
                                p->o->bypass_validation, &wr, err);
@@ -250,6 +303,23 @@ insert(struct plan *p, struct rcoll *c, bson_t **docs, size_t n,
         }
     }
     pthread_mutex_unlock(&c->mu);
+    if (rc != 0 && wr.failed > 0 && !p->o->drop && !c->created) {
+        if (p->o->ordered) {
+            /* an ordered insert stops at its first error */
+            size_t first = wr.failed_map_len;
+
+            for (size_t i = 0; i < wr.failed_map_len; i++) {
+                if (map[i]) {
+                    first = i;
+                    break;
+                }
+            }
+            for (size_t i = first; i < wr.failed_map_len; i++) {
+                map[i] = 1;
+            }
+        }
+        journal_not_inserted(p, c, docs, n, map);
+    }
     if (rc != 0) {
         if (wr.nerrors > 0 && wr.errors[0].index < n) {
             char id[128];

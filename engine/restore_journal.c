@@ -140,7 +140,40 @@ struct undo {
     const char *db;
     unsigned failures;
     struct mbk_error last;
+    bson_t *not_ours; /* _ids of "ni" entries: {coll: [ids]} flattened */
 };
+
+/* Whether the _id at it is one the run did not insert into c. */
+static bool
+not_ours(const struct undo *u, const char *c, const bson_iter_t *id)
+{
+    bson_iter_t it;
+
+    if (!bson_iter_init(&it, u->not_ours)) {
+        return false;
+    }
+    while (bson_iter_next(&it)) {
+        bson_iter_t f;
+        bson_iter_t ids;
+
+        if (!bson_iter_recurse(&it, &f) || !bson_iter_find(&f, "c") ||
+            !BSON_ITER_HOLDS_UTF8(&f) ||
+            strcmp(bson_iter_utf8(&f, NULL), c) != 0 ||
+            !bson_iter_recurse(&it, &f) || !bson_iter_find(&f, "ni") ||
+            !bson_iter_recurse(&f, &ids)) {
+            continue;
+        }
+        while (bson_iter_next(&ids)) {
+            if (bson_iter_type(&ids) == bson_iter_type(id) &&
+                ids.next_off - ids.d1 == id->next_off - id->d1 &&
+                memcmp(ids.raw + ids.d1, id->raw + id->d1,
+                       ids.next_off - ids.d1) == 0) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
 
 /* Undo one journal entry; newest entries come first. */
 static int
@@ -156,14 +189,36 @@ undo_entry(const bson_t *e, void *ud, struct mbk_error *err)
     if (c == NULL) {
         return 0;
     }
-    if (bson_iter_init_find(&it, e, "i") && BSON_ITER_HOLDS_ARRAY(&it)) {
-        const uint8_t *d;
-        uint32_t l;
-        bson_t ids;
+    if (bson_iter_init_find(&it, e, "ni") && BSON_ITER_HOLDS_ARRAY(&it)) {
+        /* newest first: this comes before the "i" entry it corrects */
+        char k[16];
+        const char *key;
 
-        bson_iter_array(&it, &l, &d);
-        bson_init_static(&ids, d, l);
-        rc = mbk_mongo_delete_ids(u->m, u->db, c, &ids, &u->last);
+        bson_uint32_to_string(bson_count_keys(u->not_ours), &key, k,
+                              sizeof(k));
+        BSON_APPEND_DOCUMENT(u->not_ours, key, e);
+    } else if (bson_iter_init_find(&it, e, "i") &&
+               BSON_ITER_HOLDS_ARRAY(&it)) {
+        bson_iter_t id;
+        bson_t ids = BSON_INITIALIZER;
+        uint32_t n = 0;
+
+        if (bson_iter_recurse(&it, &id)) {
+            while (bson_iter_next(&id)) {
+                char k[16];
+                const char *key;
+
+                if (not_ours(u, c, &id)) {
+                    continue;
+                }
+                bson_uint32_to_string(n++, &key, k, sizeof(k));
+                bson_append_iter(&ids, key, -1, &id);
+            }
+        }
+        if (n > 0) {
+            rc = mbk_mongo_delete_ids(u->m, u->db, c, &ids, &u->last);
+        }
+        bson_destroy(&ids);
     } else if (bson_iter_init_find(&it, e, "r") &&
                BSON_ITER_HOLDS_DOCUMENT(&it)) {
         const uint8_t *d;
@@ -207,7 +262,7 @@ unsigned
 mbk_engine_restore_undo(struct mbk_mongo *m, const char *db, const char *journal,
              struct mbk_error *last)
 {
-    struct undo u = {m, db, 0, {0, 0, ""}};
+    struct undo u = {m, db, 0, {0, 0, ""}, bson_new()};
     bson_t filter = BSON_INITIALIZER;
     bson_t *opts = BCON_NEW("sort", "{", "n", BCON_INT32(-1), "}",
                             "batchSize", BCON_INT32(16));
@@ -220,6 +275,7 @@ mbk_engine_restore_undo(struct mbk_mongo *m, const char *db, const char *journal
     }
     bson_destroy(&filter);
     bson_destroy(opts);
+    bson_destroy(u.not_ours);
     if (u.failures == 0 && mbk_mongo_drop(m, db, journal, &e) != 0) {
         u.failures++;
         u.last = e;

@@ -536,6 +536,29 @@ test_restore_conflict_fail(void **state)
 }
 
 static void
+test_restore_duplicate_ids_in_the_file_rolled_back(void **state)
+{
+    /* _id 30 twice in one batch, into an existing collection without
+     * drop: the second copy fails, and the rollback must still remove the
+     * first (ours), while leaving the target's own documents */
+    static const char file[] =
+        "{\"metadata\":{\"database\":\"r\",\"collections\":[\"people\"]},"
+        "\"collections\":{\"people\":["
+        "{\"_id\":30,\"email\":\"p@x\"},{\"_id\":31,\"email\":\"q@x\"},"
+        "{\"_id\":30,\"email\":\"r@x\"}]}}";
+    char *path = tmp_path("dupid.json");
+    char *db = make_target();
+    struct mbk_restore_opts o;
+
+    write_file(path, file, strlen(file));
+    default_opts(&o, db);
+    expect_failure_unchanged(path, &o, db, "E11000");
+    mbk_test_db_drop(db);
+    free(db);
+    free(path);
+}
+
+static void
 test_restore_numeric_ids_are_one_id(void **state)
 {
     /* the target holds _id int32 1; the file says int64 1 and 1.0: to
@@ -923,6 +946,7 @@ main(void)
         cmocka_unit_test(test_restore_conflict_fail),
         cmocka_unit_test(test_restore_replace_rolled_back_on_failure),
         cmocka_unit_test(test_restore_numeric_ids_are_one_id),
+        cmocka_unit_test(test_restore_duplicate_ids_in_the_file_rolled_back),
         cmocka_unit_test(test_restore_bad_files_refused_target_unchanged),
         cmocka_unit_test(test_restore_plain_json_of_the_original_service),
         cmocka_unit_test(test_restore_from_stream),
