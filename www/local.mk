@@ -35,6 +35,9 @@ clean-local: clean-local-www
 clean-local-www:
 	rm -rf www-dist www-dist.tmp www-npm tests/browser/node_modules \
 		tests/browser/out
+	if test '$(srcdir)' != '.'; then \
+		rm -f tests/browser/package.json tests/browser/package-lock.json; \
+	fi
 .PHONY: clean-local-www
 
 # The browser test: playwright-core installed by `npm ci` into the build
