@@ -45,16 +45,11 @@ void
 mbk_audit_sha256_hex(const void *data, size_t len,
                      char hex[MBK_AUDIT_HASH_HEX + 1])
 {
-    static const char digits[] = "0123456789abcdef";
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
 
     EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
-    for (unsigned int i = 0; i < 32; i++) {
-        hex[2 * i] = digits[md[i] >> 4];
-        hex[2 * i + 1] = digits[md[i] & 15];
-    }
-    hex[MBK_AUDIT_HASH_HEX] = '\0';
+    mbk_names_hex(md, 32, hex);
 }
 
 /* ---- secrets ---------------------------------------------------------- */

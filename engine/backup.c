@@ -532,7 +532,7 @@ publish(struct run *r, struct mbk_storage *st, const char *file,
     s.w = NULL;
     *size = s.written;
     EVP_DigestFinal_ex(s.md, d, NULL);
-    mbk_engine_backup_hex(d, sizeof(d), sha256);
+    mbk_names_hex(d, sizeof(d), sha256);
     goto out;
 
 abort:
@@ -583,7 +583,7 @@ fill_result(const struct run *r, struct mbk_backup_result *res,
         snprintf(rc->type, sizeof(rc->type), "%s", c->type);
         rc->docs = c->docs;
         rc->bytes = c->bytes;
-        mbk_engine_backup_hex(c->sha, sizeof(c->sha), rc->sha256);
+        mbk_names_hex(c->sha, sizeof(c->sha), rc->sha256);
         res->docs += c->docs;
         res->json_bytes += c->bytes;
     }

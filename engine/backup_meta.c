@@ -12,20 +12,9 @@
 
 #include "engine/backup_private.h"
 #include "engine/ejson_write.h"
+#include "engine/names.h"
 
 /* ---- metadata --------------------------------------------------------- */
-
-void
-mbk_engine_backup_hex(const unsigned char *d, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[d[i] >> 4];
-        out[2 * i + 1] = digits[d[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
 
 /* BSON -> canonical Extended JSON -> json-c, lossless: every number of
  * the canonical form is a string. */
@@ -83,7 +72,7 @@ coll_info(const struct run *r, const struct coll *c, struct json_object *info,
         bson_iter_document(&it, &len, &data);
         bson_init_static(&options, data, len);
     }
-    mbk_engine_backup_hex(c->sha, sizeof(c->sha), digest);
+    mbk_names_hex(c->sha, sizeof(c->sha), digest);
     if (add(ci, "type", json_object_new_string(c->type), err) != 0 ||
         add(ci, "options", bson_to_json_c(&options, err), err) != 0) {
         return -1;

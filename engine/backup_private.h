@@ -57,8 +57,4 @@ mbk_engine_backup_metadata(const struct run *r, const char *stem,
                            const char *ts, const char *server_version,
                            struct mbk_buf *out, struct mbk_error *err);
 
-/* Lowercase hex of n bytes into out (2n + 1 bytes). */
-void
-mbk_engine_backup_hex(const unsigned char *d, size_t n, char *out);
-
 #endif /* MBK_ENGINE_BACKUP_PRIVATE_H */

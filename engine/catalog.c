@@ -9,6 +9,7 @@
 
 #include "engine/catalog.h"
 #include "engine/ejson_read.h"
+#include "engine/names.h"
 #include "engine/source.h"
 
 #define HEAD_MAX ((uint64_t)64 << 20) /* decompressed bytes read for a head */
@@ -265,13 +266,7 @@ on_coll_end(void *ud, const char *name, uint64_t count,
     snprintf(c->name, sizeof(c->name), "%s", name);
     c->docs = count;
     c->typed = typed;
-    for (int i = 0; i < 32; i++) {
-        static const char digits[] = "0123456789abcdef";
-
-        c->sha256[2 * i] = digits[sha256[i] >> 4];
-        c->sha256[2 * i + 1] = digits[sha256[i] & 15];
-    }
-    c->sha256[64] = '\0';
+    mbk_names_hex(sha256, 32, c->sha256);
     res->docs += count;
     return 0;
 }

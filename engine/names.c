@@ -224,6 +224,18 @@ mbk_names_iso8601(int64_t ms, char *buf, size_t len)
     snprintf(buf, len, "%s.%03dZ", day, (int)(ms % 1000));
 }
 
+void
+mbk_names_hex(const unsigned char *d, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[d[i] >> 4];
+        out[2 * i + 1] = digits[d[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
 int64_t
 mbk_names_now_ms(void)
 {

@@ -52,6 +52,11 @@ mbk_names_list_match(const char *const *patterns, const char *name);
 void
 mbk_names_iso8601(int64_t ms, char *buf, size_t len);
 
+/* Lowercase hex of the n bytes at d into out, which holds 2n + 1 bytes:
+ * how digests are written everywhere (metadata, audit, reports). */
+void
+mbk_names_hex(const unsigned char *d, size_t n, char *out);
+
 /* Milliseconds since the epoch, now. */
 int64_t
 mbk_names_now_ms(void);

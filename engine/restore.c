@@ -126,18 +126,6 @@ tee_raw(void *ud, const void *buf, size_t n, struct mbk_error *err)
     return 0;
 }
 
-static void
-hex32(const unsigned char *d, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-
-    for (int i = 0; i < 32; i++) {
-        out[2 * i] = digits[d[i] >> 4];
-        out[2 * i + 1] = digits[d[i] & 15];
-    }
-    out[64] = '\0';
-}
-
 /* Read the whole input once: structure, names, counts, digests.  A stream
  * is copied to a spool file on the way, for the writing pass. */
 static int
@@ -175,7 +163,7 @@ validate(struct plan *p, struct mbk_verify_result *vr, struct mbk_error *err)
         goto out;
     }
     EVP_DigestFinal_ex(t.md, d, NULL);
-    hex32(d, p->rep->backup_sha256);
+    mbk_names_hex(d, 32, p->rep->backup_sha256);
     rc = 0;
 out:
     mbk_source_free(src);

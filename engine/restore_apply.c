@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "engine/ejson_read.h"
+#include "engine/names.h"
 #include "engine/restore_private.h"
 
 #define BATCH_DOCS 1000
@@ -673,9 +674,7 @@ on_end(void *ud, const char *name, uint64_t count,
     c->rep->docs = count;
     c->rep->typed = typed;
     p->rep->typed |= typed;
-    for (int i = 0; i < 32; i++) {
-        snprintf(hex + 2 * i, 3, "%02x", sha256[i]);
-    }
+    mbk_names_hex(sha256, 32, hex);
     json_object_object_get_ex(p->meta, "collectionInfo", &ci);
     if (ci == NULL || !json_object_object_get_ex(ci, name, &ci)) {
         return 0;

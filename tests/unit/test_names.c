@@ -166,6 +166,19 @@ test_names_iso8601_has_milliseconds(void **state)
     assert_string_equal(buf, "1970-01-01T00:00:00.000Z");
 }
 
+static void
+test_names_hex_lowercase(void **state)
+{
+    static const unsigned char d[] = {0x00, 0x9f, 0xa0, 0xff};
+    char out[9];
+
+    memset(out, 'x', sizeof(out));
+    mbk_names_hex(d, sizeof(d), out);
+    assert_string_equal(out, "009fa0ff");
+    mbk_names_hex(d, 0, out);
+    assert_string_equal(out, "");
+}
+
 int
 main(void)
 {
@@ -179,6 +192,7 @@ main(void)
         cmocka_unit_test(test_names_glob),
         cmocka_unit_test(test_names_list_match),
         cmocka_unit_test(test_names_iso8601_has_milliseconds),
+        cmocka_unit_test(test_names_hex_lowercase),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
