@@ -27,15 +27,6 @@
 #define TEXT_FLUSH (256 * 1024)       /* JSON text staged before a write */
 #define TEXT_MAX ((size_t)1 << 30)    /* one document's text, at most */
 
-static double
-now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int
 canceled(const struct run *r)
 {
@@ -367,7 +358,7 @@ report(struct run *r, const char *phase, double t0)
     p.docs_done = atomic_load(&r->docs_done);
     p.docs_total = total > p.docs_done ? total : p.docs_done;
     p.bytes_done = atomic_load(&r->bytes_done);
-    p.elapsed = now_s() - t0;
+    p.elapsed = mbk_names_seconds() - t0;
     r->o->progress(&p, r->o->progress_ud);
 }
 
@@ -618,7 +609,7 @@ mbk_engine_backup_run(struct mbk_mongo *m, struct mbk_storage *st,
     char ts[32];
     char version[64];
     int64_t now = mbk_names_now_ms();
-    double t0 = now_s();
+    double t0 = mbk_names_seconds();
     uint64_t size = 0;
     int rc = -1;
 
@@ -647,7 +638,7 @@ mbk_engine_backup_run(struct mbk_mongo *m, struct mbk_storage *st,
         goto out;
     }
     report(&r, "publishing", t0);
-    res->publish_seconds = now_s();
+    res->publish_seconds = mbk_names_seconds();
     if (mbk_engine_backup_metadata(&r, stem, ts, version, &meta, err) != 0 ||
         publish(&r, st, file, &meta, &size, res->sha256, err) != 0 ||
         fill_result(&r, res, err) != 0) {
@@ -657,8 +648,8 @@ mbk_engine_backup_run(struct mbk_mongo *m, struct mbk_storage *st,
     snprintf(res->backup_name, sizeof(res->backup_name), "%s", stem);
     snprintf(res->timestamp, sizeof(res->timestamp), "%s", ts);
     res->size = size;
-    res->seconds = now_s() - t0;
-    res->publish_seconds = now_s() - res->publish_seconds;
+    res->seconds = mbk_names_seconds() - t0;
+    res->publish_seconds = mbk_names_seconds() - res->publish_seconds;
     report(&r, "done", t0);
     rc = 0;
 

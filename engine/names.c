@@ -236,6 +236,15 @@ mbk_names_hex(const unsigned char *d, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
+double
+mbk_names_seconds(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 int64_t
 mbk_names_now_ms(void)
 {

@@ -57,6 +57,10 @@ mbk_names_iso8601(int64_t ms, char *buf, size_t len);
 void
 mbk_names_hex(const unsigned char *d, size_t n, char *out);
 
+/* Seconds on the monotonic clock, for durations. */
+double
+mbk_names_seconds(void);
+
 /* Milliseconds since the epoch, now. */
 int64_t
 mbk_names_now_ms(void);

@@ -20,15 +20,6 @@
 #include "engine/names.h"
 #include "engine/restore_private.h"
 
-double
-mbk_engine_restore_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 void
 mbk_engine_restore_progress(struct plan *p, const char *phase,
                             const char *coll)
@@ -45,7 +36,7 @@ mbk_engine_restore_progress(struct plan *p, const char *phase,
     pr.docs_done = atomic_load(&p->docs_done);
     pr.docs_total = p->docs_total > pr.docs_done ? p->docs_total : pr.docs_done;
     pr.bytes_done = atomic_load(&p->bytes_done);
-    pr.elapsed = mbk_engine_restore_now() - p->t0;
+    pr.elapsed = mbk_names_seconds() - p->t0;
     for (size_t i = 0; i < p->n; i++) {
         if (p->colls[i].selected && p->colls[i].rep->seconds > 0) {
             pr.collections_done++;
@@ -449,7 +440,7 @@ mbk_engine_restore_run(struct mbk_mongo *m, const struct mbk_restore_input *in,
     p.in = in;
     p.o = o;
     p.rep = rep;
-    p.t0 = mbk_engine_restore_now();
+    p.t0 = mbk_names_seconds();
     p.spool_dir = o->spool_dir ? o->spool_dir : getenv("TMPDIR");
     if (p.spool_dir == NULL || p.spool_dir[0] == '\0') {
         p.spool_dir = "/tmp";
@@ -479,7 +470,7 @@ mbk_engine_restore_run(struct mbk_mongo *m, const struct mbk_restore_input *in,
 out:
     totals(&p);
     compact(&p);
-    rep->seconds = mbk_engine_restore_now() - p.t0;
+    rep->seconds = mbk_names_seconds() - p.t0;
     mbk_engine_verify_result_free(&vr);
     plan_free(&p);
     return rc;

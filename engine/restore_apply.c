@@ -592,7 +592,7 @@ on_begin(void *ud, const char *name, struct mbk_error *err)
     }
     a->cur = c->selected && !c->is_view ? c : NULL;
     if (a->cur != NULL) {
-        a->cur->started = mbk_engine_restore_now();
+        a->cur->started = mbk_names_seconds();
     }
     return 0;
 }
@@ -644,8 +644,8 @@ on_document(void *ud, const bson_t *doc, struct mbk_error *err)
     b->docs[b->n++] = copy;
     b->bytes += copy->len;
     if ((++a->seen & 1023) == 0 &&
-        mbk_engine_restore_now() - a->last_report > 0.25) {
-        a->last_report = mbk_engine_restore_now();
+        mbk_names_seconds() - a->last_report > 0.25) {
+        a->last_report = mbk_names_seconds();
         mbk_engine_restore_progress(p, p->o->dry_run ? "checking" : "restoring",
                                     a->cur->rep->name);
     }

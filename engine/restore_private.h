@@ -129,7 +129,4 @@ void
 mbk_engine_restore_progress(struct plan *p, const char *phase,
                             const char *coll);
 
-double
-mbk_engine_restore_now(void);
-
 #endif /* MBK_ENGINE_RESTORE_PRIVATE_H */

@@ -228,7 +228,8 @@ index_specs(const struct rcoll *c, const struct names *skip, bson_t *out,
         if (bson_iter_init_find(&f, &spec, "name") && BSON_ITER_HOLDS_UTF8(&f)) {
             name = bson_iter_utf8(&f, NULL);
         }
-        if (strcmp(name, "_id_") == 0 || (skip && mbk_engine_restore_names_has(skip, name))) {
+        if (strcmp(name, "_id_") == 0 ||
+            (skip != NULL && mbk_engine_restore_names_has(skip, name))) {
             bson_destroy(&clean);
             continue;
         }
@@ -549,7 +550,7 @@ mbk_engine_restore_finish(struct plan *p, struct mbk_error *err)
                                                       c->rep->replaced),
                                  (unsigned long long)c->rep->docs);
         }
-        c->rep->seconds = mbk_engine_restore_now() - c->started;
+        c->rep->seconds = mbk_names_seconds() - c->started;
     }
     mbk_engine_restore_progress(p, "swapping", NULL);
     if (p->o->drop && swap(p, err) != 0) {

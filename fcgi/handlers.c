@@ -343,8 +343,7 @@ mbk_fcgi_handle_delete(struct mbk_fcgi_app *app,
     struct mbk_error err;
     const char *name;
     const char *job;
-    struct timespec t0;
-    struct timespec t1;
+    double t0;
 
     if (mbk_fcgi_query(rq, delete_query, &q, rs) != 0) {
         return;
@@ -364,7 +363,7 @@ mbk_fcgi_handle_delete(struct mbk_fcgi_app *app,
     }
     st = mbk_fcgi_app_storage(app, mbk_fcgi_get_str(q, "storage", NULL),
                               &err);
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    t0 = mbk_names_seconds();
     memset(&ae, 0, sizeof(ae));
     ae.operation = "delete";
     ae.backup = name;
@@ -373,11 +372,9 @@ mbk_fcgi_handle_delete(struct mbk_fcgi_app *app,
         mbk_fcgi_reply_error(rs, &err, "storage");
     } else if (mbk_storage_remove(st, name, &err) != 0) {
         mbk_fcgi_reply_error(rs, &err, NULL);
-        clock_gettime(CLOCK_MONOTONIC, &t1);
         ae.outcome = "failed";
         ae.error = err.message;
-        ae.duration = (double)(t1.tv_sec - t0.tv_sec) +
-                      (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        ae.duration = mbk_names_seconds() - t0;
         mbk_fcgi_app_audit(app, rq, &ae);
     } else {
         struct json_object *d = json_object_new_object();
@@ -386,10 +383,8 @@ mbk_fcgi_handle_delete(struct mbk_fcgi_app *app,
         json_object_object_add(d, "storage",
                                json_object_new_string(mbk_storage_get_name(st)));
         mbk_fcgi_reply_data_take(rs, 200, d);
-        clock_gettime(CLOCK_MONOTONIC, &t1);
         ae.outcome = "ok";
-        ae.duration = (double)(t1.tv_sec - t0.tv_sec) +
-                      (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        ae.duration = mbk_names_seconds() - t0;
         mbk_fcgi_app_audit(app, rq, &ae);
     }
     json_object_put(q);

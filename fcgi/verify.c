@@ -6,9 +6,9 @@
 #include "config.h"
 
 #include <string.h>
-#include <time.h>
 
 #include "engine/catalog.h"
+#include "engine/names.h"
 #include "fcgi/handlers.h"
 #include "fcgi/router.h"
 
@@ -62,8 +62,7 @@ mbk_fcgi_handle_verify(struct mbk_fcgi_app *app,
     struct mbk_audit_entry ae;
     struct mbk_storage *st;
     struct mbk_error err;
-    struct timespec t0;
-    struct timespec t1;
+    double t0;
     const char *name;
     int rc;
 
@@ -78,17 +77,15 @@ mbk_fcgi_handle_verify(struct mbk_fcgi_app *app,
         json_object_put(q);
         return;
     }
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    t0 = mbk_names_seconds();
     rc = mbk_engine_verify(st, name, &res, &err);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
     memset(&ae, 0, sizeof(ae));
     ae.operation = "verify";
     ae.backup = name;
     ae.params = q;
     ae.outcome = rc == 0 ? "ok" : "failed";
     ae.error = rc == 0 ? NULL : err.message;
-    ae.duration = (double)(t1.tv_sec - t0.tv_sec) +
-                  (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    ae.duration = mbk_names_seconds() - t0;
     mbk_fcgi_app_audit(app, rq, &ae);
     if (rc != 0) {
         mbk_fcgi_reply_error(rs, &err, NULL);
