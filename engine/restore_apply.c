@@ -614,7 +614,8 @@ on_document(void *ud, const bson_t *doc, struct mbk_error *err)
                              "restore canceled");
     }
     b = a->fill;
-    if (b != NULL && (b->n == BATCH_DOCS || b->bytes + doc->len > BATCH_BYTES)) {
+    if (b != NULL &&
+        (b->n == BATCH_DOCS || b->bytes + doc->len > BATCH_BYTES)) {
         if (submit(a, err) != 0) {
             return -1;
         }

@@ -259,8 +259,8 @@ undo_entry(const bson_t *e, void *ud, struct mbk_error *err)
 /* Replay a journal backwards, then drop it.  Returns the failures; the
  * journal stays when any step failed, for the next run to try again. */
 unsigned
-mbk_engine_restore_undo(struct mbk_mongo *m, const char *db, const char *journal,
-             struct mbk_error *last)
+mbk_engine_restore_undo(struct mbk_mongo *m, const char *db,
+                        const char *journal, struct mbk_error *last)
 {
     struct undo u = {m, db, 0, {0, 0, ""}, bson_new()};
     bson_t filter = BSON_INITIALIZER;
@@ -337,7 +337,8 @@ on_journal(const bson_t *doc, void *ud, struct mbk_error *err)
             BSON_ITER_HOLDS_UTF8(&f)) {
             orig = bson_iter_utf8(&f, NULL);
         }
-        if (target == NULL || orig == NULL || !mbk_engine_restore_names_has(&r->names, orig)) {
+        if (target == NULL || orig == NULL ||
+            !mbk_engine_restore_names_has(&r->names, orig)) {
             continue;
         }
         /* swap: the old data goes back; commit: it was replaced for good */
@@ -363,7 +364,8 @@ mbk_engine_restore_recover(struct mbk_mongo *m, const char *db,
     r.m = m;
     r.db = db;
     bson_init(&r.dead);
-    if (mbk_mongo_list_collections(m, db, mbk_engine_restore_on_name, &r.names, err) != 0) {
+    if (mbk_mongo_list_collections(m, db, mbk_engine_restore_on_name,
+                                   &r.names, err) != 0) {
         goto out;
     }
     if (mbk_engine_restore_names_has(&r.names, JOURNAL_COLL)) {
@@ -376,7 +378,8 @@ mbk_engine_restore_recover(struct mbk_mongo *m, const char *db,
             goto out;
         }
         mbk_engine_restore_names_free(&r.names);
-        if (mbk_mongo_list_collections(m, db, mbk_engine_restore_on_name, &r.names, err) != 0) {
+        if (mbk_mongo_list_collections(m, db, mbk_engine_restore_on_name,
+                                   &r.names, err) != 0) {
             goto out;
         }
     }

@@ -225,7 +225,8 @@ index_specs(const struct rcoll *c, const struct names *skip, bson_t *out,
         }
         bson_iter_document(&it, &len, &data);
         bson_init_static(&spec, data, len);
-        if (bson_iter_init_find(&f, &spec, "name") && BSON_ITER_HOLDS_UTF8(&f)) {
+        if (bson_iter_init_find(&f, &spec, "name") &&
+            BSON_ITER_HOLDS_UTF8(&f)) {
             name = bson_iter_utf8(&f, NULL);
         }
         if (strcmp(name, "_id_") == 0 ||
