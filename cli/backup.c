@@ -247,10 +247,7 @@ mbk_cli_backup(struct mbk_cli *c, int argc, char **argv)
             o.timestamp = true;
             break;
         case 'j':
-            o.jobs = (unsigned)strtoul(optarg, &end, 10);
-            if (*end != '\0' || o.jobs < 1 || o.jobs > 64) {
-                fprintf(stderr, "mbk backup: --jobs \"%s\" is not 1-64\n",
-                        optarg);
+            if (mbk_cli_jobs("backup", optarg, &o.jobs) != 0) {
                 goto out;
             }
             break;

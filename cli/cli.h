@@ -84,6 +84,10 @@ mbk_cli_audit_record(const struct mbk_cli *c, const char *operation,
                      const struct mbk_error *err, struct json_object *counts,
                      double duration, const char *backup, const char *sha256);
 
+/* --jobs N: 1 to 64; else a message naming cmd and -1. */
+int
+mbk_cli_jobs(const char *cmd, const char *arg, unsigned *jobs);
+
 /* "12.3 MB" style sizes. */
 const char *
 mbk_cli_bytes(unsigned long long n, char *buf, unsigned len);

@@ -167,6 +167,20 @@ mbk_cli_print_json(struct json_object *data)
     json_object_put(o);
 }
 
+int
+mbk_cli_jobs(const char *cmd, const char *arg, unsigned *jobs)
+{
+    char *end;
+    unsigned long v = strtoul(arg, &end, 10);
+
+    if (arg[0] == '\0' || *end != '\0' || v < 1 || v > 64) {
+        fprintf(stderr, "mbk %s: --jobs \"%s\" is not 1-64\n", cmd, arg);
+        return -1;
+    }
+    *jobs = (unsigned)v;
+    return 0;
+}
+
 const char *
 mbk_cli_bytes(unsigned long long n, char *buf, unsigned len)
 {

@@ -347,10 +347,7 @@ mbk_cli_restore(struct mbk_cli *c, int argc, char **argv)
             }
             break;
         case 'j':
-            o.jobs = (unsigned)strtoul(optarg, &end, 10);
-            if (*end != '\0' || o.jobs < 1 || o.jobs > 64) {
-                fprintf(stderr, "mbk restore: --jobs \"%s\" is not 1-64\n",
-                        optarg);
+            if (mbk_cli_jobs("restore", optarg, &o.jobs) != 0) {
                 goto out;
             }
             break;
