@@ -41,7 +41,7 @@ static const struct key keys[] = {
     KEY(threads, K_UINT),      KEY(jobs, K_UINT),
     KEY(queue, K_UINT),        KEY(keep_jobs, K_UINT),
     KEY(read_jobs, K_UINT),    KEY(max_upload, K_SIZE),
-    KEY(allow_anonymous, K_BOOL),
+    KEY(allow_anonymous, K_BOOL), KEY(proxy_secret_file, K_STR),
 };
 
 static int

@@ -44,6 +44,9 @@ struct mbk_fcgi_config {
     uint64_t max_upload;  /* max_upload: bytes, default 1 GiB */
     bool allow_anonymous; /* allow_anonymous: state changes without
                            * REMOTE_USER (demo only), default no */
+    char *proxy_secret_file; /* proxy_secret_file: a file whose first line
+                              * is the secret nginx sends as the FastCGI
+                              * parameter MBK_PROXY_SECRET; unset: none */
 };
 
 /* Defaults, then the file (NULL: $MBK_FCGI_CONFIG if set), then the
