@@ -10,13 +10,15 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "engine/gzip.h"
 
 static const char backup_usage[] =
     "usage: mbk backup [OPTIONS]\n"
     "Write the database out as a backup into the storage.\n"
     "  --name NAME          backup name (default: the database's)\n"
     "  --description TEXT   free text kept in the metadata\n"
-    "  --gzip[=LEVEL]       gzip the file (level 1-9, default 6)\n"
+    "  --gzip[=LEVEL]       gzip the file (level 1-12, default 6)\n"
+    "  --gzip-level LEVEL   the same as --gzip=LEVEL\n"
     "  --include-indexes    keep index definitions (the default)\n"
     "  --no-indexes         leave index definitions out\n"
     "  --include PATTERN    only collections matching (repeat, or a,b; * glob)\n"
@@ -180,6 +182,7 @@ mbk_cli_backup(struct mbk_cli *c, int argc, char **argv)
         {"name", required_argument, NULL, 'n'},
         {"description", required_argument, NULL, 'd'},
         {"gzip", optional_argument, NULL, 'z'},
+        {"gzip-level", required_argument, NULL, 'Z'},
         {"include-indexes", no_argument, NULL, 'I'},
         {"no-indexes", no_argument, NULL, 'N'},
         {"include", required_argument, NULL, 'i'},
@@ -206,8 +209,6 @@ mbk_cli_backup(struct mbk_cli *c, int argc, char **argv)
     o.jobs = 2;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
-        char *end;
-
         if (mbk_cli_common_opt(c, opt, optarg)) {
             continue;
         }
@@ -219,14 +220,13 @@ mbk_cli_backup(struct mbk_cli *c, int argc, char **argv)
             o.description = optarg;
             break;
         case 'z':
-            o.gzip_level = 6;
-            if (optarg != NULL) {
-                o.gzip_level = (int)strtol(optarg, &end, 10);
-                if (*end != '\0' || o.gzip_level < 1 || o.gzip_level > 9) {
-                    fprintf(stderr, "mbk backup: --gzip level \"%s\" is not "
-                            "1-9\n", optarg);
-                    goto out;
-                }
+        case 'Z':
+            o.gzip_level = MBK_GZIP_LEVEL_DEFAULT;
+            if (optarg != NULL &&
+                mbk_gzip_level_parse(optarg, &o.gzip_level, &err) != 0) {
+                fprintf(stderr, "mbk backup: %s: %s\n",
+                        opt == 'z' ? "--gzip" : "--gzip-level", err.message);
+                goto out;
             }
             break;
         case 'I':

@@ -1,7 +1,7 @@
 /*
  * backup.c: the backup writer.  Each collection is read by one of `jobs`
- * workers into its own spool (canonical Extended JSON text, optionally one
- * gzip member) while its SHA-256 and counts are taken; then the metadata,
+ * workers into its own spool (canonical Extended JSON text, optionally gzip
+ * members compressed on every core by one shared pool) while its SHA-256 and counts are taken; then the metadata,
  * which needs those figures, is written first and the spools are copied
  * after it into the storage backend, which publishes atomically.
  * Concatenated gzip members are one valid gzip file, so nothing is
@@ -235,7 +235,7 @@ dump_collection(struct run *r, size_t idx, struct mbk_error *err)
                       "cannot start SHA-256");
         goto out;
     }
-    c->spool = mbk_spool_new(r->spool_dir, r->o->gzip_level, err);
+    c->spool = mbk_spool_new(r->spool_dir, r->gz, err);
     if (c->spool == NULL) {
         goto out;
     }
@@ -544,10 +544,8 @@ check_opts(const struct mbk_backup_opts *o, struct mbk_error *err)
         return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EINVAL,
                              "a database and a backup name are required");
     }
-    if (o->gzip_level < 0 || o->gzip_level > 9) {
-        return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EINVAL,
-                             "gzip level %d is not between 1 and 9",
-                             o->gzip_level);
+    if (o->gzip_level != 0 && mbk_gzip_level_check(o->gzip_level, err) != 0) {
+        return -1;
     }
     return mbk_names_db_check(o->db, err);
 }
@@ -632,6 +630,12 @@ mbk_engine_backup_run(struct mbk_mongo *m, struct mbk_storage *st,
         refuse_existing(st, file, err) != 0) {
         goto out;
     }
+    if (o->gzip_level > 0) {
+        r.gz = mbk_gzip_pool_new(o->gzip_level, 0, err);
+        if (r.gz == NULL) {
+            goto out;
+        }
+    }
     report(&r, "listing", t0);
     if (mbk_mongo_server_version(m, version, sizeof(version), err) != 0 ||
         list_all(&r, err) != 0 || read_all(&r, t0, err) != 0) {
@@ -663,6 +667,7 @@ out:
         bson_destroy(r.colls[i].indexes);
         mbk_spool_free(r.colls[i].spool);
     }
+    mbk_gzip_pool_free(r.gz); /* after the spools, which use it */
     free(r.colls);
     mbk_buf_free(&meta);
     pthread_cond_destroy(&r.cv);

@@ -38,7 +38,7 @@ struct mbk_backup_opts {
     const char *db;             /* required */
     const char *name;           /* required: the backup's name */
     const char *description;    /* NULL: "" */
-    int gzip_level;             /* 0: none; 1..9: gzip */
+    int gzip_level;             /* 0: none; else gzip, engine/gzip.h */
     bool include_indexes;
     bool timestamp;             /* append _YYYY-MM-DDTHH-MM-SSZ to name */
     const char *const *include; /* NULL-terminated globs; NULL: all */

@@ -33,6 +33,7 @@ struct run {
     const struct mbk_backup_opts *o;
     struct mbk_mongo *m;
     const char *spool_dir;
+    struct mbk_gzip_pool *gz; /* compresses every spool; NULL: plain */
     struct coll *colls;
     size_t n;
     size_t cap;

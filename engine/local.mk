@@ -5,6 +5,7 @@ engine_libmbk_la_SOURCES = \
 	engine/buf.c engine/buf.h \
 	engine/names.c engine/names.h \
 	engine/spool.c engine/spool.h \
+	engine/gzip.h engine/gzip_pool.c \
 	engine/mongo.c engine/mongo.h \
 	engine/stats.c engine/stats.h \
 	engine/backup.c engine/backup.h engine/backup_private.h \
@@ -15,6 +16,6 @@ engine_libmbk_la_SOURCES = \
 	engine/restore_apply.c engine/restore_swap.c \
 	engine/restore_journal.c
 engine_libmbk_la_CFLAGS = $(AM_CFLAGS) $(MONGOC_CFLAGS) $(BSON_CFLAGS) \
-	$(JSONC_CFLAGS) $(ZLIB_CFLAGS) $(CRYPTO_CFLAGS)
+	$(JSONC_CFLAGS) $(ZLIB_CFLAGS) $(LIBDEFLATE_CFLAGS) $(CRYPTO_CFLAGS)
 engine_libmbk_la_LIBADD = $(MONGOC_LIBS) $(BSON_LIBS) $(JSONC_LIBS) \
-	$(ZLIB_LIBS) $(CRYPTO_LIBS) $(PTHREAD_LIBS)
+	$(ZLIB_LIBS) $(LIBDEFLATE_LIBS) $(CRYPTO_LIBS) $(PTHREAD_LIBS)

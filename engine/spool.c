@@ -1,6 +1,6 @@
 /*
  * spool.c: anonymous temporary files holding backup parts, optionally as
- * gzip members (zlib), and whole-member compression of small buffers.
+ * gzip members compressed by a shared pool (gzip_pool.c).
  */
 #include "config.h"
 
@@ -10,28 +10,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <zlib.h>
-
 #include "engine/spool.h"
 
 #define SPOOL_CHUNK (256 * 1024)
 
 struct mbk_spool {
     int fd;
-    int gzip;
-    z_stream z;
-    unsigned char *out; /* SPOOL_CHUNK bytes: compressed or plain staging */
+    struct mbk_gzip_stream *gz; /* NULL: plain */
+    unsigned char *out; /* SPOOL_CHUNK bytes: plain staging, copying */
     size_t out_len;     /* plain mode: bytes staged */
     uint64_t size;      /* bytes written to the file */
     char dir[4096];
 };
-
-static int
-fail_zlib(struct mbk_error *err, int rc, const char *what)
-{
-    return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_ENOMEM,
-                         "zlib %s failed (%d)", what, rc);
-}
 
 static int
 write_all(struct mbk_spool *sp, const void *p, size_t n,
@@ -79,11 +69,18 @@ open_anonymous(const char *dir, struct mbk_error *err)
     return fd;
 }
 
+/* The gzip stream's sink: members go to the file as they come. */
+static int
+write_member(void *ud, const void *p, size_t n, struct mbk_error *err)
+{
+    return write_all(ud, p, n, err);
+}
+
 struct mbk_spool *
-mbk_spool_new(const char *dir, int gzip_level, struct mbk_error *err)
+mbk_spool_new(const char *dir, struct mbk_gzip_pool *gz,
+              struct mbk_error *err)
 {
     struct mbk_spool *sp;
-    int rc;
 
     sp = calloc(1, sizeof(*sp));
     if (sp == NULL) {
@@ -99,16 +96,11 @@ mbk_spool_new(const char *dir, int gzip_level, struct mbk_error *err)
                       "out of memory");
         goto fail;
     }
-    if (gzip_level > 0) {
-        /* windowBits 15 + 16: a gzip wrapper; memLevel 8 as zlib's
-         * default. */
-        rc = deflateInit2(&sp->z, gzip_level, Z_DEFLATED, 15 + 16, 8,
-                          Z_DEFAULT_STRATEGY);
-        if (rc != Z_OK) {
-            fail_zlib(err, rc, "deflateInit2");
+    if (gz != NULL) {
+        sp->gz = mbk_gzip_stream_new(gz, write_member, sp, err);
+        if (sp->gz == NULL) {
             goto fail;
         }
-        sp->gzip = 1;
     }
     sp->fd = open_anonymous(dir, err);
     if (sp->fd < 0) {
@@ -127,9 +119,7 @@ mbk_spool_free(struct mbk_spool *sp)
     if (sp == NULL) {
         return;
     }
-    if (sp->gzip) {
-        deflateEnd(&sp->z);
-    }
+    mbk_gzip_stream_free(sp->gz); /* before the file it writes to */
     if (sp->fd >= 0) {
         close(sp->fd);
     }
@@ -137,44 +127,12 @@ mbk_spool_free(struct mbk_spool *sp)
     free(sp);
 }
 
-/* Run deflate over the input until it is consumed (or the member ends). */
-static int
-deflate_run(struct mbk_spool *sp, int flush, struct mbk_error *err)
-{
-    int rc;
-
-    do {
-        sp->z.next_out = sp->out;
-        sp->z.avail_out = SPOOL_CHUNK;
-        rc = deflate(&sp->z, flush);
-        if (rc == Z_STREAM_ERROR) {
-            return fail_zlib(err, rc, "deflate");
-        }
-        if (write_all(sp, sp->out, SPOOL_CHUNK - sp->z.avail_out, err) != 0) {
-            return -1;
-        }
-    } while (sp->z.avail_out == 0 || (flush == Z_FINISH && rc != Z_STREAM_END));
-    return 0;
-}
-
 int
 mbk_spool_write(struct mbk_spool *sp, const void *p, size_t n,
                 struct mbk_error *err)
 {
-    if (sp->gzip) {
-        while (n > 0) {
-            /* avail_in is 32-bit: feed at most 1 GiB at a time. */
-            uInt take = n > (1u << 30) ? (1u << 30) : (uInt)n;
-
-            sp->z.next_in = (Bytef *)(uintptr_t)p;
-            sp->z.avail_in = take;
-            if (deflate_run(sp, Z_NO_FLUSH, err) != 0) {
-                return -1;
-            }
-            p = (const char *)p + take;
-            n -= take;
-        }
-        return 0;
+    if (sp->gz != NULL) {
+        return mbk_gzip_stream_write(sp->gz, p, n, err);
     }
     if (n >= SPOOL_CHUNK) {
         if (sp->out_len > 0 && write_all(sp, sp->out, sp->out_len, err) != 0) {
@@ -197,10 +155,8 @@ mbk_spool_write(struct mbk_spool *sp, const void *p, size_t n,
 int
 mbk_spool_finish(struct mbk_spool *sp, struct mbk_error *err)
 {
-    if (sp->gzip) {
-        sp->z.next_in = NULL;
-        sp->z.avail_in = 0;
-        return deflate_run(sp, Z_FINISH, err);
+    if (sp->gz != NULL) {
+        return mbk_gzip_stream_finish(sp->gz, err);
     }
     if (sp->out_len > 0 && write_all(sp, sp->out, sp->out_len, err) != 0) {
         return -1;
@@ -267,30 +223,5 @@ int
 mbk_spool_gzip_buf(const void *p, size_t n, int level, struct mbk_buf *out,
                    struct mbk_error *err)
 {
-    z_stream z;
-    uLong bound;
-    int rc;
-
-    memset(&z, 0, sizeof(z));
-    rc = deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-    if (rc != Z_OK) {
-        return fail_zlib(err, rc, "deflateInit2");
-    }
-    bound = deflateBound(&z, (uLong)n);
-    if (mbk_buf_reserve(out, bound, err) != 0) {
-        deflateEnd(&z);
-        return -1;
-    }
-    z.next_in = (Bytef *)(uintptr_t)p;
-    z.avail_in = (uInt)n;
-    z.next_out = (Bytef *)out->data + out->len;
-    z.avail_out = (uInt)bound;
-    rc = deflate(&z, Z_FINISH);
-    if (rc != Z_STREAM_END) {
-        deflateEnd(&z);
-        return fail_zlib(err, rc, "deflate");
-    }
-    out->len += bound - z.avail_out;
-    deflateEnd(&z);
-    return 0;
+    return mbk_gzip_compress_buf(p, n, level, out, err);
 }

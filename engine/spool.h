@@ -1,6 +1,6 @@
 /*
  * spool.h: an anonymous temporary file that holds one part of a backup
- * being written (plain text, or one complete gzip member), so that parts
+ * being written (plain text, or complete gzip members), so that parts
  * written in parallel can be assembled in order afterwards.  The file is
  * unlinked from the start: a crash leaves nothing behind.  One owner.
  */
@@ -13,12 +13,15 @@
 
 #include "engine/buf.h"
 #include "engine/error.h"
+#include "engine/gzip.h"
 
 struct mbk_spool;
 
-/* gzip_level 0: plain; 1..9: the content becomes one gzip member. */
+/* gz NULL: plain; else the content becomes gzip members compressed by
+ * that pool (which must outlive the spool). */
 struct mbk_spool *
-mbk_spool_new(const char *dir, int gzip_level, struct mbk_error *err);
+mbk_spool_new(const char *dir, struct mbk_gzip_pool *gz,
+              struct mbk_error *err);
 
 void
 mbk_spool_free(struct mbk_spool *sp); /* NULL-safe; closes the file */
@@ -27,7 +30,7 @@ int
 mbk_spool_write(struct mbk_spool *sp, const void *p, size_t n,
                 struct mbk_error *err);
 
-/* Ends the gzip member and flushes; no write after it. */
+/* Ends the gzip members and flushes; no write after it. */
 int
 mbk_spool_finish(struct mbk_spool *sp, struct mbk_error *err);
 
@@ -48,7 +51,8 @@ ssize_t
 mbk_spool_pread(struct mbk_spool *sp, void *buf, size_t len, uint64_t off,
                 struct mbk_error *err);
 
-/* Compress p..n as one whole gzip member appended to out. */
+/* Compress p..n as one whole gzip member appended to out (level: see
+ * gzip.h). */
 int
 mbk_spool_gzip_buf(const void *p, size_t n, int level, struct mbk_buf *out,
                    struct mbk_error *err);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "engine/backup.h"
+#include "engine/gzip.h"
 #include "engine/names.h"
 #include "fcgi/handlers.h"
 #include "fcgi/router.h"
@@ -36,6 +37,8 @@ static const struct mbk_fcgi_field create_schema[] = {
      mbk_names_backup_check},
     {"description", MBK_FCGI_T_STRING, false, 0, 1024, NULL, NULL},
     {"compression", MBK_FCGI_T_STRING, false, 0, 8, compressions, NULL},
+    {"compressionLevel", MBK_FCGI_T_INT, false, MBK_GZIP_LEVEL_MIN,
+     MBK_GZIP_LEVEL_MAX, NULL, NULL},
     {"includeIndexes", MBK_FCGI_T_BOOL, false, 0, 0, NULL, NULL},
     {"generateTimestamp", MBK_FCGI_T_BOOL, false, 0, 0, NULL, NULL},
     {"includeCollections", MBK_FCGI_T_STRINGS, false, 0, 1000, NULL,
@@ -137,7 +140,8 @@ run_create(struct mbk_fcgi_job *job, void *ud, struct json_object **result,
     o.description = mbk_fcgi_get_str(c->body, "description", "");
     o.gzip_level = strcmp(mbk_fcgi_get_str(c->body, "compression", "none"),
                           "gzip") == 0
-                       ? 6
+                       ? (int)mbk_fcgi_get_int(c->body, "compressionLevel",
+                                               MBK_GZIP_LEVEL_DEFAULT)
                        : 0;
     o.include_indexes = mbk_fcgi_get_bool(c->body, "includeIndexes", true);
     o.timestamp = mbk_fcgi_get_bool(c->body, "generateTimestamp", false);
