@@ -19,6 +19,20 @@ tests_unit_test_source_SOURCES = tests/unit/test_source.c
 tests_unit_test_source_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_source_LDADD = $(UNIT_LDADD) $(ZLIB_LIBS)
 
+# The parallel gzip compressor, read back by zlib (C) and Python's gzip.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_gzip
+TESTS += tests/unit/test_gzip
+endif
+tests_unit_test_gzip_SOURCES = tests/unit/test_gzip.c
+tests_unit_test_gzip_CFLAGS = $(UNIT_CFLAGS) $(ZLIB_CFLAGS)
+tests_unit_test_gzip_LDADD = $(UNIT_LDADD) $(ZLIB_LIBS) $(PTHREAD_LIBS)
+check_PROGRAMS += tests/unit/gzip_write
+tests_unit_gzip_write_SOURCES = tests/unit/gzip_write.c
+tests_unit_gzip_write_LDADD = engine/libmbk.la
+TESTS += tests/unit/test_gzip_python.sh
+EXTRA_DIST += tests/unit/test_gzip_python.sh
+
 # integration: against $MBK_TEST_MONGO_URI, else the development server the
 # harness starts (tests/mongo-dev-server/local.mk builds the harness).
 INTEG_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(MONGOC_CFLAGS) $(JSONC_CFLAGS) \
