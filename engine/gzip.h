@@ -76,4 +76,29 @@ mbk_gzip_stream_finish(struct mbk_gzip_stream *s, struct mbk_error *err);
 void
 mbk_gzip_stream_free(struct mbk_gzip_stream *s);
 
+/* ---- inflating whole members (gzip_inflate.c) ----------------------
+ * Members of at most MBK_GZIP_BLOCK bytes (what mbk writes) are inflated
+ * at once by libdeflate, about three times faster than zlib; anything
+ * else is left to the caller's streaming zlib.  One owner. */
+struct mbk_gzip_inflater;
+
+struct mbk_gzip_inflater *
+mbk_gzip_inflater_new(struct mbk_error *err);
+
+void
+mbk_gzip_inflater_free(struct mbk_gzip_inflater *z); /* NULL-safe */
+
+/* Inflate the member that starts at in[0] (n bytes available).  1: done,
+ * *used input bytes, the output lent in *out, *out_len (valid until the
+ * next call); 0: not one whole small member (larger, cut short in in[],
+ * or corrupt): stream it with zlib instead, which says what is wrong. */
+int
+mbk_gzip_inflate_member(struct mbk_gzip_inflater *z, const void *in,
+                        size_t n, size_t *used, const unsigned char **out,
+                        size_t *out_len);
+
+/* The input that always holds a whole member of mbk's, if the file has it:
+ * libdeflate's bound for MBK_GZIP_BLOCK at level 1 and a header's names. */
+#define MBK_GZIP_MEMBER_WINDOW (MBK_GZIP_BLOCK + ((size_t)128 << 10))
+
 #endif /* MBK_ENGINE_GZIP_H */

@@ -5,7 +5,7 @@ engine_libmbk_la_SOURCES = \
 	engine/buf.c engine/buf.h \
 	engine/names.c engine/names.h \
 	engine/spool.c engine/spool.h \
-	engine/gzip.h engine/gzip_pool.c \
+	engine/gzip.h engine/gzip_pool.c engine/gzip_inflate.c \
 	engine/mongo.c engine/mongo.h \
 	engine/stats.c engine/stats.h \
 	engine/backup.c engine/backup.h engine/backup_private.h \

@@ -1,6 +1,8 @@
 /*
  * source.c: reading a backup file: gzip or plain JSON by magic bytes,
- * concatenated gzip members, a bound on the decompressed total.
+ * concatenated gzip members (each block-sized one inflated at once by
+ * libdeflate, anything else streamed by zlib), a bound on the decompressed
+ * total.
  */
 #include "config.h"
 
@@ -13,6 +15,7 @@
 
 #include <zlib.h>
 
+#include "engine/gzip.h"
 #include "engine/source.h"
 
 #define RAW_CHUNK (128 * 1024)
@@ -30,7 +33,11 @@ struct mbk_source {
     int member_end; /* inflate ended a member; more may follow */
     z_stream z;
     int z_live;
+    struct mbk_gzip_inflater *fast;
+    const unsigned char *out; /* inflated by fast, not handed out yet */
+    size_t out_len;
     unsigned char *in;
+    size_t in_cap;
     size_t in_len;
     size_t in_pos;
     char what[200];
@@ -55,6 +62,7 @@ mbk_source_new(mbk_source_read_fn fn, void *ud, uint64_t max_total,
                       "out of memory");
         return NULL;
     }
+    s->in_cap = RAW_CHUNK;
     s->fn = fn;
     s->ud = ud;
     s->max_total = max_total;
@@ -158,6 +166,7 @@ mbk_source_free(struct mbk_source *s)
     if (s->z_live) {
         inflateEnd(&s->z);
     }
+    mbk_gzip_inflater_free(s->fast);
     if (s->rd != NULL) {
         mbk_storage_get_close(s->st, s->rd);
     }
@@ -165,29 +174,45 @@ mbk_source_free(struct mbk_source *s)
     free(s);
 }
 
-/* Refill the raw buffer; 0 at EOF. */
+/* Read until want raw bytes are buffered (what is left moves to the
+ * front), the buffer is full or the input ends. */
+static int
+top_up(struct mbk_source *s, size_t want, struct mbk_error *err)
+{
+    while (!s->eof && s->in_len - s->in_pos < want) {
+        unsigned char *at;
+        ssize_t n;
+
+        if (s->in_pos > 0) {
+            memmove(s->in, s->in + s->in_pos, s->in_len - s->in_pos);
+            s->in_len -= s->in_pos;
+            s->in_pos = 0;
+        }
+        if (s->in_len == s->in_cap) {
+            break;
+        }
+        at = s->in + s->in_len;
+        n = s->fn(s->ud, at, s->in_cap - s->in_len, err);
+        if (n < 0) {
+            return -1;
+        }
+        if (n == 0) {
+            s->eof = 1;
+        }
+        s->in_len += (size_t)n;
+        s->raw += (uint64_t)n;
+        if (n > 0 && s->tee != NULL && s->tee(s->tee_ud, at, (size_t)n, err)) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Refill the raw buffer when it is empty; 0 at EOF too. */
 static int
 fill(struct mbk_source *s, struct mbk_error *err)
 {
-    ssize_t n;
-
-    if (s->in_pos < s->in_len || s->eof) {
-        return 0;
-    }
-    n = s->fn(s->ud, s->in, RAW_CHUNK, err);
-    if (n < 0) {
-        return -1;
-    }
-    if (n == 0) {
-        s->eof = 1;
-    }
-    s->in_len = (size_t)n;
-    s->in_pos = 0;
-    s->raw += (uint64_t)n;
-    if (n > 0 && s->tee != NULL && s->tee(s->tee_ud, s->in, (size_t)n, err)) {
-        return -1;
-    }
-    return 0;
+    return top_up(s, 1, err);
 }
 
 static int
@@ -213,6 +238,22 @@ detect(struct mbk_source *s, struct mbk_error *err)
         }
         s->z_live = 1;
         s->kind = GZIP;
+        /* Room for a whole block-sized member, for libdeflate. */
+        s->fast = mbk_gzip_inflater_new(err);
+        if (s->fast == NULL) {
+            return -1;
+        }
+        s->in_cap = MBK_GZIP_MEMBER_WINDOW + RAW_CHUNK;
+        s->member_end = 1; /* at the start of the first member */
+        {
+            unsigned char *p = realloc(s->in, s->in_cap);
+
+            if (p == NULL) {
+                return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_ENOMEM,
+                                     "out of memory");
+            }
+            s->in = p;
+        }
         return 0;
     }
     /* JSON text starts with '{', maybe after white space or a BOM. */
@@ -227,6 +268,39 @@ detect(struct mbk_source *s, struct mbk_error *err)
                          s->what, c);
 }
 
+/* Hand out what libdeflate inflated. */
+static ssize_t
+take_out(struct mbk_source *s, void *buf, size_t len)
+{
+    size_t k = s->out_len < len ? s->out_len : len;
+
+    memcpy(buf, s->out, k);
+    s->out += k;
+    s->out_len -= k;
+    return (ssize_t)k;
+}
+
+/* At a member's start: inflate it at once when it is block-sized and
+ * whole in the buffer; 1 if so, 0 to stream it with zlib. */
+static int
+try_fast(struct mbk_source *s, struct mbk_error *err)
+{
+    size_t used;
+
+    if (top_up(s, MBK_GZIP_MEMBER_WINDOW, err) != 0) {
+        return -1;
+    }
+    if (s->in_pos == s->in_len ||
+        !mbk_gzip_inflate_member(s->fast, s->in + s->in_pos,
+                                 s->in_len - s->in_pos, &used, &s->out,
+                                 &s->out_len)) {
+        return 0;
+    }
+    s->in_pos += used;
+    s->member_end = 1;
+    return 1;
+}
+
 static ssize_t
 read_gzip(struct mbk_source *s, void *buf, size_t len, struct mbk_error *err)
 {
@@ -234,6 +308,9 @@ read_gzip(struct mbk_source *s, void *buf, size_t len, struct mbk_error *err)
         int rc;
         size_t produced;
 
+        if (s->out_len > 0) {
+            return take_out(s, buf, len);
+        }
         if (fill(s, err) != 0) {
             return -1;
         }
@@ -251,6 +328,13 @@ read_gzip(struct mbk_source *s, void *buf, size_t len, struct mbk_error *err)
             }
             inflateReset(&s->z);
             s->member_end = 0;
+            rc = try_fast(s, err);
+            if (rc < 0) {
+                return -1;
+            }
+            if (rc == 1) {
+                continue;
+            }
         }
         if (s->in_pos == s->in_len && s->eof) {
             return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EFORMAT,

@@ -21,9 +21,12 @@ tests_unit_test_source_LDADD = $(UNIT_LDADD) $(ZLIB_LIBS)
 
 # The parallel gzip compressor, read back by zlib (C) and Python's gzip.
 if HAVE_CMOCKA
-check_PROGRAMS += tests/unit/test_gzip
-TESTS += tests/unit/test_gzip
+check_PROGRAMS += tests/unit/test_gzip tests/unit/test_source_gzip
+TESTS += tests/unit/test_gzip tests/unit/test_source_gzip
 endif
+tests_unit_test_source_gzip_SOURCES = tests/unit/test_source_gzip.c
+tests_unit_test_source_gzip_CFLAGS = $(UNIT_CFLAGS) $(ZLIB_CFLAGS)
+tests_unit_test_source_gzip_LDADD = $(UNIT_LDADD) $(ZLIB_LIBS)
 tests_unit_test_gzip_SOURCES = tests/unit/test_gzip.c
 tests_unit_test_gzip_CFLAGS = $(UNIT_CFLAGS) $(ZLIB_CFLAGS)
 tests_unit_test_gzip_LDADD = $(UNIT_LDADD) $(ZLIB_LIBS) $(PTHREAD_LIBS)
@@ -31,7 +34,7 @@ check_PROGRAMS += tests/unit/gzip_write
 tests_unit_gzip_write_SOURCES = tests/unit/gzip_write.c
 tests_unit_gzip_write_LDADD = engine/libmbk.la
 TESTS += tests/unit/test_gzip_python.sh
-EXTRA_DIST += tests/unit/test_gzip_python.sh
+EXTRA_DIST += tests/unit/test_gzip_python.sh tests/unit/mem_read.h
 
 # integration: against $MBK_TEST_MONGO_URI, else the development server the
 # harness starts (tests/mongo-dev-server/local.mk builds the harness).

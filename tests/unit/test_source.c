@@ -17,31 +17,7 @@
 #include "engine/buf.h"
 #include "engine/source.h"
 #include "engine/spool.h"
-
-struct mem {
-    const char *p;
-    size_t n;
-    size_t off;
-    size_t step; /* bytes handed out per read, to cross member edges */
-};
-
-static ssize_t
-mem_read(void *ud, void *buf, size_t len, struct mbk_error *err)
-{
-    struct mem *m = ud;
-    size_t k = m->n - m->off;
-
-    (void)err;
-    if (k > len) {
-        k = len;
-    }
-    if (m->step > 0 && k > m->step) {
-        k = m->step;
-    }
-    memcpy(buf, m->p + m->off, k);
-    m->off += k;
-    return (ssize_t)k;
-}
+#include "tests/unit/mem_read.h"
 
 /* Read everything; -1 with err on failure. */
 static int
