@@ -74,10 +74,10 @@ main(int argc, char **argv)
                                "--quiet", NULL};
             const char *b[] = {"backup", "--uri", uri, "--db", db,
                                "--storage", storage, "--name", gz,
-                               "--gzip=1", "--quiet", NULL};
+                               "--gzip", "--quiet", NULL};
 
             bench_run_mbk("backup", sizes[i], a, &u);
-            bench_run_mbk("backup gzip", sizes[i], b, &u);
+            bench_run_mbk("backup --gzip", sizes[i], b, &u);
         }
         if (with_restore) {
             char file[96];
@@ -93,7 +93,7 @@ main(int argc, char **argv)
             snprintf(file_gz, sizeof(file_gz), "%s.json.gz", gz);
             snprintf(target, sizeof(target), "%s_r", db);
             bench_run_mbk("restore", sizes[i], r, &u);
-            bench_run_mbk("restore --drop", sizes[i], rd, &u);
+            bench_run_mbk("restore gz --drop", sizes[i], rd, &u);
             mbk_test_db_drop(target);
         }
         mbk_test_db_drop(db);

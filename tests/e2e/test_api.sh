@@ -50,6 +50,9 @@ expect_status 400 "a backup name with a path: 400"
 api POST "$API" -H "$J" -d '{"backupName":"a","description":"x\u0001y"}'
 expect_status 400 "a control character: 400"
 expect_eq "$(jget 'd["details"]["field"]')" description "400 names description"
+api POST "$API" -H "$J" -d '{"backupName":"a","compression":"gzip","compressionLevel":13}'
+expect_status 400 "a compressionLevel out of range: 400"
+expect_eq "$(jget 'd["details"]["field"]')" compressionLevel "400 names compressionLevel"
 api POST "$API" -H "$J" -d '{"backupName":"a",'
 expect_status 400 "broken JSON: 400"
 api POST "$API" -H 'Content-Type: text/plain' -d 'hello'
@@ -64,7 +67,7 @@ expect_eq "$(jget 'd["details"]["field"]')" destinationPath \
 
 # ---- create ---------------------------------------------------------------
 api POST "$API" -H "$J" -d '{"backupName":"crm-e2e","description":"e2e",
-    "compression":"gzip","includeIndexes":true,"storage":"fs"}'
+    "compression":"gzip","compressionLevel":1,"includeIndexes":true,"storage":"fs"}'
 expect_status 200 "POST creates a gzip backup"
 expect_eq "$(jget 'd["data"]["file"]')" crm-e2e.json.gz "the file name"
 docs=$(jget 'd["data"]["documentCount"]')
