@@ -33,8 +33,9 @@ tests_unit_test_gzip_LDADD = $(UNIT_LDADD) $(ZLIB_LIBS) $(PTHREAD_LIBS)
 check_PROGRAMS += tests/unit/gzip_write
 tests_unit_gzip_write_SOURCES = tests/unit/gzip_write.c
 tests_unit_gzip_write_LDADD = engine/libmbk.la
-TESTS += tests/unit/test_gzip_python.sh
-EXTRA_DIST += tests/unit/test_gzip_python.sh tests/unit/mem_read.h
+TESTS += tests/unit/test_gzip_python.sh tests/unit/test_cli_gzip_level.sh
+EXTRA_DIST += tests/unit/test_gzip_python.sh tests/unit/mem_read.h \
+	tests/unit/test_cli_gzip_level.sh tests/unit/gunzip_all.h
 
 # integration: against $MBK_TEST_MONGO_URI, else the development server the
 # harness starts (tests/mongo-dev-server/local.mk builds the harness).
@@ -58,6 +59,16 @@ endif
 tests_integration_test_backup_SOURCES = tests/integration/test_backup.c
 tests_integration_test_backup_CFLAGS = $(INTEG_CFLAGS)
 tests_integration_test_backup_LDADD = $(INTEG_LDADD)
+
+# gzip backups at the compressor's block edges, read by zlib and Python.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/integration/test_gzip_backup
+TESTS += tests/integration/test_gzip_backup
+endif
+tests_integration_test_gzip_backup_SOURCES = \
+	tests/integration/test_gzip_backup.c
+tests_integration_test_gzip_backup_CFLAGS = $(INTEG_CFLAGS)
+tests_integration_test_gzip_backup_LDADD = $(INTEG_LDADD)
 
 tests_integration_libfixtures_la_SOURCES += \
 	tests/integration/snapshot.c tests/integration/snapshot.h

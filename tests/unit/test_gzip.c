@@ -15,10 +15,10 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <zlib.h>
 
 #include "engine/buf.h"
 #include "engine/gzip.h"
+#include "tests/unit/gunzip_all.h"
 
 static int
 buf_sink(void *ud, const void *p, size_t n, struct mbk_error *err)
@@ -40,38 +40,6 @@ text(size_t n, unsigned seed)
                                                       [(x >> 16) % 16]);
     }
     return p;
-}
-
-/* Inflate every member of gz with zlib; count the members. */
-static void
-gunzip_all(const struct mbk_buf *gz, struct mbk_buf *out, size_t *members)
-{
-    z_stream z;
-    unsigned char chunk[65536];
-    int rc;
-
-    memset(&z, 0, sizeof(z));
-    assert_int_equal(inflateInit2(&z, 15 + 16), Z_OK);
-    z.next_in = (Bytef *)gz->data;
-    z.avail_in = (uInt)gz->len;
-    *members = 0;
-    for (;;) {
-        z.next_out = chunk;
-        z.avail_out = sizeof(chunk);
-        rc = inflate(&z, Z_NO_FLUSH);
-        assert_true(rc == Z_OK || rc == Z_STREAM_END);
-        assert_int_equal(mbk_buf_append(out, chunk, sizeof(chunk) - z.avail_out,
-                                        NULL),
-                         0);
-        if (rc == Z_STREAM_END) {
-            (*members)++;
-            if (z.avail_in == 0) {
-                break;
-            }
-            assert_int_equal(inflateReset(&z), Z_OK);
-        }
-    }
-    inflateEnd(&z);
 }
 
 /* Compress n bytes written in pieces of step; check the round trip. */
@@ -96,7 +64,7 @@ round_trip(struct mbk_gzip_pool *p, size_t n, size_t step)
     }
     assert_int_equal(mbk_gzip_stream_finish(s, &err), 0);
     mbk_gzip_stream_free(s);
-    gunzip_all(&gz, &back, &members);
+    members = gunzip_all(gz.data, gz.len, &back, NULL, 0);
     assert_int_equal(back.len, n);
     assert_memory_equal(back.data, in, n);
     /* one member per block, and one (empty) for an empty stream */
