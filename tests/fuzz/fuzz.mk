@@ -21,7 +21,8 @@ FUZZ_FLAGS = -timeout=10 -rss_limit_mb=2048 -max_len=65536
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_CPPFLAGS = -I$(top_srcdir) -I$(top_builddir) \
-	$(BSON_CFLAGS) $(JSONC_CFLAGS) $(ZLIB_CFLAGS) $(CRYPTO_CFLAGS)
+	$(BSON_CFLAGS) $(JSONC_CFLAGS) $(ZLIB_CFLAGS) $(LIBDEFLATE_CFLAGS) \
+	$(CRYPTO_CFLAGS)
 FUZZ_TARGETS = fuzz_ejson_read fuzz_ejson_doc fuzz_source fuzz_meta \
 	fuzz_tar fuzz_schema_body fuzz_schema_query fuzz_multipart
 
@@ -32,6 +33,7 @@ FUZZ_PARSER_SRC = $(srcdir)/engine/error.c $(srcdir)/engine/buf.c \
 	$(srcdir)/engine/ejson_read_wrap.c $(srcdir)/engine/ejson_read_types.c \
 	$(srcdir)/engine/ejson_read_scan.c
 FUZZ_SOURCE_SRC = $(FUZZ_PARSER_SRC) $(srcdir)/engine/source.c \
+	$(srcdir)/engine/gzip_inflate.c $(srcdir)/engine/names.c \
 	$(srcdir)/engine/catalog.c $(srcdir)/storage/loader.c \
 	$(srcdir)/storage/path.c
 FUZZ_TAR_SRC = $(srcdir)/storage/tar.c $(srcdir)/storage/tar_archive.c
@@ -39,7 +41,7 @@ FUZZ_FCGI_SRC = $(srcdir)/engine/error.c $(srcdir)/engine/buf.c \
 	$(srcdir)/engine/names.c $(srcdir)/fcgi/http.c \
 	$(srcdir)/fcgi/schema.c $(srcdir)/fcgi/multipart.c
 FUZZ_PARSER_LIBS = $(BSON_LIBS) $(JSONC_LIBS) $(CRYPTO_LIBS)
-FUZZ_SOURCE_LIBS = $(FUZZ_PARSER_LIBS) $(ZLIB_LIBS) -ldl
+FUZZ_SOURCE_LIBS = $(FUZZ_PARSER_LIBS) $(ZLIB_LIBS) $(LIBDEFLATE_LIBS) -ldl
 FUZZ_FCGI_LIBS = $(JSONC_LIBS) $(MONGOC_LIBS) $(BSON_LIBS)
 FUZZ_INCS = $(srcdir)/tests/fuzz/fuzz_split.h
 FUZZ_LINK = $(MKDIR_P) tests/fuzz && $(FUZZ_CC) $(FUZZ_CFLAGS) \
