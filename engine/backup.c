@@ -1,9 +1,10 @@
 /*
  * backup.c: the backup writer.  Each collection is read by one of `jobs`
  * workers into its own spool (canonical Extended JSON text, optionally gzip
- * members compressed on every core by one shared pool) while its SHA-256 and counts are taken; then the metadata,
- * which needs those figures, is written first and the spools are copied
- * after it into the storage backend, which publishes atomically.
+ * members compressed on every core by one shared pool) while its SHA-256
+ * and counts are taken; then the metadata, which needs those figures, is
+ * written first and the spools are copied after it into the storage
+ * backend, which publishes atomically.
  * Concatenated gzip members are one valid gzip file, so nothing is
  * compressed twice.
  */
