@@ -14,4 +14,5 @@ AM_TESTS_ENVIRONMENT += \
 dist_check_SCRIPTS += tests/s3/test_rgw.sh
 TESTS += tests/s3/test_rgw.sh
 EXTRA_DIST += tests/s3/rgw-cluster tests/s3/faultproxy.py tests/s3/lib.sh \
+	tests/s3/with-rgw \
 	tests/s3/README.md

@@ -43,28 +43,13 @@ ok "cluster started in ${S3_STARTED_IN} s: $AWS_ENDPOINT_URL"
 W=$RGW_DIR/work
 mkdir -p "$W"
 
-# s3 METHOD URL [curl args]: a signed request; STATUS, body in $W/body,
-# headers in $W/headers.  UNSIGNED-PAYLOAD: curl 7.88 does not send
-# x-amz-content-sha256 by itself (see README.md), the gateway needs it.
-S3_SECRET=$AWS_SECRET_ACCESS_KEY
-S3_KEY=$AWS_ACCESS_KEY_ID
-S3_PAYLOAD=UNSIGNED-PAYLOAD
-s3() {
-    _m=$1
-    _u=$2
-    shift 2
-    STATUS=$("$CURL" -sS -o "$W/body" -D "$W/headers" -w '%{http_code}' \
-        --aws-sigv4 "aws:amz:$AWS_REGION:s3" --user "$S3_KEY:$S3_SECRET" \
-        -H "x-amz-content-sha256: $S3_PAYLOAD" -X "$_m" "$@" "$_u") ||
-        echo "curl failed (exit $?) on $_m $_u" >&2
-}
 # expect WHAT STATUS [CODE]: the last answer had STATUS and S3 error CODE.
 expect() {
     if [ "$STATUS" = "$2" ] && { [ $# -lt 3 ] ||
-        grep -q "<Code>$3</Code>" "$W/body"; }; then
+        grep -q "<Code>$3</Code>" "$S3_BODY"; }; then
         ok "$1: $STATUS${3:+ $3}"
     else
-        fail "$1: expected $2${3:+ $3}, got $STATUS: $(head -c 300 "$W/body")"
+        fail "$1: expected $2${3:+ $3}, got $STATUS: $(head -c 300 "$S3_BODY")"
     fi
 }
 # xml TAG: the text of every <TAG> in the last body, one a line.
@@ -72,10 +57,10 @@ xml() {
     "$PY" -c 'import re, sys
 for m in re.findall(r"<%s>(.*?)</%s>" % (sys.argv[1], sys.argv[1]),
                     open(sys.argv[2]).read(), re.S):
-    print(m)' "$1" "$W/body"
+    print(m)' "$1" "$S3_BODY"
 }
 header() {
-    tr -d '\r' < "$W/headers" | sed -n "s/^$1: //Ip" | tail -n 1
+    tr -d '\r' < "$S3_HEADERS" | sed -n "s/^$1: //Ip" | tail -n 1
 }
 urlencode() {
     "$PY" -c 'import sys, urllib.parse
@@ -95,21 +80,24 @@ s3 PUT "$E/$B/dir/obj" -T "$W/obj"
 expect "PUT an object of 100000 bytes" 200
 s3 GET "$E/$B/dir/obj"
 expect "GET it back" 200
-check "the bytes are equal" cmp -s "$W/body" "$W/obj"
+check "the bytes are equal" cmp -s "$S3_BODY" "$W/obj"
 s3 HEAD "$E/$B/dir/obj" -I
 check "HEAD gives its length" [ "$(header Content-Length)" = 100000 ]
 
 # The payload hash, signed: the gateway checks it against the body.
 sum=$(sha256sum "$W/obj" | cut -d' ' -f1)
-S3_PAYLOAD=$sum s3 PUT "$E/$B/dir/hashed" -T "$W/obj"
+S3_PAYLOAD=$sum
+s3 PUT "$E/$B/dir/hashed" -T "$W/obj"
 expect "PUT with the body's SHA-256 as x-amz-content-sha256" 200
-S3_PAYLOAD=$(printf x | sha256sum | cut -d' ' -f1) s3 PUT "$E/$B/dir/bad" -T "$W/obj"
+S3_PAYLOAD=$(printf x | sha256sum | cut -d' ' -f1)
+s3 PUT "$E/$B/dir/bad" -T "$W/obj"
+S3_PAYLOAD=UNSIGNED-PAYLOAD
 expect "PUT with a wrong x-amz-content-sha256" 400 XAmzContentSHA256Mismatch
 
 # --- ListObjectsV2, two pages (canonical query: keys sorted, values encoded)
 for i in 1 2 3 4 5 6; do
     printf '%s' "$i" > "$W/small"
-    s3 PUT "$E/$B/list/k$i" -T "$W/small" ||:
+    s3 PUT "$E/$B/list/k$i" -T "$W/small"
     [ "$STATUS" = 200 ] || fail "PUT list/k$i: $STATUS"
 done
 s3 GET "$E/$B?list-type=2&max-keys=5&prefix=list%2F"
@@ -128,6 +116,13 @@ check "common prefixes dir/ and list/" [ "$(xml Prefix | grep / | tr '\n' ' ')" 
 # Debian 12's curl 7.88 puts the query into the canonical request as it is
 # written: unsorted, a bare key without '=', or a '/' not encoded, and the
 # signature is wrong.  (Another curl may get these right: then only noted.)
+if [ "$CURL_IS_788" = yes ]; then
+    STATUS=$("$CURL" -sS -o "$S3_BODY" -w '%{http_code}' \
+        --aws-sigv4 "aws:amz:$AWS_REGION:s3" --user "$S3_KEY:$S3_SECRET" \
+        "$E/$B/dir/obj")
+    expect "curl 7.88 without x-amz-content-sha256: the gateway assumes UNSIGNED-PAYLOAD" \
+        403 SignatureDoesNotMatch
+fi
 for q in 'max-keys=5&list-type=2' 'uploads' 'list-type=2&prefix=list/'; do
     s3 GET "$E/$B?$q"
     if [ "$CURL_IS_788" = yes ]; then
@@ -162,7 +157,7 @@ expect "complete multipart upload" 200
 check "CompleteMultipartUploadResult names the key" [ "$(xml Key)" = multi ]
 # S3 answers the object's ETag here; this gateway answers an empty one.
 check "the gateway's Complete answer has an empty ETag (finding)" \
-    grep -q '<ETag></ETag>' "$W/body"
+    grep -q '<ETag></ETag>' "$S3_BODY"
 want=$("$PY" -c 'import hashlib, sys
 print(hashlib.md5(b"".join(bytes.fromhex(e.strip(chr(34)))
                           for e in sys.argv[1:])).hexdigest())' "$1" "$2")
@@ -171,7 +166,7 @@ check "HEAD gives the multipart ETag (MD5 of the part MD5s)-2" \
     [ "$(header ETag)" = "\"$want-2\"" ]
 s3 GET "$E/$B/multi"
 cat "$W/p1" "$W/p2" > "$W/whole"
-check "GET gives both parts' bytes" cmp -s "$W/body" "$W/whole"
+check "GET gives both parts' bytes" cmp -s "$S3_BODY" "$W/whole"
 
 # An upload left open, listed, then aborted: what the plugin's cleanup does.
 s3 POST "$E/$B/left?uploads="
@@ -185,9 +180,13 @@ s3 GET "$E/$B?uploads="
 check "no upload left open" [ -z "$(xml UploadId)" ] && [ "$STATUS" = 200 ]
 
 # --- errors as the plugin must report them
-S3_SECRET=0000000000000000000000000000000000000000 s3 GET "$E/$B/dir/obj"
+S3_SECRET=0000000000000000000000000000000000000000
+s3 GET "$E/$B/dir/obj"
+S3_SECRET=$AWS_SECRET_ACCESS_KEY
 expect "wrong secret" 403 SignatureDoesNotMatch
-S3_KEY=NOSUCHKEY0000000000 s3 GET "$E/$B/dir/obj"
+S3_KEY=NOSUCHKEY0000000000
+s3 GET "$E/$B/dir/obj"
+S3_KEY=$AWS_ACCESS_KEY_ID
 expect "unknown access key" 403 InvalidAccessKeyId
 s3 GET "$E/no-such-bucket/x"
 expect "missing bucket" 404 NoSuchBucket
@@ -220,7 +219,7 @@ s3 PUT "$P/$B/dir/viaproxy" -T "$W/obj"
 expect "request 5, a PUT (signature made for the proxy's address)" 200
 s3 GET "$P/$B/dir/obj" --retry 3
 expect "request 6 fails, curl --retry sends 7" 200
-check "the retried GET has the bytes" cmp -s "$W/body" "$W/obj"
+check "the retried GET has the bytes" cmp -s "$S3_BODY" "$W/obj"
 check "the proxy answered 6 with 503 and 7 with 200" \
     grep -q '^faultproxy: 6 GET .* -> 503$' "$W/proxy.log" &&
     grep -q '^faultproxy: 7 GET .* -> 200$' "$W/proxy.log"
