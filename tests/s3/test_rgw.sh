@@ -4,8 +4,9 @@
 # with its built-in Signature V4 does what the S3 plugin will do (bucket,
 # PUT, GET, ListObjectsV2 pages, a multipart upload by hand, abort), the
 # errors the plugin must report (wrong secret, unknown key, missing bucket
-# or key, payload hash mismatch) and the signing facts of Debian's curl
-# 7.88 are checked, then tests/s3/faultproxy.py fails every third request
+# or key, payload hash mismatch, clock skew), the signing facts of Debian's
+# curl 7.88 and the gateway's (part sizes, Content-MD5, ranges, metadata,
+# virtual-host style) are checked, then tests/s3/faultproxy.py fails every third request
 # and a retried GET still gets the object.  The cluster is stopped on every
 # exit path and no daemon may outlive it.
 # Exit 0 pass, 1 fail, 77 skip (not root, packages missing, or the
