@@ -48,7 +48,9 @@ rgw_require() {
         command -v "$t" >/dev/null 2>&1 ||
             skip "$t is missing (apt-get install ceph-mon ceph-osd radosgw ceph-common)"
     done
-    [ -n "$CURL" ] && [ -x "$CURL" ] || skip "curl is not installed"
+    if [ -z "$CURL" ] || [ ! -x "$CURL" ]; then
+        skip "curl is not installed"
+    fi
     [ -x "$PY" ] || skip "no python3 at $PY"
     command -v timeout >/dev/null 2>&1 || skip "timeout (coreutils) is missing"
 }
@@ -81,6 +83,7 @@ s3() {
     _m=$1
     _u=$2
     shift 2
+    # shellcheck disable=SC2034 # STATUS is for the caller
     STATUS=$("$CURL" -sS -o "$S3_BODY" -D "$S3_HEADERS" -w '%{http_code}' \
         --aws-sigv4 "aws:amz:$AWS_REGION:s3" --user "$S3_KEY:$S3_SECRET" \
         -H "x-amz-content-sha256: $S3_PAYLOAD" -X "$_m" "$@" "$_u") ||

@@ -6,8 +6,8 @@
 # errors the plugin must report (wrong secret, unknown key, missing bucket
 # or key, payload hash mismatch, clock skew), the signing facts of Debian's
 # curl 7.88 and the gateway's (part sizes, Content-MD5, ranges, metadata,
-# virtual-host style) are checked, then tests/s3/faultproxy.py fails every third request
-# and a retried GET still gets the object.  The cluster is stopped on every
+# virtual-host style) are checked, then tests/s3/faultproxy.py fails every
+# third request and a retried GET still gets the object.  The cluster is stopped on every
 # exit path and no daemon may outlive it.
 # Exit 0 pass, 1 fail, 77 skip (not root, packages missing, or the
 # sanitizer pass: this test runs no mbk code).
@@ -62,6 +62,16 @@ for m in re.findall(r"<%s>(.*?)</%s>" % (sys.argv[1], sys.argv[1]),
 }
 header() {
     tr -d '\r' < "$S3_HEADERS" | sed -n "s/^$1: //Ip" | tail -n 1
+}
+# complete_xml ETAG...: the CompleteMultipartUpload body for parts 1, 2...
+complete_xml() {
+    printf '<CompleteMultipartUpload>'
+    _n=0
+    for _e in "$@"; do
+        _n=$((_n + 1))
+        printf '<Part><PartNumber>%d</PartNumber><ETag>%s</ETag></Part>' "$_n" "$_e"
+    done
+    printf '</CompleteMultipartUpload>'
 }
 urlencode() {
     "$PY" -c 'import sys, urllib.parse
@@ -143,17 +153,13 @@ expect "initiate multipart upload (?uploads=)" 200
 id=$(xml UploadId)
 check "an UploadId" [ -n "$id" ]
 uid=$(urlencode "$id")
-etags=
-n=0
-for p in p1 p2; do
-    n=$((n + 1))
-    s3 PUT "$E/$B/multi?partNumber=$n&uploadId=$uid" -T "$W/$p"
-    expect "upload part $n" 200
-    etags="$etags$(header ETag) "
-done
-set -- $etags
-printf '<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>%s</ETag></Part><Part><PartNumber>2</PartNumber><ETag>%s</ETag></Part></CompleteMultipartUpload>' \
-    "$1" "$2" > "$W/complete.xml"
+s3 PUT "$E/$B/multi?partNumber=1&uploadId=$uid" -T "$W/p1"
+expect "upload part 1" 200
+etag1=$(header ETag)
+s3 PUT "$E/$B/multi?partNumber=2&uploadId=$uid" -T "$W/p2"
+expect "upload part 2" 200
+etag2=$(header ETag)
+complete_xml "$etag1" "$etag2" > "$W/complete.xml"
 s3 POST "$E/$B/multi?uploadId=$uid" --data-binary "@$W/complete.xml"
 expect "complete multipart upload" 200
 check "CompleteMultipartUploadResult names the key" [ "$(xml Key)" = multi ]
@@ -162,7 +168,7 @@ check "the gateway's Complete answer has an empty ETag (finding)" \
     grep -q '<ETag></ETag>' "$S3_BODY"
 want=$("$PY" -c 'import hashlib, sys
 print(hashlib.md5(b"".join(bytes.fromhex(e.strip(chr(34)))
-                          for e in sys.argv[1:])).hexdigest())' "$1" "$2")
+                          for e in sys.argv[1:])).hexdigest())' "$etag1" "$etag2")
 s3 HEAD "$E/$B/multi" -I
 check "HEAD gives the multipart ETag (MD5 of the part MD5s)-2" \
     [ "$(header ETag)" = "\"$want-2\"" ]
@@ -185,13 +191,12 @@ check "no upload left open" [ -z "$(xml UploadId)" ] && [ "$STATUS" = 200 ]
 # Parts but the last must be 5 MiB or more: checked at Complete.
 s3 POST "$E/$B/small?uploads="
 sid=$(urlencode "$(xml UploadId)")
-for n in 1 2; do
-    s3 PUT "$E/$B/small?partNumber=$n&uploadId=$sid" -T "$W/obj"
-    [ "$STATUS" = 200 ] || fail "small part $n: $STATUS"
-    eval "e$n=\$(header ETag)"
-done
-printf '<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>%s</ETag></Part><Part><PartNumber>2</PartNumber><ETag>%s</ETag></Part></CompleteMultipartUpload>' \
-    "$e1" "$e2" > "$W/complete.xml"
+s3 PUT "$E/$B/small?partNumber=1&uploadId=$sid" -T "$W/obj"
+expect "a part of 100000 bytes is taken" 200
+etag1=$(header ETag)
+s3 PUT "$E/$B/small?partNumber=2&uploadId=$sid" -T "$W/obj"
+etag2=$(header ETag)
+complete_xml "$etag1" "$etag2" > "$W/complete.xml"
 s3 POST "$E/$B/small?uploadId=$sid" --data-binary "@$W/complete.xml"
 expect "a first part of 100000 bytes is refused at Complete" 400 EntityTooSmall
 s3 DELETE "$E/$B/small?uploadId=$sid"
@@ -289,8 +294,11 @@ if rgw_stop; then
 else
     fail "cluster stopped, no daemon left"
 fi
-[ -z "$(ls "$RGW_DIR/cluster/run/"*.pid 2>/dev/null)" ] &&
-    ok "no PID file left" || fail "PID files left: $(ls "$RGW_DIR/cluster/run")"
+if [ -z "$(ls "$RGW_DIR/cluster/run/"*.pid 2>/dev/null)" ]; then
+    ok "no PID file left"
+else
+    fail "PID files left: $(ls "$RGW_DIR/cluster/run")"
+fi
 
 echo "1..$TESTS"
 [ "$FAILS" -eq 0 ]
