@@ -121,6 +121,9 @@ exit_code(const struct mbk_error *err)
             err->code == MBK_ENGINE_EFORMAT) {
             return MBK_EXIT_INVALID;
         }
+        if (err->code == MBK_ENGINE_ELIMIT) {
+            return MBK_EXIT_LIMIT;
+        }
         return err->code == MBK_ENGINE_EINVAL ||
                        err->code == MBK_ENGINE_EBADNAME
                    ? MBK_EXIT_USAGE

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 
@@ -25,10 +26,14 @@ extern "C" {
  */
 #ifndef MBK_ERROR_STRUCT_DEFINED
 #define MBK_ERROR_STRUCT_DEFINED
+/* A message longer than this keeps its head and its tail (where the cause
+ * is) with "..." between them: see mbk_storage_msg_fit(). */
+#define MBK_ERROR_MESSAGE_MAX 1024
+
 struct mbk_error {
     uint32_t domain;
     int32_t code;
-    char message[256];
+    char message[MBK_ERROR_MESSAGE_MAX];
 };
 
 enum mbk_error_domain {
@@ -57,9 +62,83 @@ enum mbk_storage_code {
 };
 
 /*
- * Set err once, where the failure happens.  NULL-safe.  Returns -1 so a
- * caller can write `return mbk_storage_fail(err, ...)`.
+ * Copy the len bytes of src into dst (cap bytes with the NUL).  What does
+ * not fit is cut from the middle, never from the end: the head and the
+ * tail stay, joined by "...", and no UTF-8 sequence is split.  A message
+ * is written "what failed: why", so its cause survives any long path.
  */
+static inline void
+mbk_storage_msg_fit(char *dst, size_t cap, const char *src, size_t len)
+{
+    size_t head;
+    size_t tail;
+
+    if (cap == 0) {
+        return;
+    }
+    if (len < cap) {
+        memmove(dst, src, len);
+        dst[len] = '\0';
+        return;
+    }
+    if (cap < 8) {
+        memmove(dst, src, cap - 1);
+        dst[cap - 1] = '\0';
+        return;
+    }
+    /* A third for the head, the rest for the tail: causes are longer
+     * than the calls that name them. */
+    head = (cap - 4) / 3;
+    tail = cap - 4 - head;
+    while (head > 0 && ((unsigned char) src[head] & 0xc0) == 0x80) {
+        head--; /* src[head] would start the cut: keep whole sequences */
+    }
+    while (tail > 0 && ((unsigned char) src[len - tail] & 0xc0) == 0x80) {
+        tail--;
+    }
+    memmove(dst, src, head);
+    memcpy(dst + head, "...", 3);
+    memmove(dst + head + 3, src + len - tail, tail);
+    dst[head + 3 + tail] = '\0';
+}
+
+/*
+ * The one error setter: fill err (NULL-safe) and return -1, so a caller
+ * can write `return mbk_storage_fail(err, ...)`.  Set it once, where the
+ * failure happens.  engine/error.c's mbk_error_set is this function.
+ */
+static inline int
+mbk_storage_vfail(struct mbk_error *err, uint32_t domain, int32_t code,
+                  const char *fmt, va_list ap)
+{
+    va_list again;
+    char *whole;
+    int n;
+
+    if (err == NULL) {
+        return -1;
+    }
+    err->domain = domain;
+    err->code = code;
+    va_copy(again, ap);
+    n = vsnprintf(err->message, sizeof(err->message), fmt, ap);
+    if (n >= (int) sizeof(err->message)) {
+        /* Too long: format it whole, then cut from the middle.  Without
+         * memory the end is cut, as vsnprintf() did already. */
+        whole = (char *) malloc((size_t) n + 1);
+        if (whole != NULL) {
+            vsnprintf(whole, (size_t) n + 1, fmt, again);
+            mbk_storage_msg_fit(err->message, sizeof(err->message), whole,
+                                (size_t) n);
+            free(whole);
+        }
+    } else if (n < 0) {
+        snprintf(err->message, sizeof(err->message), "(unprintable error)");
+    }
+    va_end(again);
+    return -1;
+}
+
 static inline int
 mbk_storage_fail(struct mbk_error *err, uint32_t domain, int32_t code,
                  const char *fmt, ...)
@@ -71,24 +150,31 @@ mbk_storage_fail(struct mbk_error *err, uint32_t domain, int32_t code,
 {
     va_list ap;
 
-    if (err == NULL) {
-        return -1;
-    }
-    err->domain = domain;
-    err->code = code;
     va_start(ap, fmt);
-    vsnprintf(err->message, sizeof(err->message), fmt, ap);
+    mbk_storage_vfail(err, domain, code, fmt, ap);
     va_end(ap);
     return -1;
 }
 
-/* `open() "%s" failed: %s` in nginx's shape, code = errno. */
+/* The longest path a message shows whole; longer ones are cut in their
+ * middle (mbk_storage_msg_fit), keeping where they start and the file. */
+#define MBK_ERROR_PATH_SHOWN 240
+
+/* `open() "%s" failed: %s` in nginx's shape, code = errno; a long path is
+ * shortened in its middle. */
 static inline int
 mbk_storage_fail_sys(struct mbk_error *err, int errnum, const char *call,
                      const char *what)
 {
-    return mbk_storage_fail(err, MBK_ERROR_SYS, errnum, "%s() \"%s\" failed: %s",
-                            call, what, strerror(errnum));
+    char shown[MBK_ERROR_PATH_SHOWN + 1];
+
+    if (what == NULL) {
+        what = "";
+    }
+    mbk_storage_msg_fit(shown, sizeof(shown), what, strlen(what));
+    return mbk_storage_fail(err, MBK_ERROR_SYS, errnum,
+                            "%s() \"%s\" failed: %s", call, shown,
+                            strerror(errnum));
 }
 
 /*

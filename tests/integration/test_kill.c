@@ -256,7 +256,7 @@ struct listing {
     struct mbk_storage *st;
     int n;
     int bad;
-    char why[512];
+    char why[MBK_STORAGE_NAME_MAX + MBK_ERROR_MESSAGE_MAX + 8];
 };
 
 static int

@@ -774,7 +774,7 @@ struct job {
     int known;
     unsigned seed;
     int rc;
-    char message[256];
+    char message[MBK_ERROR_MESSAGE_MAX];
 };
 
 static void *
