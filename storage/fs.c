@@ -72,21 +72,8 @@ has_suffix(const char *s, const char *suffix)
 static int
 listable(const char *name)
 {
-    size_t i;
-
-    if (name[0] == '.' || strlen(name) > MBK_STORAGE_NAME_MAX) {
-        return 0;
-    }
-    for (i = 0; name[i] != '\0'; i++) {
-        char c = name[i];
-
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-              || (c >= '0' && c <= '9') || c == '.' || c == '_'
-              || c == '-')) {
-            return 0;
-        }
-    }
-    return has_suffix(name, ".json") || has_suffix(name, ".json.gz");
+    return mbk_storage_name_check(name, NULL) == 0
+           && (has_suffix(name, ".json") || has_suffix(name, ".json.gz"));
 }
 
 static int

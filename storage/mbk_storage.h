@@ -197,6 +197,66 @@ mbk_storage_fail_sys(struct mbk_error *err, int errnum, const char *call,
 #define MBK_STORAGE_NAME_MAX 128
 
 /*
+ * The backup-name rule, the one copy host and plugins share: 1 to
+ * MBK_STORAGE_NAME_MAX bytes of [A-Za-z0-9._-], no leading dot (so not "."
+ * or ".." either).  name holds len bytes and may hold a NUL (HTTP input).
+ * 0, or -1 with STORAGE/EBADNAME and a message naming what is wrong (err
+ * may be NULL: a plugin asking whether to list a name).
+ */
+static inline int
+mbk_storage_name_check_n(const char *name, size_t len, struct mbk_error *err)
+{
+    size_t i;
+
+    if (name == NULL || len == 0) {
+        return mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EBADNAME,
+                                "backup name is empty");
+    }
+    if (len > MBK_STORAGE_NAME_MAX) {
+        return mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EBADNAME,
+                                "backup name is too long: %zu bytes, at most "
+                                "%d", len, MBK_STORAGE_NAME_MAX);
+    }
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char) name[i];
+
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+            || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-') {
+            continue;
+        }
+        if (c > 0x20 && c < 0x7f) {
+            return mbk_storage_fail(err, MBK_ERROR_STORAGE,
+                                    MBK_STORAGE_EBADNAME,
+                                    "backup name has a forbidden character "
+                                    "'%c' at byte %zu (allowed: A-Z a-z 0-9 "
+                                    ". _ -)", c, i);
+        }
+        return mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EBADNAME,
+                                "backup name has a forbidden byte 0x%02x at "
+                                "byte %zu (allowed: A-Z a-z 0-9 . _ -)", c, i);
+    }
+    if (name[0] == '.') {
+        return mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EBADNAME,
+                                "backup name \"%.*s\" starts with a dot",
+                                (int) len, name);
+    }
+    return 0;
+}
+
+/* The same for a NUL-terminated name (NULL is empty); a name far too long
+ * is refused without reading it all. */
+static inline int
+mbk_storage_name_check(const char *name, struct mbk_error *err)
+{
+    if (name == NULL) {
+        return mbk_storage_name_check_n(NULL, 0, err);
+    }
+    return mbk_storage_name_check_n(name,
+                                    strnlen(name, MBK_STORAGE_NAME_MAX + 1),
+                                    err);
+}
+
+/*
  * One stored backup, as list() reports it.  Everything is lent for the
  * duration of the callback.  meta_json is the backup's "metadata" object
  * as JSON text when the plugin has it cheaply (CAP_LIST_META), else NULL:

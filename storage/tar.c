@@ -135,7 +135,7 @@ tar_list(struct mbk_storage_store *st, mbk_storage_list_fn fn, void *ud,
         char *meta = NULL;
         int stop;
 
-        if (!m.regular || !mbk_tar_name_ok(m.name)) {
+        if (!m.regular || mbk_storage_name_check(m.name, NULL) != 0) {
             continue;
         }
         if (m.meta != NULL) {
