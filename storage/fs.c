@@ -161,8 +161,9 @@ cleanup_leftovers(struct mbk_storage_store *st)
 }
 
 static struct mbk_storage_store *
-fs_open(const char *location, struct mbk_error *err)
+fs_open(const struct mbk_storage_location *loc, struct mbk_error *err)
 {
+    const char *location = loc->text;
     struct mbk_storage_store *st;
 
     st = calloc(1, sizeof(*st));
@@ -483,6 +484,27 @@ fs_get_close(struct mbk_storage_reader *r)
 }
 
 static int
+fs_stat(struct mbk_storage_store *st, const char *name,
+        mbk_storage_list_fn fn, void *ud, struct mbk_error *err)
+{
+    struct mbk_storage_entry e;
+    struct stat sb;
+
+    if (!listable(name)
+        || fstatat(st->dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0
+        || !S_ISREG(sb.st_mode)) {
+        return mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_ENOTFOUND,
+                                "no backup \"%s\" in \"%s\"", name, st->root);
+    }
+    e.name = name;
+    e.size = (uint64_t) sb.st_size;
+    e.mtime = (int64_t) sb.st_mtime;
+    e.meta_json = NULL;
+    fn(&e, ud);
+    return 0;
+}
+
+static int
 fs_remove(struct mbk_storage_store *st, const char *name,
           struct mbk_error *err)
 {
@@ -524,14 +546,18 @@ fs_path(struct mbk_storage_store *st, const char *name, char *buf, size_t len,
     return 0;
 }
 
+static const char *const fs_schemes[] = { "fs", NULL };
+
 const struct mbk_storage_plugin mbk_storage_fs_plugin = {
     .abi = MBK_STORAGE_ABI,
     .size = sizeof(struct mbk_storage_plugin),
     .name = "fs",
     .caps = MBK_STORAGE_CAP_REMOVE | MBK_STORAGE_CAP_LOCAL_PATH,
+    .schemes = fs_schemes,
     .open = fs_open,
     .close = fs_close,
     .list = fs_list,
+    .stat = fs_stat,
     .put_begin = fs_put_begin,
     .put_write = fs_put_write,
     .put_commit = fs_put_commit,

@@ -180,18 +180,53 @@ mbk_storage_fail_sys(struct mbk_error *err, int errnum, const char *call,
 /*
  * The ABI.  Bump MBK_STORAGE_ABI only for an incompatible change; append
  * new members at the end (before reserved) and test `size` before use.
+ * 2: locations that are not paths (struct mbk_storage_location, schemes,
+ * CAP_URL_LOCATION) and stat().
  */
-#define MBK_STORAGE_ABI 1u
+#define MBK_STORAGE_ABI 2u
 
 /* Capabilities: callers test these bits, never plugin names. */
-#define MBK_STORAGE_CAP_LIST_META  (1u << 0) /* list gives the metadata */
+#define MBK_STORAGE_CAP_LIST_META  (1u << 0) /* list, stat give metadata */
 #define MBK_STORAGE_CAP_REMOVE     (1u << 1) /* remove() works */
 #define MBK_STORAGE_CAP_LOCAL_PATH (1u << 2) /* path() gives a file path */
 #define MBK_STORAGE_CAP_NEEDS_SIZE (1u << 3) /* put wants the exact size */
 /* The location is a file (made on first put) in an existing directory,
  * not a directory: the host resolves its parent instead. */
 #define MBK_STORAGE_CAP_FILE_LOCATION (1u << 4)
-#define MBK_STORAGE_CAP_ALL        0x1fu
+/* The location is a URL ("s3://bucket/prefix"), not a local path: the
+ * host checks its form and hands it over whole, resolving nothing.
+ * Without FILE_ or URL_LOCATION the location is a local directory. */
+#define MBK_STORAGE_CAP_URL_LOCATION (1u << 5)
+#define MBK_STORAGE_CAP_ALL        0x3fu
+
+/* Longest scheme ("fs", "tar", "s3"): [a-z0-9]+, like a plugin name. */
+#define MBK_STORAGE_SCHEME_MAX 32
+
+/* One setting from the configuration, e.g. {"endpoint", "http://..."}.
+ * Values may be secrets: a plugin never puts one in a message. */
+struct mbk_storage_option {
+    const char *key;
+    const char *value;
+};
+
+/*
+ * Where a store is, as open() gets it; everything is lent for the call.
+ * A location is written SCHEME:LOCATION ("fs:/var/backups",
+ * "tar:/var/backups/all.tar") or as a URL ("s3://bucket/prefix"); the
+ * host picks the plugin that declares SCHEME in its schemes.
+ */
+struct mbk_storage_location {
+    uint32_t size;      /* sizeof(struct mbk_storage_location) of the host:
+                         * members appended later are read only when size
+                         * covers them */
+    const char *scheme; /* the scheme that picked the plugin, e.g. "s3" */
+    /* CAP_URL_LOCATION: the URL as given, whole ("s3://bucket/prefix");
+     * else the local path the host resolved (absolute, no symbolic link
+     * as its last component). */
+    const char *text;
+    const struct mbk_storage_option *options; /* noptions settings */
+    size_t noptions;
+};
 
 /* Longest backup name (without its .json/.json.gz suffix rules: whole). */
 #define MBK_STORAGE_NAME_MAX 128
@@ -280,28 +315,39 @@ struct mbk_storage_store;  /* plugin-private: one opened root */
 /*
  * The plugin's one exported symbol is
  *     const struct mbk_storage_plugin mbk_storage_<name>_plugin;
+ * in the module mbk_storage_<name>.so.
  *
  * Thread safety: a store may be used from several threads at once; each
  * writer and reader belongs to one thread at a time.  Plugins get names
  * the host has already checked (mbk_storage_name_check rules:
  * [A-Za-z0-9._-], no leading dot, at most MBK_STORAGE_NAME_MAX bytes) and a
- * location the host has resolved (absolute, no symlink as last component);
- * they still open everything relative to the root with O_NOFOLLOW.
+ * location the host has resolved (absolute, no symlink as last component)
+ * or, with CAP_URL_LOCATION, checked; local plugins still open everything
+ * relative to the root with O_NOFOLLOW.
  */
 struct mbk_storage_plugin {
     uint32_t abi;  /* MBK_STORAGE_ABI */
     uint32_t size; /* sizeof(struct mbk_storage_plugin) at build time */
     const char *name;
     uint32_t caps; /* MBK_STORAGE_CAP_* */
+    /* The location schemes this plugin handles, NULL-terminated, at least
+     * one, each [a-z0-9]+ of at most MBK_STORAGE_SCHEME_MAX bytes: the
+     * host picks a plugin by the scheme of a location, never by name. */
+    const char *const *schemes;
 
-    /* location: a directory (fs) or an archive file (tar).  On open the
-     * plugin cleans up leftovers of interrupted writes. */
-    struct mbk_storage_store *(*open)(const char *location,
+    /* On open the plugin cleans up leftovers of interrupted writes. */
+    struct mbk_storage_store *(*open)(const struct mbk_storage_location *loc,
                                       struct mbk_error *err);
     void (*close)(struct mbk_storage_store *store); /* NULL-safe */
 
     int (*list)(struct mbk_storage_store *store, mbk_storage_list_fn fn,
                 void *ud, struct mbk_error *err);
+
+    /* One backup without listing the store: fn is called once with what
+     * list() would give for name (meta_json only with CAP_LIST_META);
+     * its return value is ignored.  No such backup: STORAGE/ENOTFOUND. */
+    int (*stat)(struct mbk_storage_store *store, const char *name,
+                mbk_storage_list_fn fn, void *ud, struct mbk_error *err);
 
     /* Writing is begin, write*, commit or abort.  Nothing is listed
      * until commit returns 0, and then it is durable (fsync'd).  size is

@@ -22,8 +22,9 @@ int
 mbk_storage_plugin_name_check(const char *name, struct mbk_error *err);
 
 /*
- * Split "fs:DIR" into the plugin name (copied to plugin, plugin_len bytes
- * with the NUL) and the location (a pointer into spec, never empty).
+ * Split "fs:DIR" (or "s3://bucket/prefix") into its scheme (copied to
+ * plugin, plugin_len bytes with the NUL; a scheme follows the plugin-name
+ * rule) and the rest (a pointer into spec after the ':', never empty).
  * STORAGE/EBADROOT when spec has no ':' or an empty location;
  * PLUGIN/MBK_PLUGIN_EBADNAME when the plugin name breaks its rule.
  */

@@ -6,8 +6,9 @@ UNIT_LDADD = engine/libmbk.la $(CMOCKA_LIBS)
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_error tests/unit/test_names \
-	tests/unit/test_source
-TESTS += tests/unit/test_error tests/unit/test_names tests/unit/test_source
+	tests/unit/test_source tests/unit/test_catalog
+TESTS += tests/unit/test_error tests/unit/test_names tests/unit/test_source \
+	tests/unit/test_catalog
 endif
 tests_unit_test_error_SOURCES = tests/unit/test_error.c
 tests_unit_test_error_CFLAGS = $(UNIT_CFLAGS)
@@ -18,6 +19,9 @@ tests_unit_test_names_LDADD = $(UNIT_LDADD)
 tests_unit_test_source_SOURCES = tests/unit/test_source.c
 tests_unit_test_source_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_source_LDADD = $(UNIT_LDADD) $(ZLIB_LIBS)
+tests_unit_test_catalog_SOURCES = tests/unit/test_catalog.c
+tests_unit_test_catalog_CFLAGS = $(UNIT_CFLAGS) $(JSONC_CFLAGS)
+tests_unit_test_catalog_LDADD = $(UNIT_LDADD) $(JSONC_LIBS)
 
 # integration: against $MBK_TEST_MONGO_URI, else the development server the
 # harness starts (tests/mongo-dev-server/local.mk builds the harness).
