@@ -350,6 +350,9 @@ fs_put_write(struct mbk_storage_writer *w, const void *buf, size_t len,
         len -= (size_t) n;
         w->written += (uint64_t) n;
     }
+    if (w->written > 0) {
+        mbk_storage_test_stop("storage-put-write"); /* a temp file, data */
+    }
     return 0;
 }
 
@@ -395,6 +398,8 @@ fs_put_commit(struct mbk_storage_writer *w, struct mbk_error *err)
     if (publish(w, err) != 0) {
         goto out;
     }
+    /* Renamed into place, the directory not yet fsync'd. */
+    mbk_storage_test_stop("storage-commit-last-step");
     rc = sync_dir(w->st, err);
     close(w->fd);
     free(w);

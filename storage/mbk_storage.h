@@ -7,6 +7,7 @@
 #define MBK_STORAGE_H
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -175,6 +176,25 @@ mbk_storage_fail_sys(struct mbk_error *err, int errnum, const char *call,
     return mbk_storage_fail(err, MBK_ERROR_SYS, errnum,
                             "%s() \"%s\" failed: %s", call, shown,
                             strerror(errnum));
+}
+
+/*
+ * A named point where a test may stop the process: when the environment
+ * variable MBK_TEST_STOP_AT names the point, the process stops itself
+ * (SIGSTOP) there, so that a test kills it exactly at that point instead
+ * of racing it (tests/integration/test_kill.c).  Points in the plugins:
+ * "storage-put-write" (after a put's first bytes are written, nothing
+ * published) and "storage-commit-last-step" (a commit's data is durable,
+ * its last step, which fs and tar describe, is still to come).
+ */
+static inline void
+mbk_storage_test_stop(const char *point)
+{
+    const char *at = getenv("MBK_TEST_STOP_AT");
+
+    if (at != NULL && strcmp(at, point) == 0) {
+        raise(SIGSTOP);
+    }
 }
 
 /*

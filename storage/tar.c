@@ -513,6 +513,9 @@ tar_put_write(struct mbk_storage_writer *w, const void *buf, size_t len,
         len -= (size_t) n;
         w->written += (uint64_t) n;
     }
+    if (w->written > 0) {
+        mbk_storage_test_stop("storage-put-write"); /* member data or spool */
+    }
     return 0;
 }
 
@@ -589,6 +592,9 @@ tar_put_commit(struct mbk_storage_writer *w, struct mbk_error *err)
         mbk_storage_fail_sys(err, errno, "fdatasync", w->st->path);
         goto fail;
     }
+    /* Data and end mark durable, the member's first block not written:
+     * readers still see the old end of the archive. */
+    mbk_storage_test_stop("storage-commit-last-step");
     if (mbk_tar_write_all(w->fd, w->first, BLOCK, w->start) != 0
         || fdatasync(w->fd) != 0) {
         mbk_storage_fail_sys(err, errno, "write", w->st->path);
