@@ -84,6 +84,9 @@ check_PROGRAMS += tests/unit/test_path tests/unit/test_loader \
 	tests/unit/test_storage tests/unit/test_tar
 TESTS += tests/unit/test_path tests/unit/test_loader tests/unit/test_storage \
 	tests/unit/test_tar
+else
+NOCMOCKA_TESTS += tests/unit/test_path tests/unit/test_loader \
+	tests/unit/test_storage tests/unit/test_tar
 endif
 tests_unit_test_path_SOURCES = tests/unit/test_path.c
 tests_unit_test_path_CFLAGS = $(UNIT_CFLAGS)
