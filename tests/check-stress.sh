@@ -12,7 +12,7 @@ load=$(mktemp -d "${TMPDIR:-/tmp}/mbk-stress-XXXXXX") || exit 1
 
 # The load: its own process group, so that it is stopped by its id.
 setsid sh -c '
-    cd "$1" && "$2/configure" -q >/dev/null 2>&1 || exit 1
+    cd "$1" && "$2/configure" -q >configure.log 2>&1 || exit 1
     while :; do
         "$3" -s -j2 >/dev/null 2>&1
         "$3" -s clean >/dev/null 2>&1
@@ -31,6 +31,12 @@ while [ "$i" -le "$runs" ]; do
     echo "check-stress: make check, run $i of $runs, with a build running"
     if ! "$make" check; then
         echo "check-stress: run $i FAILED"
+        failed=$((failed + 1))
+    fi
+    # A load that died (its configure failed, say) loaded nothing.
+    if ! kill -0 "$loadpid" 2>/dev/null; then
+        echo "check-stress: the load build is not running: run $i was" \
+            "not under load"
         failed=$((failed + 1))
     fi
     i=$((i + 1))
