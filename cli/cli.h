@@ -21,7 +21,8 @@ enum {
     MBK_EXIT_USAGE = 2,       /* bad command line */
     MBK_EXIT_UNREACHABLE = 3, /* MongoDB could not be reached */
     MBK_EXIT_STORAGE = 4,     /* storage: not found, exists, I/O */
-    MBK_EXIT_INVALID = 5      /* a backup failed verification */
+    MBK_EXIT_INVALID = 5,     /* a backup failed verification */
+    MBK_EXIT_LIMIT = 6        /* input over a limit (size, depth, length) */
 };
 
 struct mbk_cli {

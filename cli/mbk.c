@@ -113,6 +113,9 @@ exit_code(const struct mbk_error *err)
                    ? MBK_EXIT_UNREACHABLE
                    : MBK_EXIT_FAILED;
     case MBK_ERROR_STORAGE:
+        /* A bad backup name is the command line's, whoever checked it. */
+        return err->code == MBK_STORAGE_EBADNAME ? MBK_EXIT_USAGE
+                                                 : MBK_EXIT_STORAGE;
     case MBK_ERROR_PLUGIN:
     case MBK_ERROR_ARCHIVE:
         return MBK_EXIT_STORAGE;
@@ -120,6 +123,9 @@ exit_code(const struct mbk_error *err)
         if (err->code == MBK_ENGINE_EDIGEST ||
             err->code == MBK_ENGINE_EFORMAT) {
             return MBK_EXIT_INVALID;
+        }
+        if (err->code == MBK_ENGINE_ELIMIT) {
+            return MBK_EXIT_LIMIT;
         }
         return err->code == MBK_ENGINE_EINVAL ||
                        err->code == MBK_ENGINE_EBADNAME

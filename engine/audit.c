@@ -317,7 +317,7 @@ fit(struct json_object *o, struct mbk_error *err)
             return 0;
         }
     }
-    return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_ENOMEM,
+    return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_ELIMIT,
                          "audit: an entry of %zu bytes does not fit in a "
                          "line of at most %d bytes",
                          len, MBK_AUDIT_LINE_MAX);

@@ -6,6 +6,8 @@ engine_libmbk_la_SOURCES += engine/audit.c engine/audit.h \
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_audit
 TESTS += tests/unit/test_audit
+else
+NOCMOCKA_TESTS += tests/unit/test_audit
 endif
 tests_unit_test_audit_SOURCES = tests/unit/test_audit.c
 tests_unit_test_audit_CFLAGS = $(UNIT_CFLAGS) $(JSONC_CFLAGS) $(CRYPTO_CFLAGS)

@@ -40,7 +40,7 @@ mbk_buf_reserve(struct mbk_buf *b, size_t n, struct mbk_error *err)
 
     /* One byte more than asked, for the terminating NUL. */
     if (n > b->max - b->len || b->len + n + 1 < b->len) {
-        return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_ENOMEM,
+        return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_ELIMIT,
                              "buffer limit of %zu bytes reached", b->max);
     }
     need = b->len + n + 1;

@@ -14,7 +14,7 @@ struct mbk_buf {
     char *data;  /* NUL-terminated when len < cap; owned */
     size_t len;
     size_t cap;
-    size_t max;  /* growing past this fails with MBK_ENGINE_ENOMEM */
+    size_t max;  /* growing past this fails with MBK_ENGINE_ELIMIT */
 };
 
 /* A buffer that may grow to max bytes; nothing is allocated yet. */

@@ -169,6 +169,55 @@ cmp_item(const void *a, const void *b)
                   ((const struct item *)b)->name);
 }
 
+/* Hand fn the catalog entry of a storage entry: its metadata from the
+ * plugin when it has it, else read from the head.  fn's return value. */
+static int
+emit(struct mbk_storage *st, const struct mbk_storage_entry *se,
+     mbk_catalog_fn fn, void *ud)
+{
+    struct mbk_catalog_entry e = {se->name, se->size, se->mtime, NULL, NULL};
+    struct mbk_error me;
+    int stop;
+
+    mbk_error_clear(&me);
+    if (se->meta_json != NULL) {
+        e.meta = json_tokener_parse(se->meta_json);
+        if (e.meta == NULL) {
+            e.meta_error = "the stored metadata is not valid JSON";
+        }
+    } else if (mbk_engine_catalog_meta(st, e.name, &e.meta, &me) != 0) {
+        e.meta = NULL;
+        e.meta_error = me.message;
+    }
+    stop = fn(&e, ud);
+    json_object_put(e.meta);
+    return stop;
+}
+
+struct one {
+    struct mbk_storage *st;
+    mbk_catalog_fn fn;
+    void *ud;
+};
+
+static int
+emit_one(const struct mbk_storage_entry *se, void *ud)
+{
+    struct one *o = ud;
+
+    emit(o->st, se, o->fn, o->ud);
+    return 0;
+}
+
+int
+mbk_engine_catalog_entry(struct mbk_storage *st, const char *name,
+                         mbk_catalog_fn fn, void *ud, struct mbk_error *err)
+{
+    struct one o = {st, fn, ud};
+
+    return mbk_storage_stat(st, name, emit_one, &o, err);
+}
+
 int
 mbk_engine_catalog_list(struct mbk_storage *st, mbk_catalog_fn fn, void *ud,
                         struct mbk_error *err)
@@ -188,24 +237,10 @@ mbk_engine_catalog_list(struct mbk_storage *st, mbk_catalog_fn fn, void *ud,
         qsort(it.v, it.n, sizeof(it.v[0]), cmp_item);
     }
     for (size_t i = 0; i < it.n; i++) {
-        struct mbk_catalog_entry e = {it.v[i].name, it.v[i].size,
-                                      it.v[i].mtime, NULL, NULL};
-        struct mbk_error me;
-        int stop;
+        struct mbk_storage_entry se = {it.v[i].name, it.v[i].size,
+                                       it.v[i].mtime, it.v[i].meta_json};
 
-        mbk_error_clear(&me);
-        if (it.v[i].meta_json != NULL) {
-            e.meta = json_tokener_parse(it.v[i].meta_json);
-            if (e.meta == NULL) {
-                e.meta_error = "the stored metadata is not valid JSON";
-            }
-        } else if (mbk_engine_catalog_meta(st, e.name, &e.meta, &me) != 0) {
-            e.meta = NULL;
-            e.meta_error = me.message;
-        }
-        stop = fn(&e, ud);
-        json_object_put(e.meta);
-        if (stop) {
+        if (emit(st, &se, fn, ud)) {
             break;
         }
     }

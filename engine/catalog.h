@@ -31,6 +31,13 @@ int
 mbk_engine_catalog_list(struct mbk_storage *st, mbk_catalog_fn fn, void *ud,
                         struct mbk_error *err);
 
+/* One backup's entry without listing the storage (mbk_storage_stat, and
+ * the head when the plugin does not keep the metadata): fn is called once,
+ * as by mbk_engine_catalog_list; STORAGE/ENOTFOUND when it is absent. */
+int
+mbk_engine_catalog_entry(struct mbk_storage *st, const char *name,
+                         mbk_catalog_fn fn, void *ud, struct mbk_error *err);
+
 /* The metadata of one backup; the caller owns *meta. */
 int
 mbk_engine_catalog_meta(struct mbk_storage *st, const char *name,

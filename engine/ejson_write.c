@@ -540,7 +540,8 @@ encode(struct enc *e, const uint8_t *data, size_t len, struct mbk_error *err)
         f = &e->stack[e->depth];
         if (bson_iter_next(&f->it)) {
             if (element(e, f, err) != 0) {
-                if (err != NULL && err->code == MBK_ENGINE_ENOMEM) {
+                if (err != NULL && (err->code == MBK_ENGINE_ELIMIT
+                                    || err->code == MBK_ENGINE_ENOMEM)) {
                     mbk_error_prefix(err, "Extended JSON of \"%s\"",
                                      path_of(e, e->depth, 0, path,
                                              sizeof(path)));

@@ -6,6 +6,8 @@ engine_libmbk_la_SOURCES += \
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_ejson_write
 TESTS += tests/unit/test_ejson_write
+else
+NOCMOCKA_TESTS += tests/unit/test_ejson_write
 endif
 tests_unit_test_ejson_write_SOURCES = tests/unit/test_ejson_write.c
 tests_unit_test_ejson_write_CFLAGS = $(UNIT_CFLAGS) $(JSONC_CFLAGS)

@@ -1,13 +1,23 @@
 /*
- * error.c: setting and annotating struct mbk_error.
+ * error.c: setting and annotating struct mbk_error.  The setter and the
+ * shortening of over-long messages are the ABI header's (plugins share
+ * them); this file adds what only the host does: context in front.
  */
 #include "config.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/error.h"
+
+int
+mbk_error_vset(struct mbk_error *err, uint32_t domain, int32_t code,
+               const char *fmt, va_list ap)
+{
+    return mbk_storage_vfail(err, domain, code, fmt, ap);
+}
 
 int
 mbk_error_set(struct mbk_error *err, uint32_t domain, int32_t code,
@@ -15,13 +25,8 @@ mbk_error_set(struct mbk_error *err, uint32_t domain, int32_t code,
 {
     va_list ap;
 
-    if (err == NULL) {
-        return -1;
-    }
-    err->domain = domain;
-    err->code = code;
     va_start(ap, fmt);
-    vsnprintf(err->message, sizeof(err->message), fmt, ap);
+    mbk_storage_vfail(err, domain, code, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -30,33 +35,33 @@ int
 mbk_error_sys(struct mbk_error *err, int errnum, const char *call,
               const char *what)
 {
-    return mbk_error_set(err, MBK_ERROR_SYS, errnum, "%s() \"%s\" failed: %s",
-                         call, what, strerror(errnum));
+    return mbk_storage_fail_sys(err, errnum, call, what);
 }
 
 int
 mbk_error_prefix(struct mbk_error *err, const char *fmt, ...)
 {
-    char ctx[sizeof(err->message)];
-    size_t cap = sizeof(err->message);
+    char whole[2 * sizeof(err->message)];
+    size_t cause;
     size_t len;
     va_list ap;
+    int n;
 
     if (err == NULL) {
         return -1;
     }
+    /* "context: cause", then cut from the middle if it is too long: the
+     * context's start and the cause's end both stay. */
     va_start(ap, fmt);
-    vsnprintf(ctx, sizeof(ctx), fmt, ap);
+    n = vsnprintf(whole, sizeof(whole) / 2, fmt, ap);
     va_end(ap);
-    len = strlen(ctx);
-    if (len > cap - 3) {
-        len = cap - 3;
-    }
-    /* Shift the cause right, then write "context: " in front of it. */
-    memmove(err->message + len + 2, err->message, cap - len - 3);
-    err->message[cap - 1] = '\0';
-    memcpy(err->message, ctx, len);
-    memcpy(err->message + len, ": ", 2);
+    len = n < 0 ? 0 : strlen(whole);
+    memcpy(whole + len, ": ", 2);
+    len += 2;
+    cause = strnlen(err->message, sizeof(err->message) - 1);
+    memcpy(whole + len, err->message, cause);
+    len += cause;
+    mbk_storage_msg_fit(err->message, sizeof(err->message), whole, len);
     return -1;
 }
 

@@ -6,6 +6,7 @@
 #ifndef MBK_ENGINE_ERROR_H
 #define MBK_ENGINE_ERROR_H
 
+#include <stdarg.h>
 #include <stdint.h>
 
 /* The struct and the domains are shared with the plugin ABI. */
@@ -15,24 +16,37 @@
 enum mbk_engine_code {
     MBK_ENGINE_EINVAL = 1,  /* a bad argument or option (message names it) */
     MBK_ENGINE_EBADNAME,    /* a backup, database or collection name */
-    MBK_ENGINE_ENOMEM,      /* an allocation failed or a limit was hit */
+    MBK_ENGINE_ENOMEM,      /* an allocation failed (out of memory) */
     MBK_ENGINE_EFORMAT,     /* a backup file that is not what it claims */
     MBK_ENGINE_EDIGEST,     /* a count or digest that does not match */
     MBK_ENGINE_ECANCELED,   /* the caller asked to stop */
-    MBK_ENGINE_EBUSY        /* an operation already runs on that target */
+    MBK_ENGINE_EBUSY,       /* an operation already runs on that target */
+    MBK_ENGINE_ELIMIT       /* input over a limit (size, depth, length):
+                             * HTTP 413, exit status MBK_EXIT_LIMIT */
 };
 
-/* Fill err (NULL-safe); returns -1 for `return mbk_error_set(...)`. */
+/*
+ * Fill err (NULL-safe); returns -1 for `return mbk_error_set(...)`.  A
+ * message longer than MBK_ERROR_MESSAGE_MAX is cut in its middle, so its
+ * end (the cause) survives.  The same setter as the plugins'
+ * mbk_storage_fail() (storage/mbk_storage.h), of which it is a wrapper.
+ */
+int
+mbk_error_vset(struct mbk_error *err, uint32_t domain, int32_t code,
+               const char *fmt, va_list ap);
+
 int
 mbk_error_set(struct mbk_error *err, uint32_t domain, int32_t code,
               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* Fill err from errno in nginx's shape: `call() "what" failed: reason`. */
+/* Fill err from errno in nginx's shape: `call() "what" failed: reason`;
+ * a path longer than MBK_ERROR_PATH_SHOWN is shortened in its middle. */
 int
 mbk_error_sys(struct mbk_error *err, int errnum, const char *call,
               const char *what);
 
-/* Put context in front of an existing message: "context: message". */
+/* Put context in front of an existing message: "context: message"; if
+ * that is too long it is cut in its middle, keeping the cause. */
 int
 mbk_error_prefix(struct mbk_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -23,31 +23,7 @@ bad(struct mbk_error *err, const char *kind, const char *name,
 int
 mbk_names_backup_check(const char *name, struct mbk_error *err)
 {
-    size_t n = strlen(name);
-
-    if (n == 0) {
-        return bad(err, "backup name", name, "is empty");
-    }
-    if (n > MBK_NAMES_BACKUP_MAX) {
-        return bad(err, "backup name", name,
-                   "is longer than 128 characters");
-    }
-    if (name[0] == '.') {
-        return bad(err, "backup name", name,
-                   "must not start with a dot");
-    }
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)name[i];
-
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-              (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-')) {
-            return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EBADNAME,
-                                 "backup name: character %zu (0x%02x) is not "
-                                 "one of A-Z a-z 0-9 . _ -",
-                                 i + 1, c);
-        }
-    }
-    return 0;
+    return mbk_storage_name_check(name, err);
 }
 
 static bool

@@ -13,11 +13,14 @@
 
 #include "engine/error.h"
 
-#define MBK_NAMES_BACKUP_MAX 128 /* a backup name, before its extension */
+/* A backup name, with its extension (storage/mbk_storage.h's rule). */
+#define MBK_NAMES_BACKUP_MAX MBK_STORAGE_NAME_MAX
 #define MBK_NAMES_DB_MAX 63      /* MongoDB: fewer than 64 bytes */
 #define MBK_NAMES_NS_MAX 255     /* MongoDB: "db.collection" in bytes */
 
-/* A backup name: [A-Za-z0-9._-], 1..128 characters, no leading dot. */
+/* A backup name: [A-Za-z0-9._-], 1..128 characters, no leading dot: the
+ * one rule of storage/mbk_storage.h (STORAGE/EBADNAME), which host and
+ * plugins share. */
 int
 mbk_names_backup_check(const char *name, struct mbk_error *err);
 

@@ -9,6 +9,8 @@ engine_libmbk_la_SOURCES += \
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_ejson_read
 TESTS += tests/unit/test_ejson_read
+else
+NOCMOCKA_TESTS += tests/unit/test_ejson_read
 endif
 tests_unit_test_ejson_read_SOURCES = tests/unit/test_ejson_read.c
 tests_unit_test_ejson_read_CFLAGS = $(UNIT_CFLAGS)
@@ -17,6 +19,8 @@ tests_unit_test_ejson_read_LDADD = $(UNIT_LDADD) $(BSON_LIBS)
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_ejson_read_stream
 TESTS += tests/unit/test_ejson_read_stream
+else
+NOCMOCKA_TESTS += tests/unit/test_ejson_read_stream
 endif
 tests_unit_test_ejson_read_stream_SOURCES = \
 	tests/unit/test_ejson_read_stream.c

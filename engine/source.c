@@ -386,7 +386,7 @@ mbk_source_read(struct mbk_source *s, void *buf, size_t len,
     if (n > 0) {
         s->total += (uint64_t)n;
         if (s->max_total > 0 && s->total > s->max_total) {
-            return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_ENOMEM,
+            return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_ELIMIT,
                                  "%s: decompressed size exceeds the limit "
                                  "of %llu bytes",
                                  s->what, (unsigned long long)s->max_total);

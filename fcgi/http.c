@@ -157,7 +157,10 @@ engine_status(int32_t code)
     case MBK_ENGINE_ECANCELED:
     case MBK_ENGINE_EBUSY:
         return 409;
-    case MBK_ENGINE_ENOMEM: /* a limit (decompressed size) or memory */
+    case MBK_ENGINE_ELIMIT: /* input over a limit */
+        return 413;
+    case MBK_ENGINE_ENOMEM: /* 413 while engine/ejson_read* still reports
+                             * its limits as ENOMEM (issue 12), then 500 */
         return 413;
     default:
         return 500;

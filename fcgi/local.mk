@@ -30,6 +30,9 @@ check_PROGRAMS += tests/unit/test_fcgi_schema tests/unit/test_fcgi_multipart \
 	tests/unit/test_fcgi_router
 TESTS += tests/unit/test_fcgi_schema tests/unit/test_fcgi_multipart \
 	tests/unit/test_fcgi_router
+else
+NOCMOCKA_TESTS += tests/unit/test_fcgi_schema tests/unit/test_fcgi_multipart \
+	tests/unit/test_fcgi_router
 endif
 tests_unit_test_fcgi_schema_SOURCES = tests/unit/test_fcgi_schema.c
 tests_unit_test_fcgi_schema_CFLAGS = $(FCGI_UNIT_CFLAGS)

@@ -72,21 +72,8 @@ has_suffix(const char *s, const char *suffix)
 static int
 listable(const char *name)
 {
-    size_t i;
-
-    if (name[0] == '.' || strlen(name) > MBK_STORAGE_NAME_MAX) {
-        return 0;
-    }
-    for (i = 0; name[i] != '\0'; i++) {
-        char c = name[i];
-
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-              || (c >= '0' && c <= '9') || c == '.' || c == '_'
-              || c == '-')) {
-            return 0;
-        }
-    }
-    return has_suffix(name, ".json") || has_suffix(name, ".json.gz");
+    return mbk_storage_name_check(name, NULL) == 0
+           && (has_suffix(name, ".json") || has_suffix(name, ".json.gz"));
 }
 
 static int
@@ -174,8 +161,9 @@ cleanup_leftovers(struct mbk_storage_store *st)
 }
 
 static struct mbk_storage_store *
-fs_open(const char *location, struct mbk_error *err)
+fs_open(const struct mbk_storage_location *loc, struct mbk_error *err)
 {
+    const char *location = loc->text;
     struct mbk_storage_store *st;
 
     st = calloc(1, sizeof(*st));
@@ -362,6 +350,9 @@ fs_put_write(struct mbk_storage_writer *w, const void *buf, size_t len,
         len -= (size_t) n;
         w->written += (uint64_t) n;
     }
+    if (w->written > 0) {
+        mbk_storage_test_stop("storage-put-write"); /* a temp file, data */
+    }
     return 0;
 }
 
@@ -407,6 +398,8 @@ fs_put_commit(struct mbk_storage_writer *w, struct mbk_error *err)
     if (publish(w, err) != 0) {
         goto out;
     }
+    /* Renamed into place, the directory not yet fsync'd. */
+    mbk_storage_test_stop("storage-commit-last-step");
     rc = sync_dir(w->st, err);
     close(w->fd);
     free(w);
@@ -496,6 +489,27 @@ fs_get_close(struct mbk_storage_reader *r)
 }
 
 static int
+fs_stat(struct mbk_storage_store *st, const char *name,
+        mbk_storage_list_fn fn, void *ud, struct mbk_error *err)
+{
+    struct mbk_storage_entry e;
+    struct stat sb;
+
+    if (!listable(name)
+        || fstatat(st->dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0
+        || !S_ISREG(sb.st_mode)) {
+        return mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_ENOTFOUND,
+                                "no backup \"%s\" in \"%s\"", name, st->root);
+    }
+    e.name = name;
+    e.size = (uint64_t) sb.st_size;
+    e.mtime = (int64_t) sb.st_mtime;
+    e.meta_json = NULL;
+    fn(&e, ud);
+    return 0;
+}
+
+static int
 fs_remove(struct mbk_storage_store *st, const char *name,
           struct mbk_error *err)
 {
@@ -537,14 +551,18 @@ fs_path(struct mbk_storage_store *st, const char *name, char *buf, size_t len,
     return 0;
 }
 
+static const char *const fs_schemes[] = { "fs", NULL };
+
 const struct mbk_storage_plugin mbk_storage_fs_plugin = {
     .abi = MBK_STORAGE_ABI,
     .size = sizeof(struct mbk_storage_plugin),
     .name = "fs",
     .caps = MBK_STORAGE_CAP_REMOVE | MBK_STORAGE_CAP_LOCAL_PATH,
+    .schemes = fs_schemes,
     .open = fs_open,
     .close = fs_close,
     .list = fs_list,
+    .stat = fs_stat,
     .put_begin = fs_put_begin,
     .put_write = fs_put_write,
     .put_commit = fs_put_commit,

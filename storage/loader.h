@@ -24,7 +24,8 @@ enum mbk_plugin_code {
     MBK_PLUGIN_ELOAD,        /* dlopen() failed (message has dlerror()) */
     MBK_PLUGIN_ESYMBOL,      /* the plugin symbol is missing */
     MBK_PLUGIN_EABI,         /* abi or size do not match this host */
-    MBK_PLUGIN_EINVALID      /* name, caps or a method are wrong */
+    MBK_PLUGIN_EINVALID,     /* name, caps, schemes or a method are wrong */
+    MBK_PLUGIN_ESCHEME       /* no plugin handles a location's scheme */
 };
 
 struct mbk_storage; /* an opened store: plugin + location */
@@ -40,10 +41,23 @@ mbk_storage_plugin_load(const char *path, const char *name, void **handle,
                         struct mbk_error *err);
 
 /*
- * Open "fs:DIR" or "tar:FILE": load <plugin_dir>/mbk_storage_<name>.so
- * (plugin_dir NULL: $MBK_PLUGIN_DIR, else the compiled-in MBK_PLUGIN_DIR),
- * resolve the location (mbk_storage_location_resolve) and open it.
+ * Open a location: "SCHEME:LOCATION" ("fs:DIR", "tar:FILE") or a URL
+ * ("s3://bucket/prefix").  The plugin is the one that declares SCHEME in
+ * its schemes: <plugin_dir>/mbk_storage_<SCHEME>.so when it exists, else
+ * the first module of plugin_dir (in name order) that declares it
+ * (plugin_dir NULL: $MBK_PLUGIN_DIR, else the compiled-in MBK_PLUGIN_DIR);
+ * none: PLUGIN/ESCHEME.  A local location is resolved
+ * (mbk_storage_location_resolve); a URL (CAP_URL_LOCATION) is checked for
+ * its form and handed over whole.  options (noptions, may be NULL) are the
+ * configuration's settings for the plugin, lent for the call.
  */
+struct mbk_storage *
+mbk_storage_open_options(const char *spec,
+                         const struct mbk_storage_option *options,
+                         size_t noptions, const char *plugin_dir,
+                         struct mbk_error *err);
+
+/* mbk_storage_open_options() without options. */
 struct mbk_storage *
 mbk_storage_open(const char *spec, const char *plugin_dir,
                  struct mbk_error *err);
@@ -57,7 +71,12 @@ mbk_storage_get_name(const struct mbk_storage *s); /* e.g. "fs" */
 uint32_t
 mbk_storage_get_caps(const struct mbk_storage *s);
 
-/* The resolved absolute location handed to the plugin. */
+/* The scheme of the location, e.g. "s3". */
+const char *
+mbk_storage_get_scheme(const struct mbk_storage *s);
+
+/* What the plugin got as its location: the resolved absolute path, or
+ * the URL (CAP_URL_LOCATION). */
 const char *
 mbk_storage_get_location(const struct mbk_storage *s);
 
@@ -65,6 +84,12 @@ mbk_storage_get_location(const struct mbk_storage *s);
 int
 mbk_storage_list(struct mbk_storage *s, mbk_storage_list_fn fn, void *ud,
                  struct mbk_error *err);
+
+/* One backup's entry (size, mtime, metadata with CAP_LIST_META) without
+ * listing the store: fn is called once; STORAGE/ENOTFOUND if absent. */
+int
+mbk_storage_stat(struct mbk_storage *s, const char *name,
+                 mbk_storage_list_fn fn, void *ud, struct mbk_error *err);
 
 /* Writing: begin, write*, then commit or abort (both free the writer). */
 struct mbk_storage_writer *

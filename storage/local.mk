@@ -30,6 +30,8 @@ MBK_FAKES = storage/fake/mbk_storage_fakegood.la \
 	storage/fake/mbk_storage_fakemethod.la \
 	storage/fake/mbk_storage_fakesmall.la \
 	storage/fake/mbk_storage_fakecaps.la \
+	storage/fake/mbk_storage_fakenoscheme.la \
+	storage/fake/mbk_storage_fakeurl.la \
 	storage/fake/mbk_storage_failing.la
 storage_fake_mbk_storage_fakegood_la_SOURCES = storage/fake/fake_plugin.c
 storage_fake_mbk_storage_fakegood_la_CFLAGS = $(AM_CFLAGS) \
@@ -59,6 +61,17 @@ storage_fake_mbk_storage_fakecaps_la_SOURCES = storage/fake/fake_plugin.c
 storage_fake_mbk_storage_fakecaps_la_CFLAGS = $(AM_CFLAGS) \
 	-DFAKE_NAME=fakecaps -DFAKE_CAPS=0x100
 storage_fake_mbk_storage_fakecaps_la_LDFLAGS = $(AM_LDFLAGS) $(MBK_FAKE_LDFLAGS)
+storage_fake_mbk_storage_fakenoscheme_la_SOURCES = storage/fake/fake_plugin.c
+storage_fake_mbk_storage_fakenoscheme_la_CFLAGS = $(AM_CFLAGS) \
+	-DFAKE_NAME=fakenoscheme -DFAKE_NO_SCHEMES
+storage_fake_mbk_storage_fakenoscheme_la_LDFLAGS = $(AM_LDFLAGS) \
+	$(MBK_FAKE_LDFLAGS)
+# A store at a URL, found by its schemes (no module is named for them).
+storage_fake_mbk_storage_fakeurl_la_SOURCES = storage/fake/fake_plugin.c
+storage_fake_mbk_storage_fakeurl_la_CFLAGS = $(AM_CFLAGS) \
+	-DFAKE_NAME=fakeurl -DFAKE_CAPS=0x21 \
+	-DFAKE_SCHEMES='"fakes3", "fakeobj", NULL'
+storage_fake_mbk_storage_fakeurl_la_LDFLAGS = $(AM_LDFLAGS) $(MBK_FAKE_LDFLAGS)
 # A working store (fs) that fails on the Nth write, read or commit.
 storage_fake_mbk_storage_failing_la_SOURCES = storage/fake/failing.c \
 	storage/mbk_storage.h
@@ -71,6 +84,9 @@ check_PROGRAMS += tests/unit/test_path tests/unit/test_loader \
 	tests/unit/test_storage tests/unit/test_tar
 TESTS += tests/unit/test_path tests/unit/test_loader tests/unit/test_storage \
 	tests/unit/test_tar
+else
+NOCMOCKA_TESTS += tests/unit/test_path tests/unit/test_loader \
+	tests/unit/test_storage tests/unit/test_tar
 endif
 tests_unit_test_path_SOURCES = tests/unit/test_path.c
 tests_unit_test_path_CFLAGS = $(UNIT_CFLAGS)

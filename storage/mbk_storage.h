@@ -7,10 +7,12 @@
 #define MBK_STORAGE_H
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 
@@ -25,10 +27,14 @@ extern "C" {
  */
 #ifndef MBK_ERROR_STRUCT_DEFINED
 #define MBK_ERROR_STRUCT_DEFINED
+/* A message longer than this keeps its head and its tail (where the cause
+ * is) with "..." between them: see mbk_storage_msg_fit(). */
+#define MBK_ERROR_MESSAGE_MAX 1024
+
 struct mbk_error {
     uint32_t domain;
     int32_t code;
-    char message[256];
+    char message[MBK_ERROR_MESSAGE_MAX];
 };
 
 enum mbk_error_domain {
@@ -57,9 +63,83 @@ enum mbk_storage_code {
 };
 
 /*
- * Set err once, where the failure happens.  NULL-safe.  Returns -1 so a
- * caller can write `return mbk_storage_fail(err, ...)`.
+ * Copy the len bytes of src into dst (cap bytes with the NUL).  What does
+ * not fit is cut from the middle, never from the end: the head and the
+ * tail stay, joined by "...", and no UTF-8 sequence is split.  A message
+ * is written "what failed: why", so its cause survives any long path.
  */
+static inline void
+mbk_storage_msg_fit(char *dst, size_t cap, const char *src, size_t len)
+{
+    size_t head;
+    size_t tail;
+
+    if (cap == 0) {
+        return;
+    }
+    if (len < cap) {
+        memmove(dst, src, len);
+        dst[len] = '\0';
+        return;
+    }
+    if (cap < 8) {
+        memmove(dst, src, cap - 1);
+        dst[cap - 1] = '\0';
+        return;
+    }
+    /* A third for the head, the rest for the tail: causes are longer
+     * than the calls that name them. */
+    head = (cap - 4) / 3;
+    tail = cap - 4 - head;
+    while (head > 0 && ((unsigned char) src[head] & 0xc0) == 0x80) {
+        head--; /* src[head] would start the cut: keep whole sequences */
+    }
+    while (tail > 0 && ((unsigned char) src[len - tail] & 0xc0) == 0x80) {
+        tail--;
+    }
+    memmove(dst, src, head);
+    memcpy(dst + head, "...", 3);
+    memmove(dst + head + 3, src + len - tail, tail);
+    dst[head + 3 + tail] = '\0';
+}
+
+/*
+ * The one error setter: fill err (NULL-safe) and return -1, so a caller
+ * can write `return mbk_storage_fail(err, ...)`.  Set it once, where the
+ * failure happens.  engine/error.c's mbk_error_set is this function.
+ */
+static inline int
+mbk_storage_vfail(struct mbk_error *err, uint32_t domain, int32_t code,
+                  const char *fmt, va_list ap)
+{
+    va_list again;
+    char *whole;
+    int n;
+
+    if (err == NULL) {
+        return -1;
+    }
+    err->domain = domain;
+    err->code = code;
+    va_copy(again, ap);
+    n = vsnprintf(err->message, sizeof(err->message), fmt, ap);
+    if (n >= (int) sizeof(err->message)) {
+        /* Too long: format it whole, then cut from the middle.  Without
+         * memory the end is cut, as vsnprintf() did already. */
+        whole = (char *) malloc((size_t) n + 1);
+        if (whole != NULL) {
+            vsnprintf(whole, (size_t) n + 1, fmt, again);
+            mbk_storage_msg_fit(err->message, sizeof(err->message), whole,
+                                (size_t) n);
+            free(whole);
+        }
+    } else if (n < 0) {
+        snprintf(err->message, sizeof(err->message), "(unprintable error)");
+    }
+    va_end(again);
+    return -1;
+}
+
 static inline int
 mbk_storage_fail(struct mbk_error *err, uint32_t domain, int32_t code,
                  const char *fmt, ...)
@@ -71,44 +151,165 @@ mbk_storage_fail(struct mbk_error *err, uint32_t domain, int32_t code,
 {
     va_list ap;
 
-    if (err == NULL) {
-        return -1;
-    }
-    err->domain = domain;
-    err->code = code;
     va_start(ap, fmt);
-    vsnprintf(err->message, sizeof(err->message), fmt, ap);
+    mbk_storage_vfail(err, domain, code, fmt, ap);
     va_end(ap);
     return -1;
 }
 
-/* `open() "%s" failed: %s` in nginx's shape, code = errno. */
+/* The longest path a message shows whole; longer ones are cut in their
+ * middle (mbk_storage_msg_fit), keeping where they start and the file. */
+#define MBK_ERROR_PATH_SHOWN 240
+
+/* `open() "%s" failed: %s` in nginx's shape, code = errno; a long path is
+ * shortened in its middle. */
 static inline int
 mbk_storage_fail_sys(struct mbk_error *err, int errnum, const char *call,
                      const char *what)
 {
-    return mbk_storage_fail(err, MBK_ERROR_SYS, errnum, "%s() \"%s\" failed: %s",
-                            call, what, strerror(errnum));
+    char shown[MBK_ERROR_PATH_SHOWN + 1];
+
+    if (what == NULL) {
+        what = "";
+    }
+    mbk_storage_msg_fit(shown, sizeof(shown), what, strlen(what));
+    return mbk_storage_fail(err, MBK_ERROR_SYS, errnum,
+                            "%s() \"%s\" failed: %s", call, shown,
+                            strerror(errnum));
+}
+
+/*
+ * A named point where a test may stop the process: when the environment
+ * variable MBK_TEST_STOP_AT names the point, the process stops itself
+ * (SIGSTOP) there, so that a test kills it exactly at that point instead
+ * of racing it (tests/integration/test_kill.c).  Points in the plugins:
+ * "storage-put-write" (after a put's first bytes are written, nothing
+ * published) and "storage-commit-last-step" (a commit's data is durable,
+ * its last step, which fs and tar describe, is still to come).
+ */
+static inline void
+mbk_storage_test_stop(const char *point)
+{
+    const char *at = getenv("MBK_TEST_STOP_AT");
+
+    if (at != NULL && strcmp(at, point) == 0) {
+        raise(SIGSTOP);
+    }
 }
 
 /*
  * The ABI.  Bump MBK_STORAGE_ABI only for an incompatible change; append
  * new members at the end (before reserved) and test `size` before use.
+ * 2: locations that are not paths (struct mbk_storage_location, schemes,
+ * CAP_URL_LOCATION) and stat().
  */
-#define MBK_STORAGE_ABI 1u
+#define MBK_STORAGE_ABI 2u
 
 /* Capabilities: callers test these bits, never plugin names. */
-#define MBK_STORAGE_CAP_LIST_META  (1u << 0) /* list gives the metadata */
+#define MBK_STORAGE_CAP_LIST_META  (1u << 0) /* list, stat give metadata */
 #define MBK_STORAGE_CAP_REMOVE     (1u << 1) /* remove() works */
 #define MBK_STORAGE_CAP_LOCAL_PATH (1u << 2) /* path() gives a file path */
 #define MBK_STORAGE_CAP_NEEDS_SIZE (1u << 3) /* put wants the exact size */
 /* The location is a file (made on first put) in an existing directory,
  * not a directory: the host resolves its parent instead. */
 #define MBK_STORAGE_CAP_FILE_LOCATION (1u << 4)
-#define MBK_STORAGE_CAP_ALL        0x1fu
+/* The location is a URL ("s3://bucket/prefix"), not a local path: the
+ * host checks its form and hands it over whole, resolving nothing.
+ * Without FILE_ or URL_LOCATION the location is a local directory. */
+#define MBK_STORAGE_CAP_URL_LOCATION (1u << 5)
+#define MBK_STORAGE_CAP_ALL        0x3fu
+
+/* Longest scheme ("fs", "tar", "s3"): [a-z0-9]+, like a plugin name. */
+#define MBK_STORAGE_SCHEME_MAX 32
+
+/* One setting from the configuration, e.g. {"endpoint", "http://..."}.
+ * Values may be secrets: a plugin never puts one in a message. */
+struct mbk_storage_option {
+    const char *key;
+    const char *value;
+};
+
+/*
+ * Where a store is, as open() gets it; everything is lent for the call.
+ * A location is written SCHEME:LOCATION ("fs:/var/backups",
+ * "tar:/var/backups/all.tar") or as a URL ("s3://bucket/prefix"); the
+ * host picks the plugin that declares SCHEME in its schemes.
+ */
+struct mbk_storage_location {
+    uint32_t size;      /* sizeof(struct mbk_storage_location) of the host:
+                         * members appended later are read only when size
+                         * covers them */
+    const char *scheme; /* the scheme that picked the plugin, e.g. "s3" */
+    /* CAP_URL_LOCATION: the URL as given, whole ("s3://bucket/prefix");
+     * else the local path the host resolved (absolute, no symbolic link
+     * as its last component). */
+    const char *text;
+    const struct mbk_storage_option *options; /* noptions settings */
+    size_t noptions;
+};
 
 /* Longest backup name (without its .json/.json.gz suffix rules: whole). */
 #define MBK_STORAGE_NAME_MAX 128
+
+/*
+ * The backup-name rule, the one copy host and plugins share: 1 to
+ * MBK_STORAGE_NAME_MAX bytes of [A-Za-z0-9._-], no leading dot (so not "."
+ * or ".." either).  name holds len bytes and may hold a NUL (HTTP input).
+ * 0, or -1 with STORAGE/EBADNAME and a message naming what is wrong (err
+ * may be NULL: a plugin asking whether to list a name).
+ */
+static inline int
+mbk_storage_name_check_n(const char *name, size_t len, struct mbk_error *err)
+{
+    size_t i;
+
+    if (name == NULL || len == 0) {
+        return mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EBADNAME,
+                                "backup name is empty");
+    }
+    if (len > MBK_STORAGE_NAME_MAX) {
+        return mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EBADNAME,
+                                "backup name is too long: %zu bytes, at most "
+                                "%d", len, MBK_STORAGE_NAME_MAX);
+    }
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char) name[i];
+
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
+            || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-') {
+            continue;
+        }
+        if (c > 0x20 && c < 0x7f) {
+            return mbk_storage_fail(err, MBK_ERROR_STORAGE,
+                                    MBK_STORAGE_EBADNAME,
+                                    "backup name has a forbidden character "
+                                    "'%c' at byte %zu (allowed: A-Z a-z 0-9 "
+                                    ". _ -)", c, i);
+        }
+        return mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EBADNAME,
+                                "backup name has a forbidden byte 0x%02x at "
+                                "byte %zu (allowed: A-Z a-z 0-9 . _ -)", c, i);
+    }
+    if (name[0] == '.') {
+        return mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EBADNAME,
+                                "backup name \"%.*s\" starts with a dot",
+                                (int) len, name);
+    }
+    return 0;
+}
+
+/* The same for a NUL-terminated name (NULL is empty); a name far too long
+ * is refused without reading it all. */
+static inline int
+mbk_storage_name_check(const char *name, struct mbk_error *err)
+{
+    if (name == NULL) {
+        return mbk_storage_name_check_n(NULL, 0, err);
+    }
+    return mbk_storage_name_check_n(name,
+                                    strnlen(name, MBK_STORAGE_NAME_MAX + 1),
+                                    err);
+}
 
 /*
  * One stored backup, as list() reports it.  Everything is lent for the
@@ -134,28 +335,39 @@ struct mbk_storage_store;  /* plugin-private: one opened root */
 /*
  * The plugin's one exported symbol is
  *     const struct mbk_storage_plugin mbk_storage_<name>_plugin;
+ * in the module mbk_storage_<name>.so.
  *
  * Thread safety: a store may be used from several threads at once; each
  * writer and reader belongs to one thread at a time.  Plugins get names
  * the host has already checked (mbk_storage_name_check rules:
  * [A-Za-z0-9._-], no leading dot, at most MBK_STORAGE_NAME_MAX bytes) and a
- * location the host has resolved (absolute, no symlink as last component);
- * they still open everything relative to the root with O_NOFOLLOW.
+ * location the host has resolved (absolute, no symlink as last component)
+ * or, with CAP_URL_LOCATION, checked; local plugins still open everything
+ * relative to the root with O_NOFOLLOW.
  */
 struct mbk_storage_plugin {
     uint32_t abi;  /* MBK_STORAGE_ABI */
     uint32_t size; /* sizeof(struct mbk_storage_plugin) at build time */
     const char *name;
     uint32_t caps; /* MBK_STORAGE_CAP_* */
+    /* The location schemes this plugin handles, NULL-terminated, at least
+     * one, each [a-z0-9]+ of at most MBK_STORAGE_SCHEME_MAX bytes: the
+     * host picks a plugin by the scheme of a location, never by name. */
+    const char *const *schemes;
 
-    /* location: a directory (fs) or an archive file (tar).  On open the
-     * plugin cleans up leftovers of interrupted writes. */
-    struct mbk_storage_store *(*open)(const char *location,
+    /* On open the plugin cleans up leftovers of interrupted writes. */
+    struct mbk_storage_store *(*open)(const struct mbk_storage_location *loc,
                                       struct mbk_error *err);
     void (*close)(struct mbk_storage_store *store); /* NULL-safe */
 
     int (*list)(struct mbk_storage_store *store, mbk_storage_list_fn fn,
                 void *ud, struct mbk_error *err);
+
+    /* One backup without listing the store: fn is called once with what
+     * list() would give for name (meta_json only with CAP_LIST_META);
+     * its return value is ignored.  No such backup: STORAGE/ENOTFOUND. */
+    int (*stat)(struct mbk_storage_store *store, const char *name,
+                mbk_storage_list_fn fn, void *ud, struct mbk_error *err);
 
     /* Writing is begin, write*, commit or abort.  Nothing is listed
      * until commit returns 0, and then it is durable (fsync'd).  size is

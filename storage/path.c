@@ -1,5 +1,5 @@
 /*
- * path.c: backup name rules, storage spec parsing and location
+ * path.c: plugin names, storage spec parsing and location
  * resolution: the host's half of path safety (plugins do the other half
  * by opening relative to the root with O_NOFOLLOW).
  */
@@ -14,64 +14,6 @@
 
 #include "storage/loader.h"
 #include "storage/path.h"
-
-static int
-name_char_ok(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-           || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-}
-
-int
-mbk_storage_name_check_n(const char *name, size_t len, struct mbk_error *err)
-{
-    size_t i;
-
-    if (name == NULL || len == 0) {
-        return mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EBADNAME,
-                                "backup name is empty");
-    }
-    if (len > MBK_STORAGE_NAME_MAX) {
-        return mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EBADNAME,
-                                "backup name is too long: %zu bytes, at most "
-                                "%d", len, MBK_STORAGE_NAME_MAX);
-    }
-    for (i = 0; i < len; i++) {
-        unsigned char c = (unsigned char) name[i];
-
-        if (name_char_ok(c)) {
-            continue;
-        }
-        if (c > 0x20 && c < 0x7f) {
-            return mbk_storage_fail(err, MBK_ERROR_STORAGE,
-                                    MBK_STORAGE_EBADNAME,
-                                    "backup name has a forbidden character "
-                                    "'%c' at byte %zu (allowed: A-Z a-z 0-9 "
-                                    ". _ -)", c, i);
-        }
-        return mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EBADNAME,
-                                "backup name has a forbidden byte 0x%02x at "
-                                "byte %zu (allowed: A-Z a-z 0-9 . _ -)", c, i);
-    }
-    if (name[0] == '.') {
-        return mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EBADNAME,
-                                "backup name \"%.*s\" starts with a dot",
-                                (int) len, name);
-    }
-    return 0;
-}
-
-int
-mbk_storage_name_check(const char *name, struct mbk_error *err)
-{
-    if (name == NULL) {
-        return mbk_storage_name_check_n(NULL, 0, err);
-    }
-    /* strnlen: a name far too long is refused without reading it all. */
-    return mbk_storage_name_check_n(name,
-                                    strnlen(name, MBK_STORAGE_NAME_MAX + 1),
-                                    err);
-}
 
 int
 mbk_storage_plugin_name_check(const char *name, struct mbk_error *err)

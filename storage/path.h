@@ -14,17 +14,7 @@
 /* Longest plugin name in a spec ("fs", "tar"): [a-z0-9]+. */
 #define MBK_STORAGE_PLUGIN_NAME_MAX 32
 
-/*
- * Backup names: [A-Za-z0-9._-], 1..MBK_STORAGE_NAME_MAX bytes, no leading
- * dot (so not "." or ".." either).  0, or -1 with STORAGE/EBADNAME and a
- * message naming what is wrong.
- */
-int
-mbk_storage_name_check(const char *name, struct mbk_error *err);
-
-/* The same for a name of len bytes that may hold a NUL (HTTP input). */
-int
-mbk_storage_name_check_n(const char *name, size_t len, struct mbk_error *err);
+/* Backup names: mbk_storage_name_check() of storage/mbk_storage.h. */
 
 /* A plugin name: [a-z0-9]+, at most MBK_STORAGE_PLUGIN_NAME_MAX bytes;
  * else PLUGIN/MBK_PLUGIN_EBADNAME. */
@@ -32,8 +22,9 @@ int
 mbk_storage_plugin_name_check(const char *name, struct mbk_error *err);
 
 /*
- * Split "fs:DIR" into the plugin name (copied to plugin, plugin_len bytes
- * with the NUL) and the location (a pointer into spec, never empty).
+ * Split "fs:DIR" (or "s3://bucket/prefix") into its scheme (copied to
+ * plugin, plugin_len bytes with the NUL; a scheme follows the plugin-name
+ * rule) and the rest (a pointer into spec after the ':', never empty).
  * STORAGE/EBADROOT when spec has no ':' or an empty location;
  * PLUGIN/MBK_PLUGIN_EBADNAME when the plugin name breaks its rule.
  */

@@ -63,8 +63,9 @@ tar_close(struct mbk_storage_store *st)
 }
 
 static struct mbk_storage_store *
-tar_open(const char *location, struct mbk_error *err)
+tar_open(const struct mbk_storage_location *loc, struct mbk_error *err)
 {
+    const char *location = loc->text;
     struct mbk_storage_store *st;
     const char *slash = strrchr(location, '/');
     struct stat sb;
@@ -113,6 +114,65 @@ tar_open(const char *location, struct mbk_error *err)
     return st;
 }
 
+/* A member's entry, its metadata copied to a string (freed by the caller). */
+static int
+member_entry(const struct mbk_tar_member *m, struct mbk_storage_entry *e,
+             char **meta, struct mbk_error *err)
+{
+    *meta = NULL;
+    if (m->meta != NULL) {
+        *meta = malloc(m->meta_len + 1);
+        if (*meta == NULL) {
+            return mbk_storage_fail_sys(err, ENOMEM, "malloc", m->name);
+        }
+        memcpy(*meta, m->meta, m->meta_len);
+        (*meta)[m->meta_len] = '\0';
+    }
+    e->name = m->name;
+    e->size = (uint64_t) m->size;
+    e->mtime = m->mtime;
+    e->meta_json = *meta;
+    return 0;
+}
+
+static int
+tar_stat(struct mbk_storage_store *st, const char *name,
+         mbk_storage_list_fn fn, void *ud, struct mbk_error *err)
+{
+    struct mbk_storage_entry e;
+    struct mbk_tar_member m;
+    struct mbk_tar_scan sc;
+    char *meta;
+    int fd = -1;
+    int rc;
+
+    rc = mbk_tar_open_archive(st, O_RDONLY, &fd, err);
+    if (rc == 0) {
+        if (mbk_tar_scan_open(&sc, st, fd, err) != 0) {
+            close(fd);
+            return -1;
+        }
+        rc = mbk_tar_scan_find(&sc, name, &m, NULL, err);
+        if (rc == 1) {
+            rc = member_entry(&m, &e, &meta, err);
+            if (rc == 0) {
+                fn(&e, ud);
+                free(meta);
+                rc = 1;
+            }
+        }
+        mbk_tar_scan_close(&sc);
+        close(fd);
+    } else if (rc == 1) {
+        rc = 0; /* no archive yet: no backups */
+    }
+    if (rc == 0) {
+        return mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_ENOTFOUND,
+                                "no backup \"%s\" in \"%s\"", name, st->path);
+    }
+    return rc < 0 ? -1 : 0;
+}
+
 static int
 tar_list(struct mbk_storage_store *st, mbk_storage_list_fn fn, void *ud,
          struct mbk_error *err)
@@ -135,22 +195,13 @@ tar_list(struct mbk_storage_store *st, mbk_storage_list_fn fn, void *ud,
         char *meta = NULL;
         int stop;
 
-        if (!m.regular || !mbk_tar_name_ok(m.name)) {
+        if (!m.regular || mbk_storage_name_check(m.name, NULL) != 0) {
             continue;
         }
-        if (m.meta != NULL) {
-            meta = malloc(m.meta_len + 1);
-            if (meta == NULL) {
-                rc = mbk_storage_fail_sys(err, ENOMEM, "malloc", m.name);
-                break;
-            }
-            memcpy(meta, m.meta, m.meta_len);
-            meta[m.meta_len] = '\0';
+        if (member_entry(&m, &e, &meta, err) != 0) {
+            rc = -1;
+            break;
         }
-        e.name = m.name;
-        e.size = (uint64_t) m.size;
-        e.mtime = m.mtime;
-        e.meta_json = meta;
         stop = fn(&e, ud);
         free(meta);
         if (stop != 0) {
@@ -462,6 +513,9 @@ tar_put_write(struct mbk_storage_writer *w, const void *buf, size_t len,
         len -= (size_t) n;
         w->written += (uint64_t) n;
     }
+    if (w->written > 0) {
+        mbk_storage_test_stop("storage-put-write"); /* member data or spool */
+    }
     return 0;
 }
 
@@ -538,6 +592,9 @@ tar_put_commit(struct mbk_storage_writer *w, struct mbk_error *err)
         mbk_storage_fail_sys(err, errno, "fdatasync", w->st->path);
         goto fail;
     }
+    /* Data and end mark durable, the member's first block not written:
+     * readers still see the old end of the archive. */
+    mbk_storage_test_stop("storage-commit-last-step");
     if (mbk_tar_write_all(w->fd, w->first, BLOCK, w->start) != 0
         || fdatasync(w->fd) != 0) {
         mbk_storage_fail_sys(err, errno, "write", w->st->path);
@@ -631,15 +688,19 @@ tar_get_close(struct mbk_storage_reader *r)
     }
 }
 
+static const char *const tar_schemes[] = { "tar", NULL };
+
 const struct mbk_storage_plugin mbk_storage_tar_plugin = {
     .abi = MBK_STORAGE_ABI,
     .size = sizeof(struct mbk_storage_plugin),
     .name = "tar",
     .caps = MBK_STORAGE_CAP_LIST_META | MBK_STORAGE_CAP_REMOVE
             | MBK_STORAGE_CAP_NEEDS_SIZE | MBK_STORAGE_CAP_FILE_LOCATION,
+    .schemes = tar_schemes,
     .open = tar_open,
     .close = tar_close,
     .list = tar_list,
+    .stat = tar_stat,
     .put_begin = tar_put_begin,
     .put_write = tar_put_write,
     .put_commit = tar_put_commit,

@@ -26,27 +26,6 @@
 #include "storage/tar_private.h"
 
 int
-mbk_tar_name_ok(const char *name)
-{
-    size_t i;
-
-    if (name[0] == '\0' || name[0] == '.'
-        || strlen(name) > MBK_STORAGE_NAME_MAX) {
-        return 0;
-    }
-    for (i = 0; name[i] != '\0'; i++) {
-        char c = name[i];
-
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')
-              || (c >= '0' && c <= '9') || c == '.' || c == '_'
-              || c == '-')) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-int
 mbk_tar_write_all(int fd, const void *buf, size_t len, int64_t off)
 {
     const char *p = buf;

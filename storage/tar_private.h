@@ -49,10 +49,6 @@ struct mbk_tar_scan {
     int64_t prev; /* start of the last member read, or -1 */
 };
 
-/* A name list() may show: the host's backup name rules. */
-int
-mbk_tar_name_ok(const char *name);
-
 /* pwrite() all of buf at off; -1 with errno. */
 int
 mbk_tar_write_all(int fd, const void *buf, size_t len, int64_t off);

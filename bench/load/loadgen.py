@@ -31,10 +31,24 @@ CTX.check_hostname = False
 CTX.verify_mode = ssl.CERT_NONE
 
 
+# How long anything may take before it counts as not answered: generous,
+# for sanitizer builds on a busy machine.  Speed is reported, and judged
+# only against the bounds given on the command line (bench/load/run).
+WAIT = 300
+
+
+def wait_for(cond, limit=WAIT):
+    """Poll cond() until it holds or limit seconds pass; its last value."""
+    end = time.monotonic() + limit
+    while not cond() and time.monotonic() < end:
+        time.sleep(0.05)
+    return cond()
+
+
 class Client:
     """One keep-alive HTTPS connection to nginx, reopened on error."""
 
-    def __init__(self, port, auth, timeout=30):
+    def __init__(self, port, auth, timeout=WAIT):
         self.port = port
         self.auth = auth
         self.timeout = timeout
@@ -120,11 +134,11 @@ class Load:
         self.jobs_done = {"backup": 0, "restore": 0}
         self.job_errors = []
 
-    def client(self, timeout=30):
+    def client(self, timeout=WAIT):
         return Client(self.a.port, self.auth, timeout)
 
     # ---- setup: the stored backups and their sha256 ----------------------
-    def wait_job(self, c, job, limit=300):
+    def wait_job(self, c, job, limit=2 * WAIT):
         end = time.monotonic() + limit
         while time.monotonic() < end:
             st, d = c.json("GET", API + "?job=" + job)
@@ -379,7 +393,7 @@ class Load:
         res["max"] = 0.0
         res["n"] = 0
         while not stop.wait(0.5):
-            c = self.client(30)
+            c = self.client()
             t0 = time.monotonic()
             try:
                 st, _ = c.request("GET", API)
@@ -402,7 +416,7 @@ class Load:
         for t in ts:
             t.join()
 
-    def settle(self, want_fds, limit=15):
+    def settle(self, want_fds, limit=WAIT):
         """Wait for the responder's fds to come back to want_fds."""
         end = time.monotonic() + limit
         fds = proc_figures(self.a.pid)[0]
@@ -435,6 +449,9 @@ def main():
                    help="kB of RSS growth allowed after the warm-up")
     p.add_argument("--no-rss", action="store_true",
                    help="report RSS, do not judge it (ASan)")
+    p.add_argument("--latency-bound", type=float, default=0,
+                   help="seconds a list may take while slow readers crawl "
+                        "(0: report only; make check never judges speed)")
     a = p.parse_args()
     L = Load(a)
     fails = []
@@ -469,7 +486,11 @@ def main():
         st_t.start()
     for x in side:
         x.start()
-    time.sleep(1)
+    # The slow readers are connected and reading before the load starts.
+    if not wait_for(lambda: all(r.get("bytes", 0) > 0 or "error" in r
+                                for r in slow)):
+        fails.append("the slow readers got no bytes in %d s: %s"
+                     % (WAIT, slow))
     during = proc_figures(a.pid)
     t0 = time.monotonic()
     L.phase(a.seconds, "m")
@@ -544,9 +565,12 @@ def main():
         if "error" in r or r.get("eof") or r.get("bytes", 0) == 0:
             fails.append("slow reader %d did not crawl to the end: %s"
                          % (i, r))
-    if probe.get("n", 0) == 0 or "bad" in probe or probe["max"] > 5.0:
-        fails.append("lists were not answered promptly while slow readers "
-                     "crawled: %s" % probe)
+    if probe.get("n", 0) == 0 or "bad" in probe:
+        fails.append("lists were not answered while slow readers crawled: "
+                     "%s" % probe)
+    if a.latency_bound > 0 and probe.get("max", 0) > a.latency_bound:
+        fails.append("a list took %.3f s while slow readers crawled (bound "
+                     "%.1f s)" % (probe["max"], a.latency_bound))
     if a.stall_wait > 0 and ("error" in stall or stall.get("bytes", 0) >=
                              L.expected["big-tar.json"][2]):
         fails.append("the stalled reader was not cut off: %s" % stall)
@@ -558,8 +582,10 @@ def main():
               for r in fl]
         for x in ft:
             x.start()
-        time.sleep(2)
-        c = L.client(5)
+        # Every reader holds its download (bytes came) before the list.
+        held = wait_for(lambda: all(r.get("bytes", 0) > 0 or "error" in r
+                                    for r in fl))
+        c = L.client()
         t = time.monotonic()
         try:
             st, _ = c.request("GET", API)
@@ -567,6 +593,13 @@ def main():
             good = st == 200
         except Exception as e:
             res = "no answer in %.1f s (%r)" % (time.monotonic() - t, e)
+            good = False
+        # Answered while they all still held their downloads: a reader that
+        # ended first would have freed what the list needed.
+        ended = [i for i, r in enumerate(fl) if r.get("eof") or "error" in r]
+        if not held or ended:
+            res += "; inconclusive: readers %s not all reading (%s)" % (
+                ended, "started" if held else "never started")
             good = False
         c.close()
         mid = proc_figures(a.pid)

@@ -40,7 +40,7 @@ inject(long *calls, long limit, const char *what, const char *var,
 }
 
 static struct mbk_storage_store *
-failing_open(const char *location, struct mbk_error *err)
+failing_open(const struct mbk_storage_location *loc, struct mbk_error *err)
 {
     limit_write = env_limit("MBK_FAILING_WRITE");
     limit_read = env_limit("MBK_FAILING_READ");
@@ -48,7 +48,7 @@ failing_open(const char *location, struct mbk_error *err)
     __atomic_store_n(&calls_write, 0, __ATOMIC_SEQ_CST);
     __atomic_store_n(&calls_read, 0, __ATOMIC_SEQ_CST);
     __atomic_store_n(&calls_commit, 0, __ATOMIC_SEQ_CST);
-    return fs_open(location, err);
+    return fs_open(loc, err);
 }
 
 static int
@@ -84,15 +84,19 @@ failing_get_read(struct mbk_storage_reader *r, void *buf, size_t len,
     return fs_get_read(r, buf, len, err);
 }
 
+static const char *const failing_schemes[] = { "failing", NULL };
+
 /* No CAP_LOCAL_PATH: every byte goes through get_read. */
 const struct mbk_storage_plugin mbk_storage_failing_plugin = {
     .abi = MBK_STORAGE_ABI,
     .size = sizeof(struct mbk_storage_plugin),
     .name = "failing",
     .caps = MBK_STORAGE_CAP_REMOVE,
+    .schemes = failing_schemes,
     .open = failing_open,
     .close = fs_close,
     .list = fs_list,
+    .stat = fs_stat,
     .put_begin = fs_put_begin,
     .put_write = failing_put_write,
     .put_commit = failing_put_commit,

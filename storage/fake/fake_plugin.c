@@ -1,10 +1,12 @@
 /*
  * fake_plugin.c: a test-only storage plugin, built once per defect the
  * loader must catch (storage/local.mk sets the FAKE_* macros): wrong ABI,
- * missing symbol, wrong name, missing method, short table, unknown caps.
+ * missing symbol, wrong name, missing method, short table, unknown caps,
+ * no schemes; and "fakeurl", a store at a URL that shows what it was given.
  */
 #include "storage/mbk_storage.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #define STR2(x) #x
@@ -24,6 +26,10 @@
 #ifndef FAKE_CAPS
 #define FAKE_CAPS 0u
 #endif
+/* The schemes it declares: its own name unless FAKE_SCHEMES says. */
+#ifndef FAKE_SCHEMES
+#define FAKE_SCHEMES STR(FAKE_NAME), NULL
+#endif
 #ifdef FAKE_SMALL
 #define FAKE_SIZE ((uint32_t) offsetof(struct mbk_storage_plugin, put_begin))
 #else
@@ -31,19 +37,29 @@
 #endif
 
 struct mbk_storage_store {
-    int opened;
+    /* "scheme text key=value,...": what open() was given. */
+    char given[1024];
 };
 
 static struct mbk_storage_store *
-fake_open(const char *location, struct mbk_error *err)
+fake_open(const struct mbk_storage_location *loc, struct mbk_error *err)
 {
     struct mbk_storage_store *st = calloc(1, sizeof(*st));
+    size_t used;
+    size_t i;
 
     if (st == NULL) {
-        mbk_storage_fail_sys(err, ENOMEM, "calloc", location);
+        mbk_storage_fail_sys(err, ENOMEM, "calloc", loc->text);
         return NULL;
     }
-    st->opened = 1;
+    used = (size_t) snprintf(st->given, sizeof(st->given), "%s %s",
+                             loc->scheme, loc->text);
+    for (i = 0; i < loc->noptions && used < sizeof(st->given); i++) {
+        used += (size_t) snprintf(st->given + used, sizeof(st->given) - used,
+                                  "%s%s=%s", i == 0 ? " " : ",",
+                                  loc->options[i].key,
+                                  loc->options[i].value);
+    }
     return st;
 }
 
@@ -59,6 +75,21 @@ fake_list(struct mbk_storage_store *st, mbk_storage_list_fn fn, void *ud,
 {
     struct mbk_storage_entry e = { "fake.json", 0, 0, NULL };
 
+    fn(&e, ud);
+    return 0;
+}
+
+/* "given.json" exists, its metadata what open() was given. */
+static int
+fake_stat(struct mbk_storage_store *st, const char *name,
+          mbk_storage_list_fn fn, void *ud, struct mbk_error *err)
+{
+    struct mbk_storage_entry e = { name, 7, 0, st->given };
+
+    if (strcmp(name, "given.json") != 0) {
+        return mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_ENOTFOUND,
+                                "fake plugin has no \"%s\"", name);
+    }
     fn(&e, ud);
     return 0;
 }
@@ -113,14 +144,22 @@ fake_get_close(struct mbk_storage_reader *r)
 {
 }
 
+#ifndef FAKE_NO_SCHEMES
+static const char *const fake_schemes[] = { FAKE_SCHEMES };
+#endif
+
 const struct mbk_storage_plugin FAKE_SYMBOL = {
     .abi = FAKE_ABI,
     .size = FAKE_SIZE,
     .name = FAKE_SELF_NAME,
     .caps = FAKE_CAPS,
+#ifndef FAKE_NO_SCHEMES
+    .schemes = fake_schemes,
+#endif
     .open = fake_open,
     .close = fake_close,
     .list = fake_list,
+    .stat = fake_stat,
     .put_begin = fake_put_begin,
     .put_write = fake_put_write,
 #ifndef FAKE_NO_COMMIT

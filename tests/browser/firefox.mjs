@@ -15,6 +15,9 @@ const puppeteer = require('puppeteer-core');
 const URL = process.env.MBK_URL;
 const OUT = process.env.MBK_OUT;
 const RUN = process.env.MBK_STACK_RUN;
+// Every wait ends on its condition; the limit is generous (sanitizer
+// builds on a busy machine), never a measure of speed.
+const WAIT = 5 * 60 * 1000;
 let n = 0;
 let failed = 0;
 
@@ -46,6 +49,8 @@ const browser = await puppeteer.launch({
 });
 try {
     const page = await browser.newPage();
+    page.setDefaultTimeout(WAIT);
+    page.setDefaultNavigationTimeout(WAIT);
     await page.setViewport({width: 1280, height: 900});
     await page.authenticate({username: process.env.MBK_USER,
                              password: process.env.MBK_PASSWORD});
@@ -68,7 +73,7 @@ try {
     await page.type('#b-name', 'firefox-test');
     await page.click('#b-create');
     await page.waitForSelector('#backup-result:not([hidden])',
-                               {timeout: 30000});
+                               {timeout: WAIT});
     const state = await page.$eval('#backup-progress',
                                    (e) => e.getAttribute('data-job-state'));
     ok(state === 'done', `the backup's progress followed the job to ${state}`);
@@ -92,7 +97,7 @@ try {
     await page.click('#r-next');
     const input = await page.waitForSelector('#r-file');
     await input.uploadFile(path.join(RUN, 'backups', file));
-    await page.waitForSelector('.filecard', {timeout: 15000});
+    await page.waitForSelector('.filecard', {timeout: WAIT});
     const card = await page.$eval('.filecard', (e) => e.innerText);
     ok(/crm/.test(card) && /613/.test(card),
        'the gzip upload is read in the browser: database and counts');
@@ -106,7 +111,7 @@ try {
     await page.click('#r-next');
     await page.waitForSelector('.swal2-confirm', {visible: true});
     await page.click('.swal2-confirm');
-    await page.waitForSelector('.report-status', {timeout: 30000});
+    await page.waitForSelector('.report-status', {timeout: WAIT});
     ok(await page.$eval('.report-status', (e) => e.textContent) === 'dry-run',
        'the dry-run report shows');
     ok(await page.$$eval('#r-report tbody tr', (r) => r.length) === 7,

@@ -15,6 +15,9 @@ const {chromium} = require('playwright-core');
 const URL = process.env.MBK_URL;
 const OUT = process.env.MBK_OUT;
 const RUN = process.env.MBK_STACK_RUN;
+// Every wait ends on its condition; the limit is generous (sanitizer
+// builds on a busy machine), never a measure of speed.
+const WAIT = 5 * 60 * 1000;
 let passed = 0;
 let failed = 0;
 let shot = 0;
@@ -69,7 +72,7 @@ page.on('console', (m) => {
         problems.push('console error: ' + m.text());
     }
 });
-page.setDefaultTimeout(15000);
+page.setDefaultTimeout(WAIT);
 
 const swalConfirm = () => page.locator('.swal2-confirm');
 
@@ -126,7 +129,7 @@ try {
     await page.getByLabel('Name', {exact: true}).fill('browser-dl');
     await page.getByLabel('Compression').selectOption('none');
     const [dl] = await Promise.all([
-        page.waitForEvent('download', {timeout: 30000}),
+        page.waitForEvent('download', {timeout: WAIT}),
         page.getByRole('button', {name: 'Create & Download'}).click(),
     ]);
     const dlPath = path.join(OUT, 'download-' + dl.suggestedFilename());

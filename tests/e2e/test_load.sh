@@ -15,7 +15,7 @@ pids=
 i=1
 while [ "$i" -le 8 ]; do
     "$CURL" -sk -o "$STACK_RUN/par/b$i.json" -w '%{http_code}' -u "$AUTH" \
-        -H 'X-Requested-With: e2e' -H "$J" -X POST --max-time 60 \
+        -H 'X-Requested-With: e2e' -H "$J" -X POST --max-time 600 \
         -d "{\"backupName\":\"par-$i\",\"compression\":\"gzip\"}" \
         "$API" >"$STACK_RUN/par/b$i.status" &
     pids="$pids $!"
@@ -24,7 +24,7 @@ done
 i=1
 while [ "$i" -le 50 ]; do
     "$CURL" -sk -o "$STACK_RUN/par/l$i.json" -w '%{http_code}' -u "$AUTH" \
-        --max-time 60 \
+        --max-time 600 \
         "$API" >"$STACK_RUN/par/l$i.status" &
     pids="$pids $!"
     i=$((i + 1))
@@ -60,7 +60,7 @@ expect_eq "$(jget 'all(b["digestStatus"] == "present" for b in d["data"]["backup
 STATUS=$("$CURL" -sk --http1.1 -o "$BODY" -w '%{http_code}' -u "$AUTH" \
     -H 'X-Requested-With: e2e' -H 'Content-Type: application/gzip' \
     -H 'Content-Length: 200000000' -X PUT --data-binary 'x' \
-    --max-time 10 "$API?dryRun=true")
+    --max-time 300 "$API?dryRun=true")
 expect_status 413 "a body over client_max_body_size: 413 in JSON"
 
 # ---- a 100 MB upload -------------------------------------------------------
@@ -107,26 +107,24 @@ api PUT "$API" -H "$J" -d '{"backupName":"par-1.json.gz","dryRun":true}'
 expect_status 409 "another restore on the same database: 409"
 api POST "$API" -H "$J" -d '{"backupName":"during"}'
 expect_status 409 "a backup of the database being restored: 409"
-STATUS=$("$CURL" -sk -o /dev/null -w '%{http_code}' --max-time 5 -u "$AUTH" "$API")
+STATUS=$("$CURL" -sk -o /dev/null -w '%{http_code}' --max-time 300 -u "$AUTH" "$API")
 expect_eq "$STATUS" 200 "the listing answers while the job runs"
 # Cancel once documents are going in, so that there is something to undo.
-i=0
-while [ "$i" -lt 100 ]; do
+deadline=$(($(date +%s) + 600))    # generous: the loop ends on the state
+while [ "$(date +%s)" -lt "$deadline" ]; do
     api GET "$API?job=$job"
     [ "$(jget 'd["data"]["phase"] == "restoring" and d["data"]["docsDone"] > 0')" = true ] && break
-    sleep 0.1
-    i=$((i + 1))
+    sleep 0.1    # the poll's pace
 done
 api DELETE "$API?job=$job"
 expect_status 202 "DELETE ?job= asks the job to stop"
 state=running
-i=0
-while [ "$i" -lt 300 ]; do
+deadline=$(($(date +%s) + 600))
+while [ "$(date +%s)" -lt "$deadline" ]; do
     api GET "$API?job=$job"
     state=$(jget 'd["data"]["state"]')
     case $state in done|failed|canceled) break ;; esac
-    sleep 0.1
-    i=$((i + 1))
+    sleep 0.1    # the poll's pace
 done
 expect_eq "$state" canceled "the job ends canceled"
 api GET "$API/stats"

@@ -10,6 +10,8 @@
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_fuzz_regress
 TESTS += tests/unit/test_fuzz_regress
+else
+NOCMOCKA_TESTS += tests/unit/test_fuzz_regress
 endif
 tests_unit_test_fuzz_regress_SOURCES = tests/unit/test_fuzz_regress.c
 tests_unit_test_fuzz_regress_CFLAGS = $(UNIT_CFLAGS)

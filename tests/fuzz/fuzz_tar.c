@@ -121,12 +121,22 @@ read_all(struct mbk_storage_store *st, const char *name, uint64_t size)
     p->get_close(r);
 }
 
+static int
+stat_found(const struct mbk_storage_entry *e, void *ud)
+{
+    (void)e;
+    (void)ud;
+    return 0;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const struct mbk_storage_plugin *p = &mbk_storage_tar_plugin;
     struct mbk_storage_store *st;
     struct names ns;
+    struct mbk_storage_location loc = {sizeof(loc), "tar", archive, NULL,
+                                       0};
     struct mbk_error err;
     int fd;
 
@@ -135,13 +145,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
     close(fd);
-    st = p->open(archive, &err);
+    st = p->open(&loc, &err);
     if (st == NULL) {
         abort(); /* the location is fine: only the content is hostile */
     }
     ns.n = 0;
     if (p->list(st, collect, &ns, &err) == 0) {
         for (int i = 0; i < ns.n; i++) {
+            /* stat() finds what list() listed (the first of a name). */
+            if (p->stat(st, ns.name[i], stat_found, NULL, &err) != 0) {
+                abort();
+            }
             read_all(st, ns.name[i], ns.size[i]);
         }
     } else if (err.message[0] == '\0') {

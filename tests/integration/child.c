@@ -3,10 +3,13 @@
  */
 #include "config.h"
 
+#include <errno.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tests/integration/child.h"
@@ -81,6 +84,38 @@ mbk_child_wait(pid_t pid)
         return 128 + WTERMSIG(status);
     }
     return WEXITSTATUS(status);
+}
+
+int
+mbk_child_wait_stopped(pid_t pid, double deadline_seconds, int *status)
+{
+    struct timespec t0;
+    struct timespec now;
+    struct timespec nap = {0, 10 * 1000 * 1000};
+    int st = 0;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        pid_t r = waitpid(pid, &st, WNOHANG | WUNTRACED);
+
+        if (r == pid && WIFSTOPPED(st)) {
+            return 1;
+        }
+        if (r == pid) {
+            *status = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+            return 0;
+        }
+        if (r < 0 && errno != EINTR) {
+            return -1;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if ((double)(now.tv_sec - t0.tv_sec) +
+                (double)(now.tv_nsec - t0.tv_nsec) / 1e9 >
+            deadline_seconds) {
+            return -1;
+        }
+        nanosleep(&nap, NULL); /* polling a condition, not a guess */
+    }
 }
 
 int

@@ -29,6 +29,14 @@ mbk_child_start_out(const char *const *args, const char *plugin_dir,
 int
 mbk_child_wait(pid_t pid);
 
+/*
+ * Wait until pid stops (SIGSTOP: it reached the point MBK_TEST_STOP_AT
+ * names) or ends, for at most deadline_seconds: 1 stopped, 0 it ended
+ * (*status its exit status or 128 + signal), -1 the deadline passed.
+ */
+int
+mbk_child_wait_stopped(pid_t pid, double deadline_seconds, int *status);
+
 /* Start, then wait. */
 int
 mbk_child_run(const char *const *args, const char *plugin_dir,

@@ -8,6 +8,8 @@ FAULT_SOURCES = tests/integration/child.c tests/integration/child.h
 if HAVE_CMOCKA
 check_PROGRAMS += tests/integration/test_plugin_faults
 TESTS += tests/integration/test_plugin_faults
+else
+NOCMOCKA_TESTS += tests/integration/test_plugin_faults
 endif
 tests_integration_test_plugin_faults_SOURCES = \
 	tests/integration/test_plugin_faults.c $(FAULT_SOURCES)
@@ -17,6 +19,8 @@ tests_integration_test_plugin_faults_LDADD = $(INTEG_LDADD)
 if HAVE_CMOCKA
 check_PROGRAMS += tests/integration/test_kill
 TESTS += tests/integration/test_kill
+else
+NOCMOCKA_TESTS += tests/integration/test_kill
 endif
 tests_integration_test_kill_SOURCES = tests/integration/test_kill.c \
 	$(FAULT_SOURCES)
@@ -26,6 +30,8 @@ tests_integration_test_kill_LDADD = $(INTEG_LDADD) $(ARCHIVE_LIBS)
 if HAVE_CMOCKA
 check_PROGRAMS += tests/integration/test_disk
 TESTS += tests/integration/test_disk
+else
+NOCMOCKA_TESTS += tests/integration/test_disk
 endif
 tests_integration_test_disk_SOURCES = tests/integration/test_disk.c \
 	$(FAULT_SOURCES)

@@ -24,6 +24,8 @@ tests_integration_libharness_la_LDFLAGS = $(AM_LDFLAGS) -rpath /nowhere
 if HAVE_CMOCKA
 check_PROGRAMS += tests/integration/test_devserver
 TESTS += tests/integration/test_devserver
+else
+NOCMOCKA_TESTS += tests/integration/test_devserver
 endif
 tests_integration_test_devserver_SOURCES = tests/integration/test_devserver.c
 tests_integration_test_devserver_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) \

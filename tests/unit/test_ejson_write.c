@@ -861,7 +861,7 @@ test_ejson_write_buffer_limit(void **state)
     mbk_buf_init(&out, 3 + n - 1);
     assert_int_equal(mbk_buf_append_str(&out, "[x]", NULL), 0);
     assert_int_equal(mbk_ejson_write_bson(&out, &doc, &err), -1);
-    assert_int_equal(err.code, MBK_ENGINE_ENOMEM);
+    assert_int_equal(err.code, MBK_ENGINE_ELIMIT);
     assert_non_null(strstr(err.message, "limit"));
     assert_int_equal(out.len, 3);
     assert_string_equal(out.data, "[x]");

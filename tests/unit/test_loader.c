@@ -160,17 +160,105 @@ test_loader_missing_symbol(void **state)
 static void
 test_loader_missing_file(void **state)
 {
+    char path[1200];
+    char expect[1500];
+    struct mbk_error err;
+    void *h = NULL;
+
+    snprintf(path, sizeof(path), "%s/mbk_storage_nothere.so", fakedir);
+    assert_null(mbk_storage_plugin_load(path, "nothere", &h, &err));
+    assert_int_equal(err.domain, MBK_ERROR_PLUGIN);
+    assert_int_equal(err.code, MBK_PLUGIN_ELOAD);
+    snprintf(expect, sizeof(expect), "dlopen() \"%s\" failed: ", path);
+    assert_memory_equal(err.message, expect, strlen(expect));
+    /* dlerror()'s cause, however deep the build folder is. */
+    assert_contains(err.message, "cannot open shared object file: No such "
+                                 "file or directory");
+}
+
+static void
+test_loader_no_plugin_for_scheme(void **state)
+{
     char expect[1500];
     struct mbk_error err;
 
+    /* No module is named for it, and none of the fakes declares it. */
     assert_null(mbk_storage_open("nothere:/tmp", fakedir, &err));
     assert_int_equal(err.domain, MBK_ERROR_PLUGIN);
-    assert_int_equal(err.code, MBK_PLUGIN_ELOAD);
-    snprintf(expect, sizeof(expect), "dlopen() \"%s/mbk_storage_nothere.so\" "
-             "failed: ", fakedir);
+    assert_int_equal(err.code, MBK_PLUGIN_ESCHEME);
+    snprintf(expect, sizeof(expect), "no storage plugin in \"%s\" handles "
+             "\"nothere:\" locations (", fakedir);
     assert_memory_equal(err.message, expect, strlen(expect));
-    assert_contains(err.message, "cannot open shared object file: No such "
-                                 "file or directory");
+    /* The broken fakes are named, with why the first did not load. */
+    assert_contains(err.message, "modules did not load; the first: plugin \"");
+}
+
+static void
+test_loader_no_schemes(void **state)
+{
+    assert_refused("fakenoscheme", MBK_PLUGIN_EINVALID,
+                   "declares no location scheme");
+}
+
+static int
+keep_entry(const struct mbk_storage_entry *e, void *ud)
+{
+    char *out = ud;
+
+    snprintf(out, 1100, "%s %llu %s", e->name, (unsigned long long) e->size,
+             e->meta_json == NULL ? "-" : e->meta_json);
+    return 0;
+}
+
+static void
+test_loader_url_location_by_scheme(void **state)
+{
+    static const struct mbk_storage_option opts[] = {
+        { "endpoint", "http://127.0.0.1:9" }, { "region", "eu" },
+    };
+    struct mbk_storage *s;
+    struct mbk_error err;
+    char got[1100];
+
+    /* "fakes3:" is declared by mbk_storage_fakeurl.so: found by scanning,
+     * the URL handed over whole with the options. */
+    s = mbk_storage_open_options("fakes3://bucket/pre/fix", opts, 2, fakedir,
+                                 &err);
+    if (s == NULL) {
+        fail_msg("open: %s", err.message);
+    }
+    assert_string_equal(mbk_storage_get_name(s), "fakeurl");
+    assert_string_equal(mbk_storage_get_scheme(s), "fakes3");
+    assert_string_equal(mbk_storage_get_location(s), "fakes3://bucket/pre/fix");
+    assert_true(mbk_storage_get_caps(s) & MBK_STORAGE_CAP_URL_LOCATION);
+    assert_int_equal(mbk_storage_stat(s, "given.json", keep_entry, got, &err),
+                     0);
+    assert_string_equal(got, "given.json 7 fakes3 fakes3://bucket/pre/fix "
+                             "endpoint=http://127.0.0.1:9,region=eu");
+    assert_int_equal(mbk_storage_stat(s, "other.json", keep_entry, got, &err),
+                     -1);
+    assert_int_equal(err.code, MBK_STORAGE_ENOTFOUND);
+    assert_int_equal(mbk_storage_stat(s, "../x", keep_entry, got, &err), -1);
+    assert_int_equal(err.code, MBK_STORAGE_EBADNAME);
+    mbk_storage_close(s);
+
+    /* Its other scheme, without options. */
+    s = mbk_storage_open("fakeobj://b", fakedir, &err);
+    assert_non_null(s);
+    assert_int_equal(mbk_storage_stat(s, "given.json", keep_entry, got, &err),
+                     0);
+    assert_string_equal(got, "given.json 7 fakeobj fakeobj://b");
+    mbk_storage_close(s);
+
+    /* Not a URL, or one with a space: refused by the host. */
+    assert_null(mbk_storage_open("fakes3:/local/path", fakedir, &err));
+    assert_int_equal(err.code, MBK_STORAGE_EBADROOT);
+    assert_string_equal(err.message, "storage \"fakes3:/local/path\" is not "
+                                     "a URL: write fakes3://HOST/PATH");
+    assert_null(mbk_storage_open("fakes3://b/a b", fakedir, &err));
+    assert_int_equal(err.code, MBK_STORAGE_EBADROOT);
+    assert_string_equal(err.message, "storage URL has a space or control "
+                                     "byte 0x20 at byte 12");
 }
 
 static void
@@ -253,8 +341,8 @@ test_loader_plugin_dir_from_env(void **state)
     /* Without it: the compiled-in directory, which has no fakes. */
     assert_int_equal(unsetenv("MBK_PLUGIN_DIR"), 0);
     assert_null(mbk_storage_open(spec, NULL, &err));
-    assert_int_equal(err.code, MBK_PLUGIN_ELOAD);
-    assert_contains(err.message, MBK_PLUGIN_DIR "/mbk_storage_fakegood.so");
+    assert_int_equal(err.code, MBK_PLUGIN_ESCHEME);
+    assert_contains(err.message, "\"" MBK_PLUGIN_DIR "\"");
 }
 
 static void
@@ -273,6 +361,8 @@ test_loader_real_plugins(void **state)
     assert_non_null(p);
     assert_int_equal(p->caps, MBK_STORAGE_CAP_REMOVE
                                   | MBK_STORAGE_CAP_LOCAL_PATH);
+    assert_string_equal(p->schemes[0], "fs");
+    assert_null(p->schemes[1]);
     dlclose(h);
     snprintf(path, sizeof(path), "%s/mbk_storage_tar.so", dir);
     p = mbk_storage_plugin_load(path, "tar", &h, NULL);
@@ -281,6 +371,8 @@ test_loader_real_plugins(void **state)
                                   | MBK_STORAGE_CAP_REMOVE
                                   | MBK_STORAGE_CAP_NEEDS_SIZE
                                   | MBK_STORAGE_CAP_FILE_LOCATION);
+    assert_string_equal(p->schemes[0], "tar");
+    assert_null(p->schemes[1]);
     dlclose(h);
 }
 
@@ -296,6 +388,9 @@ main(void)
         cmocka_unit_test(test_loader_unknown_caps),
         cmocka_unit_test(test_loader_missing_symbol),
         cmocka_unit_test(test_loader_missing_file),
+        cmocka_unit_test(test_loader_no_plugin_for_scheme),
+        cmocka_unit_test(test_loader_no_schemes),
+        cmocka_unit_test(test_loader_url_location_by_scheme),
         cmocka_unit_test(test_loader_bad_plugin_name),
         cmocka_unit_test(test_loader_wrappers_check_first),
         cmocka_unit_test(test_loader_plugin_dir_from_env),

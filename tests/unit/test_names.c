@@ -35,15 +35,26 @@ test_names_backup_refuses_bad_names(void **state)
     struct mbk_error err;
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct mbk_error plugin_side;
+
         mbk_error_clear(&err);
         assert_int_equal(mbk_names_backup_check(bad[i], &err), -1);
-        assert_int_equal(err.code, MBK_ENGINE_EBADNAME);
+        assert_int_equal(err.domain, MBK_ERROR_STORAGE);
+        assert_int_equal(err.code, MBK_STORAGE_EBADNAME);
         assert_non_null(strstr(err.message, "backup name"));
+        /* One rule: the engine and a plugin say the same thing. */
+        assert_int_equal(mbk_storage_name_check(bad[i], &plugin_side), -1);
+        assert_string_equal(err.message, plugin_side.message);
     }
+    mbk_names_backup_check("a/b", &err);
+    assert_string_equal(err.message, "backup name has a forbidden character "
+                                     "'/' at byte 1 (allowed: A-Z a-z 0-9 . "
+                                     "_ -)");
     memset(longname, 'a', 129);
     longname[129] = '\0';
     assert_int_equal(mbk_names_backup_check(longname, &err), -1);
-    assert_non_null(strstr(err.message, "longer than 128"));
+    assert_string_equal(err.message, "backup name is too long: 129 bytes, "
+                                     "at most 128");
     longname[128] = '\0';
     assert_int_equal(mbk_names_backup_check(longname, &err), 0);
 }

@@ -11,7 +11,6 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -767,6 +766,90 @@ test_storage_path(void **state)
     assert_int_equal(mbk_storage_path(fx->s, "a.json", buf, 4, &err), -1);
 }
 
+/* What stat() gave: one entry, copied. */
+struct one {
+    int calls;
+    char name[MBK_STORAGE_NAME_MAX + 1];
+    uint64_t size;
+    int64_t mtime;
+    char *meta;
+};
+
+static int
+keep_one(const struct mbk_storage_entry *e, void *ud)
+{
+    struct one *o = ud;
+
+    o->calls++;
+    snprintf(o->name, sizeof(o->name), "%s", e->name);
+    o->size = e->size;
+    o->mtime = e->mtime;
+    free(o->meta);
+    o->meta = e->meta_json == NULL ? NULL : strdup(e->meta_json);
+    return 0;
+}
+
+static void
+test_storage_stat(void **state)
+{
+    struct fx *fx = *state;
+    struct mbk_storage_writer *w;
+    struct mbk_error err;
+    struct one o = { 0 };
+    struct listing l;
+    int i;
+
+    /* The store was opened by its scheme, which is the plugin's here. */
+    assert_string_equal(mbk_storage_get_scheme(fx->s), plugins[current].name);
+    put_ok(fx->s, "a.json", 5000, 1, 1, "{\"n\":\"a\"}");
+    put_ok(fx->s, "b.json.gz", 70001, 0, 2, "{\"n\":\"b\"}");
+    list_ok(fx->s, &l);
+    for (i = 0; i < l.n; i++) {
+        /* stat() says what list() says, entry for entry. */
+        o.calls = 0;
+        assert_int_equal(mbk_storage_stat(fx->s, l.names[i], keep_one, &o,
+                                          &err), 0);
+        assert_int_equal(o.calls, 1);
+        assert_string_equal(o.name, l.names[i]);
+        assert_int_equal(o.size, l.sizes[i]);
+        assert_int_equal(o.mtime, l.mtimes[i]);
+        if (fx->caps & MBK_STORAGE_CAP_LIST_META) {
+            assert_non_null(o.meta);
+            assert_string_equal(o.meta, l.metas[i]);
+        } else {
+            assert_null(o.meta);
+        }
+    }
+    assert_int_equal(l.n, 2);
+    list_free(&l);
+
+    /* Absent, not yet committed, removed: not found, fn never called. */
+    o.calls = 0;
+    assert_int_equal(mbk_storage_stat(fx->s, "nope.json", keep_one, &o, &err),
+                     -1);
+    assert_int_equal(err.code, MBK_STORAGE_ENOTFOUND);
+    w = mbk_storage_put_begin(fx->s, "c.json", 3, NULL, &err);
+    assert_non_null(w);
+    assert_int_equal(mbk_storage_put_write(fx->s, w, "abc", 3, &err), 0);
+    assert_int_equal(mbk_storage_stat(fx->s, "c.json", keep_one, &o, &err),
+                     -1);
+    assert_int_equal(err.code, MBK_STORAGE_ENOTFOUND);
+    assert_int_equal(mbk_storage_put_commit(fx->s, w, &err), 0);
+    assert_int_equal(mbk_storage_stat(fx->s, "c.json", keep_one, &o, &err), 0);
+    assert_int_equal(o.size, 3);
+    if (fx->caps & MBK_STORAGE_CAP_REMOVE) {
+        assert_int_equal(mbk_storage_remove(fx->s, "a.json", &err), 0);
+        assert_int_equal(mbk_storage_stat(fx->s, "a.json", keep_one, &o,
+                                          &err), -1);
+        assert_int_equal(err.code, MBK_STORAGE_ENOTFOUND);
+    }
+    assert_int_equal(o.calls, 1);
+    assert_int_equal(mbk_storage_stat(fx->s, "../a.json", keep_one, &o, &err),
+                     -1);
+    assert_int_equal(err.code, MBK_STORAGE_EBADNAME);
+    free(o.meta);
+}
+
 struct job {
     struct mbk_storage *s;
     char name[32];
@@ -774,7 +857,7 @@ struct job {
     int known;
     unsigned seed;
     int rc;
-    char message[256];
+    char message[MBK_ERROR_MESSAGE_MAX];
 };
 
 static void *
@@ -824,52 +907,102 @@ test_storage_two_writers_at_once(void **state)
     list_free(&l);
 }
 
-struct slow_writer {
+/*
+ * A writer and a lister in step: at each checkpoint (after the first
+ * chunk of a put, half way, and after its commit) the writer waits until
+ * the lister has made a whole listing that began after the checkpoint,
+ * so that listings provably overlap every put whatever the speed.
+ */
+struct stepped {
     struct mbk_storage *s;
-    atomic_int done;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int checkpoint; /* raised by the writer */
+    int expect;     /* backups committed at that checkpoint */
+    int listed;     /* the last checkpoint a whole listing followed */
+    int done;
     int rc;
+    char why[MBK_ERROR_MESSAGE_MAX + 16];
 };
 
-#define SLOW_COUNT 6
-#define SLOW_SIZE (256 * 1024 + 17)
+#define STEP_COUNT 6
+#define STEP_SIZE (256 * 1024 + 17)
+#define STEP_WAIT_SECONDS 600 /* generous: sanitizers, a busy machine */
+
+/* Raise a checkpoint and wait for a listing after it; -1 past the
+ * deadline (the lister died). */
+static int
+checkpoint(struct stepped *st, int committed)
+{
+    struct timespec deadline;
+    int rc = 0;
+
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += STEP_WAIT_SECONDS;
+    pthread_mutex_lock(&st->mu);
+    st->checkpoint++;
+    st->expect = committed;
+    pthread_cond_broadcast(&st->cv);
+    while (rc == 0 && st->listed < st->checkpoint) {
+        rc = pthread_cond_timedwait(&st->cv, &st->mu, &deadline);
+    }
+    pthread_mutex_unlock(&st->mu);
+    return rc == 0 ? 0 : -1;
+}
 
 static void *
-slow_writer_thread(void *ud)
+stepped_writer(void *ud)
 {
-    struct slow_writer *sw = ud;
+    struct stepped *st = ud;
     struct mbk_storage_writer *w;
     struct mbk_error err;
     static unsigned char buf[8192];
     char name[32];
     int i;
 
-    for (i = 0; i < SLOW_COUNT && sw->rc == 0; i++) {
+    for (i = 0; i < STEP_COUNT && st->rc == 0; i++) {
         size_t off = 0;
+        int chunk = 0;
 
         snprintf(name, sizeof(name), "slow%d.json", i);
-        w = mbk_storage_put_begin(sw->s, name, SLOW_SIZE, NULL, &err);
+        w = mbk_storage_put_begin(st->s, name, STEP_SIZE, NULL, &err);
         if (w == NULL) {
-            sw->rc = -1;
+            snprintf(st->why, sizeof(st->why), "begin: %s", err.message);
+            st->rc = -1;
             break;
         }
-        while (off < SLOW_SIZE) {
-            size_t n = SLOW_SIZE - off < sizeof(buf) ? SLOW_SIZE - off
+        while (off < STEP_SIZE && st->rc == 0) {
+            size_t n = STEP_SIZE - off < sizeof(buf) ? STEP_SIZE - off
                                                      : sizeof(buf);
-            struct timespec ts = { 0, 300000 };
 
             pattern(buf, n, (unsigned) i, off);
-            if (mbk_storage_put_write(sw->s, w, buf, n, &err) != 0) {
-                sw->rc = -1;
-                break;
+            if (mbk_storage_put_write(st->s, w, buf, n, &err) != 0) {
+                snprintf(st->why, sizeof(st->why), "write: %s", err.message);
+                st->rc = -1;
             }
             off += n;
-            nanosleep(&ts, NULL);
+            chunk++;
+            if ((chunk == 1 || off == STEP_SIZE / 2 / sizeof(buf)
+                                           * sizeof(buf))
+                && checkpoint(st, i) != 0) {
+                snprintf(st->why, sizeof(st->why), "no listing came");
+                st->rc = -1;
+            }
         }
-        if (sw->rc != 0 || mbk_storage_put_commit(sw->s, w, &err) != 0) {
-            sw->rc = -1;
+        if (st->rc != 0) {
+            mbk_storage_put_abort(st->s, w);
+        } else if (mbk_storage_put_commit(st->s, w, &err) != 0) {
+            snprintf(st->why, sizeof(st->why), "commit: %s", err.message);
+            st->rc = -1;
+        } else if (checkpoint(st, i + 1) != 0) {
+            snprintf(st->why, sizeof(st->why), "no listing came");
+            st->rc = -1;
         }
     }
-    atomic_store(&sw->done, 1);
+    pthread_mutex_lock(&st->mu);
+    st->done = 1;
+    pthread_cond_broadcast(&st->cv);
+    pthread_mutex_unlock(&st->mu);
     return NULL;
 }
 
@@ -877,38 +1010,61 @@ static void
 test_storage_list_during_put_never_partial(void **state)
 {
     struct fx *fx = *state;
-    struct slow_writer sw;
+    struct stepped st;
     pthread_t t;
-    int lists = 0;
-    int seen_max = 0;
+    int fresh_checked = 0;
 
-    sw.s = fx->s;
-    sw.rc = 0;
-    atomic_init(&sw.done, 0);
-    assert_int_equal(pthread_create(&t, NULL, slow_writer_thread, &sw), 0);
-    while (!atomic_load(&sw.done)) {
+    memset(&st, 0, sizeof(st));
+    st.s = fx->s;
+    pthread_mutex_init(&st.mu, NULL);
+    pthread_cond_init(&st.cv, NULL);
+    assert_int_equal(pthread_create(&t, NULL, stepped_writer, &st), 0);
+    for (;;) {
         struct listing l;
+        int cp;
+        int expect;
+        int fresh;
         int i;
 
+        /* Wait for a checkpoint not yet followed by a listing. */
+        pthread_mutex_lock(&st.mu);
+        while (!st.done && st.listed == st.checkpoint) {
+            pthread_cond_wait(&st.cv, &st.mu);
+        }
+        cp = st.checkpoint;
+        expect = st.expect;
+        fresh = st.listed < cp;
+        pthread_mutex_unlock(&st.mu);
+        if (!fresh) {
+            break; /* done, every checkpoint answered */
+        }
         list_ok(fx->s, &l);
-        lists++;
+        /* The writer waits at checkpoint cp all along this listing: it
+         * shows exactly the committed backups, each whole and readable,
+         * never the one being written. */
+        assert_int_equal(l.n, expect);
         for (i = 0; i < l.n; i++) {
             unsigned seed = (unsigned) (l.names[i][4] - '0');
 
-            assert_int_equal(l.sizes[i], SLOW_SIZE);
-            /* Every listed backup reads back whole, right now. */
-            assert_int_equal(get_matches(fx->s, l.names[i], SLOW_SIZE, seed),
+            assert_int_equal(l.sizes[i], STEP_SIZE);
+            assert_int_equal(get_matches(fx->s, l.names[i], STEP_SIZE, seed),
                              0);
         }
-        if (l.n > seen_max) {
-            seen_max = l.n;
-        }
         list_free(&l);
+        fresh_checked++;
+        pthread_mutex_lock(&st.mu);
+        st.listed = cp;
+        pthread_cond_broadcast(&st.cv);
+        pthread_mutex_unlock(&st.mu);
     }
     pthread_join(t, NULL);
-    assert_int_equal(sw.rc, 0);
-    assert_true(lists > SLOW_COUNT); /* the lists did overlap the puts */
-    assert_true(seen_max >= 1);
+    if (st.rc != 0) {
+        fail_msg("writer: %s", st.why);
+    }
+    /* Three checkpoints a put: all of them were listed at. */
+    assert_int_equal(fresh_checked, 3 * STEP_COUNT);
+    pthread_mutex_destroy(&st.mu);
+    pthread_cond_destroy(&st.cv);
 }
 
 #define CASES(pre)                                                          \
@@ -937,6 +1093,7 @@ test_storage_list_during_put_never_partial(void **state)
     cmocka_unit_test_setup_teardown(pre##symlink_backup_not_followed,      \
                                     setup, teardown),                       \
     cmocka_unit_test_setup_teardown(pre##path, setup, teardown),           \
+    cmocka_unit_test_setup_teardown(pre##stat, setup, teardown),           \
     cmocka_unit_test_setup_teardown(pre##two_writers_at_once, setup,       \
                                     teardown),                              \
     cmocka_unit_test_setup_teardown(pre##list_during_put_never_partial,    \
