@@ -42,6 +42,7 @@ static const struct key keys[] = {
     KEY(queue, K_UINT),        KEY(keep_jobs, K_UINT),
     KEY(read_jobs, K_UINT),    KEY(max_upload, K_SIZE),
     KEY(allow_anonymous, K_BOOL), KEY(proxy_secret_file, K_STR),
+    KEY(body_timeout, K_UINT),
 };
 
 static int
@@ -196,6 +197,7 @@ mbk_fcgi_config_load(struct mbk_fcgi_config *c, const char *file,
     c->keep_jobs = 64;
     c->read_jobs = 2;
     c->max_upload = 1024ULL * 1024 * 1024;
+    c->body_timeout = 600;
     if (file == NULL) {
         file = getenv("MBK_FCGI_CONFIG");
     }

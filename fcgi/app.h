@@ -42,6 +42,8 @@ struct mbk_fcgi_config {
     unsigned keep_jobs;   /* keep_jobs: finished jobs remembered, 64 */
     unsigned read_jobs;   /* read_jobs: collections read at once, 2 */
     uint64_t max_upload;  /* max_upload: bytes, default 1 GiB */
+    unsigned body_timeout; /* body_timeout: seconds a request body may
+                            * take to arrive, default 600 */
     bool allow_anonymous; /* allow_anonymous: state changes without
                            * REMOTE_USER (demo only), default no */
     char *proxy_secret_file; /* proxy_secret_file: a file whose first line

@@ -40,3 +40,7 @@ tests_unit_test_fcgi_multipart_LDADD = $(FCGI_UNIT_LDADD)
 tests_unit_test_fcgi_router_SOURCES = tests/unit/test_fcgi_router.c
 tests_unit_test_fcgi_router_CFLAGS = $(FCGI_UNIT_CFLAGS)
 tests_unit_test_fcgi_router_LDADD = $(FCGI_UNIT_LDADD)
+
+# End to end: the responder under attack (issue 11).
+dist_check_SCRIPTS += tests/e2e/test_attack.sh
+TESTS += tests/e2e/test_attack.sh
