@@ -264,6 +264,7 @@ entry_object(const struct mbk_audit_entry *e, struct mbk_error *err)
     }
     add_string(o, "time", TIME_PLACEHOLDER);
     add_string(o, "user", e->user);
+    add_string(o, "role", e->role);
     add_string(o, "client", e->client);
     add_string(o, "operation", e->operation);
     add_string(o, "backup", e->backup);

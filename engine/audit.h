@@ -50,6 +50,7 @@ struct mbk_audit_entry {
     double duration;            /* seconds */
     const char *backup;         /* the backup's name, or NULL */
     const char *sha256;         /* the backup's digest (hex), or NULL */
+    const char *role;           /* the user's role (mbk-fcgi), or NULL */
 };
 
 /* Open (creating it 0640) the log at path for appending.  Only a

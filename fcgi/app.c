@@ -42,7 +42,8 @@ static const struct key keys[] = {
     KEY(queue, K_UINT),        KEY(keep_jobs, K_UINT),
     KEY(read_jobs, K_UINT),    KEY(max_upload, K_SIZE),
     KEY(allow_anonymous, K_BOOL), KEY(proxy_secret_file, K_STR),
-    KEY(body_timeout, K_UINT),
+    KEY(body_timeout, K_UINT), KEY(roles, K_STR),
+    KEY(default_role, K_STR),
 };
 
 static int
@@ -277,6 +278,10 @@ mbk_fcgi_app_open(struct mbk_fcgi_app *app, struct mbk_error *err)
     /* Each request thread, each worker's readers, and spare. */
     uint32_t clients = c->threads + c->jobs * (c->read_jobs + 2) + 2;
 
+    if (mbk_fcgi_access_open(&app->access, c->roles, c->default_role,
+                             c->proxy_secret_file, err) != 0) {
+        return -1;
+    }
     app->mongo = mbk_mongo_open(c->mongo_uri, clients, err);
     if (app->mongo == NULL) {
         return -1;
@@ -327,6 +332,7 @@ mbk_fcgi_app_close(struct mbk_fcgi_app *app)
     mbk_storage_close(app->fs);
     mbk_storage_close(app->tar);
     mbk_mongo_close(app->mongo);
+    mbk_fcgi_access_close(&app->access);
     for (size_t i = 0; i < app->nroots; i++) {
         free(app->roots[i]);
     }
@@ -468,6 +474,9 @@ mbk_fcgi_app_audit(struct mbk_fcgi_app *app,
     }
     if (copy.client == NULL && rq != NULL) {
         copy.client = rq->remote_addr;
+    }
+    if (copy.role == NULL && rq != NULL) {
+        copy.role = mbk_fcgi_role_name((enum mbk_fcgi_role)rq->role);
     }
     if (mbk_audit_append(app->audit, &copy, &err) != 0) {
         mbk_fcgi_log("audit: %s", err.message);

@@ -16,6 +16,7 @@
 #include "engine/audit.h"
 #include "engine/error.h"
 #include "engine/mongo.h"
+#include "fcgi/access.h"
 #include "fcgi/http.h"
 #include "storage/loader.h"
 
@@ -49,6 +50,8 @@ struct mbk_fcgi_config {
     char *proxy_secret_file; /* proxy_secret_file: a file whose first line
                               * is the secret nginx sends as the FastCGI
                               * parameter MBK_PROXY_SECRET; unset: none */
+    char *roles;          /* roles: "alice:admin bob:viewer" */
+    char *default_role;   /* default_role: of unmapped users, "none" */
 };
 
 /* Defaults, then the file (NULL: $MBK_FCGI_CONFIG if set), then the
@@ -67,6 +70,7 @@ struct mbk_fcgi_app {
     struct mbk_storage *tar;
     struct mbk_audit *audit;  /* thread-safe; NULL without audit_log */
     struct mbk_fcgi_jobs *jobs;
+    struct mbk_fcgi_access access; /* proxy secret and roles */
     char **roots;             /* realpaths of the allowed roots */
     size_t nroots;
 };

@@ -57,6 +57,7 @@ struct create_job {
     char *destination;         /* the resolved destinationPath, or NULL */
     char *user;
     char *client;
+    const char *role; /* static */
     const char **include;
     const char **exclude;
 };
@@ -152,6 +153,7 @@ run_create(struct mbk_fcgi_job *job, void *ud, struct json_object **result,
     memset(&ae, 0, sizeof(ae));
     ae.user = c->user;
     ae.client = c->client;
+    ae.role = c->role;
     ae.operation = "backup";
     ae.params = c->body;
     if (rc == 0) {
@@ -249,6 +251,7 @@ mbk_fcgi_handle_create(struct mbk_fcgi_app *app,
                   ? strdup(rq->remote_user)
                   : NULL;
     c->client = rq->remote_addr != NULL ? strdup(rq->remote_addr) : NULL;
+    c->role = mbk_fcgi_role_name((enum mbk_fcgi_role)rq->role);
     c->include = mbk_fcgi_get_strv(body, "includeCollections");
     c->exclude = mbk_fcgi_get_strv(body, "excludeCollections");
     async = mbk_fcgi_get_bool(body, "async", false);
@@ -258,7 +261,8 @@ mbk_fcgi_handle_create(struct mbk_fcgi_app *app,
         return;
     }
     job = mbk_fcgi_jobs_submit(app->jobs, "backup", mbk_fcgi_app_db(app),
-                               false, run_create, c, create_job_free, &err);
+                               c->user, false, run_create, c,
+                               create_job_free, &err);
     if (job == NULL) {
         mbk_fcgi_reply_error(rs, &err, NULL);
         return;

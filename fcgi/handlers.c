@@ -261,6 +261,14 @@ mbk_fcgi_handle_list(struct mbk_fcgi_app *app,
     d = json_object_new_object();
     json_object_object_add(d, "database",
                            json_object_new_string(mbk_fcgi_app_db(app)));
+    /* who is asking and what they may do: the page hides the rest */
+    json_object_object_add(d, "user",
+                           rq->remote_user != NULL && rq->remote_user[0]
+                               ? json_object_new_string(rq->remote_user)
+                               : NULL);
+    json_object_object_add(d, "role", json_object_new_string(
+                                          mbk_fcgi_role_name(
+                                              (enum mbk_fcgi_role)rq->role)));
     json_object_object_add(d, "count", json_object_new_int64(
                                            (int64_t)json_object_array_length(
                                                s.arr)));
@@ -315,14 +323,19 @@ static const struct mbk_fcgi_field delete_query[] = {
     {NULL, 0, false, 0, 0, NULL, NULL},
 };
 
+/* An admin cancels any job, an operator the jobs it started. */
 static void
-cancel_job(struct mbk_fcgi_app *app, const char *id,
-           struct mbk_fcgi_response *rs)
+cancel_job(struct mbk_fcgi_app *app, const struct mbk_fcgi_request *rq,
+           const char *id, struct mbk_fcgi_response *rs)
 {
     struct mbk_error err;
     struct json_object *d;
+    const char *as_user = rq->role >= (int)MBK_FCGI_ROLE_ADMIN
+                              ? NULL
+                              : (rq->remote_user != NULL ? rq->remote_user
+                                                         : "");
 
-    if (mbk_fcgi_jobs_cancel(app->jobs, id, &err) != 0) {
+    if (mbk_fcgi_jobs_cancel(app->jobs, id, as_user, &err) != 0) {
         mbk_fcgi_reply_error(rs, &err, "job");
         return;
     }
@@ -351,7 +364,13 @@ mbk_fcgi_handle_delete(struct mbk_fcgi_app *app,
     job = mbk_fcgi_get_str(q, "job", NULL);
     name = mbk_fcgi_get_str(q, "name", NULL);
     if (job != NULL) {
-        cancel_job(app, job, rs);
+        cancel_job(app, rq, job, rs);
+        json_object_put(q);
+        return;
+    }
+    if (mbk_fcgi_access_require(rq, MBK_FCGI_ROLE_ADMIN, "delete",
+                                &err) != 0) {
+        mbk_fcgi_reply_error(rs, &err, NULL);
         json_object_put(q);
         return;
     }
@@ -672,6 +691,6 @@ mbk_fcgi_handle_cancel(struct mbk_fcgi_app *app,
     if (mbk_fcgi_query(rq, cancel_query, &q, rs) != 0) {
         return;
     }
-    cancel_job(app, mbk_fcgi_get_str(q, "id", ""), rs);
+    cancel_job(app, rq, mbk_fcgi_get_str(q, "id", ""), rs);
     json_object_put(q);
 }

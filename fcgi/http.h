@@ -39,6 +39,8 @@ struct mbk_fcgi_request {
     const char *origin;         /* HTTP_ORIGIN */
     const char *scheme;         /* REQUEST_SCHEME: "https" or "http" */
     const char *requested_with; /* HTTP_X_REQUESTED_WITH */
+    const char *proxy_secret;   /* MBK_PROXY_SECRET, set by nginx only */
+    int role;                   /* enum mbk_fcgi_role, set by the router */
     mbk_fcgi_read_fn read;      /* NULL: no body */
     void *read_ud;
 };

@@ -28,6 +28,7 @@ struct mbk_fcgi_job {
     char id[MBK_FCGI_JOB_ID_LEN + 1];
     char kind[16];
     char db[64];
+    char owner[128]; /* the user who asked for it, "" if anonymous */
     bool exclusive;
     enum jstate state;
     unsigned refs; /* the list's and the callers' */
@@ -239,9 +240,9 @@ new_id(char *id)
 
 struct mbk_fcgi_job *
 mbk_fcgi_jobs_submit(struct mbk_fcgi_jobs *js, const char *kind,
-                     const char *db, bool exclusive, mbk_fcgi_job_fn fn,
-                     void *ud, mbk_fcgi_job_free_fn free_ud,
-                     struct mbk_error *err)
+                     const char *db, const char *owner, bool exclusive,
+                     mbk_fcgi_job_fn fn, void *ud,
+                     mbk_fcgi_job_free_fn free_ud, struct mbk_error *err)
 {
     struct mbk_fcgi_job *job;
 
@@ -279,6 +280,8 @@ mbk_fcgi_jobs_submit(struct mbk_fcgi_jobs *js, const char *kind,
     }
     job->js = js;
     new_id(job->id);
+    snprintf(job->owner, sizeof(job->owner), "%s",
+             owner != NULL ? owner : "");
     snprintf(job->kind, sizeof(job->kind), "%s", kind);
     snprintf(job->db, sizeof(job->db), "%s", db);
     snprintf(job->phase, sizeof(job->phase), "queued");
@@ -387,6 +390,9 @@ status_locked(const struct mbk_fcgi_job *j)
     mbk_names_iso8601(j->created_ms, created, sizeof(created));
     json_object_object_add(o, "id", json_object_new_string(j->id));
     json_object_object_add(o, "kind", json_object_new_string(j->kind));
+    json_object_object_add(o, "user", j->owner[0] != '\0'
+                                          ? json_object_new_string(j->owner)
+                                          : NULL);
     json_object_object_add(o, "database", json_object_new_string(j->db));
     json_object_object_add(o, "state",
                            json_object_new_string(state_names[j->state]));
@@ -486,7 +492,7 @@ mbk_fcgi_jobs_list(struct mbk_fcgi_jobs *js)
 
 int
 mbk_fcgi_jobs_cancel(struct mbk_fcgi_jobs *js, const char *id,
-                     struct mbk_error *err)
+                     const char *as_user, struct mbk_error *err)
 {
     struct mbk_fcgi_job *j;
     int rc = 0;
@@ -495,6 +501,10 @@ mbk_fcgi_jobs_cancel(struct mbk_fcgi_jobs *js, const char *id,
     j = find_locked(js, id);
     if (j == NULL) {
         rc = mbk_fcgi_http_error(err, 404, "no job \"%s\"", id);
+    } else if (as_user != NULL && (j->owner[0] == '\0' ||
+                                   strcmp(j->owner, as_user) != 0)) {
+        rc = mbk_fcgi_http_error(err, 403, "cancelling another user's job "
+                                 "needs the role admin");
     } else if (j->state > J_RUNNING) {
         rc = mbk_fcgi_http_error(err, 409, "job \"%s\" has already "
                                  "finished (%s)", id, state_names[j->state]);

@@ -7,6 +7,7 @@ fcgi_libmbkfcgi_la_SOURCES = \
 	fcgi/schema.c fcgi/schema.h \
 	fcgi/multipart.c fcgi/multipart.h \
 	fcgi/router.c fcgi/router.h \
+	fcgi/access.c fcgi/access.h \
 	fcgi/app.c fcgi/app.h \
 	fcgi/jobs.c fcgi/jobs.h \
 	fcgi/handlers.c fcgi/handlers.h \
@@ -44,3 +45,5 @@ tests_unit_test_fcgi_router_LDADD = $(FCGI_UNIT_LDADD)
 # End to end: the responder under attack (issue 11).
 dist_check_SCRIPTS += tests/e2e/test_attack.sh
 TESTS += tests/e2e/test_attack.sh
+check_PROGRAMS += tests/e2e/fcgi_raw
+tests_e2e_fcgi_raw_SOURCES = tests/e2e/fcgi_raw.c

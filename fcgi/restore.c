@@ -61,6 +61,7 @@ struct restore_job {
     int fd;                     /* an upload's spool file, or -1 */
     char *user;
     char *client;
+    const char *role; /* static */
     const char **collections;
     const char *source;         /* "storage", "path", "upload" */
     char target[MBK_NAMES_DB_MAX + 1];
@@ -182,6 +183,7 @@ run_restore(struct mbk_fcgi_job *job, void *ud, struct json_object **result,
     memset(&ae, 0, sizeof(ae));
     ae.user = r->user;
     ae.client = r->client;
+    ae.role = r->role;
     ae.operation = o.dry_run ? "dry-run" : "restore";
     ae.params = r->opts;
     ae.backup = r->name != NULL ? r->name : r->path;
@@ -217,8 +219,8 @@ submit(struct mbk_fcgi_app *app, struct restore_job *r,
     r->collections = mbk_fcgi_get_strv(r->opts, "collections");
     json_object_object_add(r->opts, "source",
                            json_object_new_string(r->source));
-    job = mbk_fcgi_jobs_submit(app->jobs, "restore", r->target, true,
-                               run_restore, r, restore_job_free, &err);
+    job = mbk_fcgi_jobs_submit(app->jobs, "restore", r->target, r->user,
+                               true, run_restore, r, restore_job_free, &err);
     if (job == NULL) {
         mbk_fcgi_reply_error(rs, &err, NULL);
         return;
@@ -240,6 +242,7 @@ job_new(struct mbk_fcgi_app *app, const struct mbk_fcgi_request *rq)
                   ? strdup(rq->remote_user)
                   : NULL;
     r->client = rq->remote_addr != NULL ? strdup(rq->remote_addr) : NULL;
+    r->role = mbk_fcgi_role_name((enum mbk_fcgi_role)rq->role);
     return r;
 }
 

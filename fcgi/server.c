@@ -195,6 +195,7 @@ handle(FCGX_Request *req)
     rq.origin = param(req, "HTTP_ORIGIN");
     rq.scheme = param(req, "REQUEST_SCHEME");
     rq.requested_with = param(req, "HTTP_X_REQUESTED_WITH");
+    rq.proxy_secret = param(req, "MBK_PROXY_SECRET");
     b.req = req;
     b.left = rq.content_length;
     b.failed = false;
@@ -428,6 +429,15 @@ main(int argc, char **argv)
     threads = calloc(app.cfg.threads, sizeof(*threads));
     for (unsigned i = 0; threads != NULL && i < app.cfg.threads; i++) {
         pthread_create(&threads[i], NULL, request_thread, NULL);
+    }
+    if (app.access.secret_len == 0) {
+        mbk_fcgi_log("proxy_secret_file is not set: every process that can "
+                     "connect to the socket is trusted to name the user "
+                     "(REMOTE_USER); keep the socket in a group only nginx "
+                     "is in");
+    } else {
+        mbk_fcgi_log("trusted proxy: requests without the secret of "
+                     "proxy_secret_file are refused");
     }
     mbk_fcgi_log("ready: %u threads, %u job workers, database %s",
                  app.cfg.threads, app.cfg.jobs, mbk_fcgi_app_db(&app));

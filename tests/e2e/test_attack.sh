@@ -52,4 +52,110 @@ expect_eq "$_bad" 0 "20 concurrent padding floods: every one answered 400"
 api GET "$API"
 expect_status 200 "the list still answers after the floods"
 
+# ---- who is asking: the trusted proxy and roles -------------------------
+# A second responder on the stack's database and storages, with a proxy
+# secret and roles, spoken to straight over its socket as any local
+# process could (tests/e2e/fcgi_raw), with a forged REMOTE_USER.
+RAW=$MBK_BUILDDIR/tests/e2e/fcgi_raw
+[ -x "$RAW" ] || { fail "tests/e2e/fcgi_raw is not built"; e2e_done; }
+SOCK2=$STACK_RUN/second.sock
+SECRET=$(openssl rand -hex 32)
+printf '%s\n' "$SECRET" >"$STACK_RUN/proxy.secret"
+printf 'abc123\n' >"$STACK_RUN/short.secret"
+{
+    cat "$STACK_RUN/mbk-fcgi.conf"
+    echo "listen = unix:$SOCK2"
+    echo "log = $STACK_RUN/second.log"
+    echo "proxy_secret_file = $STACK_RUN/proxy.secret"
+    echo "roles = alice:viewer bob:operator carol:admin"
+    echo "default_role = none"
+} >"$STACK_RUN/second.conf"
+
+# A secret file that is short, or missing, stops the start.
+sed "s|proxy\\.secret|short.secret|" "$STACK_RUN/second.conf" \
+    >"$STACK_RUN/short.conf"
+if "$MBK_BUILDDIR/fcgi/mbk-fcgi" -c "$STACK_RUN/short.conf" -t \
+    >"$STACK_RUN/short.out" 2>&1; then
+    fail "a 6-character proxy secret is refused at start"
+else
+    case $(cat "$STACK_RUN/short.out" "$STACK_RUN/second.log" 2>/dev/null) in
+    *"hex characters"*) ok "a 6-character proxy secret is refused at start" ;;
+    *) fail "a short secret's refusal says what is wrong" ;;
+    esac
+fi
+
+"$MBK_BUILDDIR/fcgi/mbk-fcgi" -c "$STACK_RUN/second.conf" </dev/null \
+    2>>"$STACK_RUN/second.log" &
+PID2=$!
+trap 'kill -TERM $PID2 2>/dev/null; wait $PID2; e2e_cleanup' EXIT
+stack_wait "test -S '$SOCK2'" 1200 || fail "the second responder started"
+
+# fcgi METHOD PATH QUERY USER SECRET [PARAM=V...]: STATUS and BODY.
+fcgi() {
+    _m=$1 _p=$2 _q=$3 _user=$4 _sec=$5
+    shift 5
+    "$RAW" "$SOCK2" REQUEST_METHOD="$_m" DOCUMENT_URI="/api/settings/backup$_p" \
+        QUERY_STRING="$_q" REMOTE_USER="$_user" REMOTE_ADDR=127.0.0.1 \
+        HTTP_X_REQUESTED_WITH=raw ${_sec:+MBK_PROXY_SECRET=$_sec} "$@" \
+        >"$STACK_RUN/raw.out" </dev/null
+    STATUS=$(sed -n '1s/^Status: \([0-9]*\).*/\1/p' "$STACK_RUN/raw.out")
+    sed '1,/^\r*$/d' "$STACK_RUN/raw.out" >"$BODY"
+}
+
+fcgi GET "" "" carol ""
+expect_status 403 "a forged REMOTE_USER without the proxy secret: 403"
+fcgi GET "" "" carol "${SECRET%?}0"
+expect_status 403 "a wrong proxy secret: 403"
+fcgi GET "" "" carol "$SECRET"
+expect_status 200 "the proxy secret: the request is served"
+grep -q '"operation":"request".*"outcome":"refused"' "$STACK_RUN/audit.log" &&
+    ok "the refused request is in the audit log" ||
+    fail "the refused request is in the audit log"
+grep -q "proxy_secret_file is not set" "$STACK_RUN/mbk-fcgi.log" &&
+    ok "without a secret the responder says peers are trusted by the socket" ||
+    fail "without a secret the responder says peers are trusted by the socket"
+
+# Roles.  expect_refused WANT_ROLE WHAT: a 403 naming the role needed.
+expect_refused() {
+    expect_status 403 "$2" &&
+        case $(jget 'd["error"]') in
+        *"needs the role $1"*) ok "$2: names the role $1" ;;
+        *) fail "$2: names the role $1" ;;
+        esac
+}
+S=$SECRET
+fcgi GET "" "" dave "$S"
+expect_refused viewer "an unmapped user (default none) may not list"
+fcgi GET "" "" alice "$S"
+expect_status 200 "a viewer lists"
+expect_eq "$(jget 'd["data"]["role"]')" viewer "the list says the caller's role"
+fcgi GET /stats "" alice "$S"
+expect_status 200 "a viewer reads the statistics"
+fcgi GET /audit "" alice "$S"
+expect_status 200 "a viewer reads the audit log"
+JSON="CONTENT_TYPE=application/json"
+echo '{"backupName":"roles-bob"}' >"$STACK_RUN/create.json"
+fcgi POST "" "" alice "$S" "$JSON" CONTENT_LENGTH=27
+expect_refused operator "a viewer may not back up"
+"$RAW" "$SOCK2" REQUEST_METHOD=POST DOCUMENT_URI=/api/settings/backup \
+    REMOTE_USER=bob HTTP_X_REQUESTED_WITH=raw MBK_PROXY_SECRET="$S" "$JSON" \
+    CONTENT_LENGTH=27 <"$STACK_RUN/create.json" >"$STACK_RUN/raw.out"
+STATUS=$(sed -n '1s/^Status: \([0-9]*\).*/\1/p' "$STACK_RUN/raw.out")
+sed '1,/^\r*$/d' "$STACK_RUN/raw.out" >"$BODY"
+expect_status 200 "an operator backs up"
+FILE=$(jget 'd["data"]["file"]')
+fcgi POST /verify "name=$FILE" alice "$S"
+expect_refused operator "a viewer may not verify"
+fcgi POST /verify "name=$FILE" bob "$S"
+expect_status 200 "an operator verifies"
+fcgi PUT "" "" bob "$S" "$JSON" CONTENT_LENGTH=2
+expect_refused admin "an operator may not restore"
+fcgi DELETE "" "name=$FILE" bob "$S"
+expect_refused admin "an operator may not delete"
+fcgi DELETE "" "name=$FILE" carol "$S"
+expect_status 200 "an admin deletes"
+grep -q '"user":"bob","role":"operator"' "$STACK_RUN/audit.log" &&
+    ok "the audit log records the role" ||
+    fail "the audit log records the role"
+
 e2e_done
