@@ -72,6 +72,7 @@ struct mbk_fcgi_app {
     struct mbk_fcgi_jobs *jobs;
     struct mbk_fcgi_access access; /* proxy secret and roles */
     char **roots;             /* realpaths of the allowed roots */
+    int *root_fds;            /* each root, opened at start */
     size_t nroots;
 };
 
@@ -92,6 +93,19 @@ mbk_fcgi_app_close(struct mbk_fcgi_app *app);
 int
 mbk_fcgi_path_check(const struct mbk_fcgi_app *app, const char *path,
                     bool is_file, char **out, struct mbk_error *err);
+
+/*
+ * Open a server-side file for reading, once: path passes the syntax rules
+ * above, must lie under an allowed root by its name (else HTTP/403 "not
+ * allowed", whatever is there), and is opened beneath that root's
+ * directory descriptor with mbk_storage_open_beneath (no symbolic link,
+ * no escape, O_NONBLOCK so that a FIFO never blocks), then fstat'ed: a
+ * regular file, or HTTP/400.  A missing file is HTTP/404.  Messages name
+ * the path as the request gave it.  The descriptor is the caller's.
+ */
+int
+mbk_fcgi_path_open(const struct mbk_fcgi_app *app, const char *path,
+                   struct mbk_error *err);
 
 /* The storage a request names ("fs", "tar"; NULL: fs if configured,
  * else tar); HTTP/400 when that one is not configured. */

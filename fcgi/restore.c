@@ -162,10 +162,13 @@ run_restore(struct mbk_fcgi_job *job, void *ud, struct json_object **result,
     memset(&rep, 0, sizeof(rep));
     in.storage = r->st;
     in.name = r->name;
-    in.path = r->path;
+    /* A server file was opened once, in the request, beneath its root:
+     * the engine reads that descriptor, never the name again. */
     in.fd = r->fd;
     if (r->fd >= 0 && lseek(r->fd, 0, SEEK_SET) != 0) {
-        return mbk_error_sys(err, errno, "lseek", "the uploaded backup");
+        return mbk_error_sys(err, errno, "lseek", r->path != NULL
+                                                      ? r->path
+                                                      : "the uploaded backup");
     }
     o.target_db = r->target;
     o.collections = r->collections;
@@ -290,7 +293,9 @@ restore_server(struct mbk_fcgi_app *app, const struct mbk_fcgi_request *rq,
         }
     } else {
         r->source = "path";
-        if (mbk_fcgi_path_check(app, path, true, &r->path, &err) != 0) {
+        r->path = strdup(path); /* as the request named it */
+        r->fd = mbk_fcgi_path_open(app, path, &err);
+        if (r->fd < 0) {
             mbk_error_prefix(&err, "field \"path\"");
             mbk_fcgi_reply_error(rs, &err, "path");
             restore_job_free(r);

@@ -52,6 +52,76 @@ expect_eq "$_bad" 0 "20 concurrent padding floods: every one answered 400"
 api GET "$API"
 expect_status 200 "the list still answers after the floods"
 
+# ---- server-side files: opened once, beneath the root -------------------
+J='Content-Type: application/json'
+ROOT=$STACK_RUN/roots
+OUT=$STACK_RUN/outside
+mkdir -p "$ROOT/d" "$OUT"
+api POST "$API" -H "$J" -d '{"backupName":"race"}'
+expect_status 200 "a backup to restore from a root"
+cp "$STACK_RUN/backups/$(jget 'd["data"]["file"]')" "$ROOT/d/b.json"
+printf '{"SECRET-OUTSIDE-BYTES mongodb://u:hunter2@db": [' >"$OUT/b.json"
+restore_path() {
+    api PUT "$API" -H "$J" --max-time 600 \
+        -d "{\"path\":\"$1\",\"dryRun\":true}"
+}
+restore_path "$ROOT/d/b.json"
+expect_status 200 "a dry run from a file under a root"
+restore_path "$ROOT/d/none.json"
+expect_status 404 "a missing file under a root: 404"
+restore_path /etc/passwd
+expect_status 400 "an existing file outside the roots: 400 not allowed"
+_e1=$(jget 'd["error"]' | sed 's|"/etc/passwd"|P|')
+restore_path /etc/no-such-file-here
+expect_status 400 "a missing file outside the roots: 400 not allowed"
+_e2=$(jget 'd["error"]' | sed 's|"/etc/no-such-file-here"|P|')
+expect_eq "$_e1" "$_e2" "outside the roots, an existing and a missing file get one answer"
+restore_path /dev
+_e3=$(jget 'd["error"]' | sed 's|"/dev"|P|')
+expect_eq "$_e3" "$_e1" "outside the roots, a directory gets the same answer"
+ln -s "$OUT/b.json" "$ROOT/link.json"
+restore_path "$ROOT/link.json"
+expect_status 400 "a symbolic link under a root to a file outside: 400 not allowed"
+mkfifo "$ROOT/fifo.json"
+restore_path "$ROOT/fifo.json"
+expect_status 400 "a FIFO under a root is refused, not waited on"
+api GET "$API"
+expect_status 200 "the list answers after the FIFO"
+
+# A thread flips $ROOT/d between the directory and a symbolic link to
+# $OUT while restores of $ROOT/d/b.json run: never an outside byte read,
+# every request answered.
+touch "$STACK_RUN/flip.run"
+(
+    while [ -f "$STACK_RUN/flip.run" ]; do
+        mv "$ROOT/d" "$ROOT/d.real" && ln -s "$OUT" "$ROOT/d" &&
+            rm "$ROOT/d" && mv "$ROOT/d.real" "$ROOT/d"
+    done
+) &
+FLIP=$!
+_leak=0
+_odd=0
+_i=0
+while [ "$_i" -lt 40 ]; do
+    restore_path "$ROOT/d/b.json"
+    case $STATUS in 200 | 400 | 404) ;; *) _odd=$((_odd + 1)) ;; esac
+    if grep -q 'SECRET-OUTSIDE\|hunter2' "$BODY"; then
+        _leak=$((_leak + 1))
+    fi
+    _i=$((_i + 1))
+done
+rm -f "$STACK_RUN/flip.run"
+wait "$FLIP"
+expect_eq "$_leak" 0 "40 restores while a symlink flips: no outside byte in any answer"
+expect_eq "$_odd" 0 "40 restores while a symlink flips: each answered 200, 400 (not allowed) or 404"
+api GET "$API/jobs"
+expect_status 200 "the job list answers after the flips"
+if grep -q 'SECRET-OUTSIDE\|hunter2' "$BODY" "$STACK_RUN/audit.log"; then
+    fail "no outside byte in the jobs or the audit log"
+else
+    ok "no outside byte in the jobs or the audit log"
+fi
+
 # ---- who is asking: the trusted proxy and roles -------------------------
 # A second responder on the stack's database and storages, with a proxy
 # secret and roles, spoken to straight over its socket as any local
