@@ -235,7 +235,8 @@ mbk_fcgi_handle_create(struct mbk_fcgi_app *app,
     const char *field = NULL;
     bool async;
 
-    if (mbk_fcgi_json_body(rq, create_schema, &body, rs) != 0) {
+    if (mbk_fcgi_no_query(rq, rs) != 0 ||
+        mbk_fcgi_json_body(rq, create_schema, &body, rs) != 0) {
         return;
     }
     c = calloc(1, sizeof(*c));

@@ -63,6 +63,23 @@ mbk_fcgi_query(const struct mbk_fcgi_request *rq,
     return 0;
 }
 
+static const struct mbk_fcgi_field no_fields[] = {
+    {NULL, 0, false, 0, 0, NULL, NULL},
+};
+
+int
+mbk_fcgi_no_query(const struct mbk_fcgi_request *rq,
+                  struct mbk_fcgi_response *rs)
+{
+    struct json_object *q = NULL;
+
+    if (mbk_fcgi_query(rq, no_fields, &q, rs) != 0) {
+        return -1;
+    }
+    json_object_put(q);
+    return 0;
+}
+
 int
 mbk_fcgi_json_body(const struct mbk_fcgi_request *rq,
                    const struct mbk_fcgi_field *schema,

@@ -31,6 +31,12 @@ mbk_fcgi_query(const struct mbk_fcgi_request *rq,
                const struct mbk_fcgi_field *schema, struct json_object **out,
                struct mbk_fcgi_response *rs);
 
+/* A request whose input is its body takes no query: any parameter is
+ * refused as unknown (the error is the reply). */
+int
+mbk_fcgi_no_query(const struct mbk_fcgi_request *rq,
+                  struct mbk_fcgi_response *rs);
+
 /* Parse a JSON body (Content-Type application/json, 415 otherwise). */
 int
 mbk_fcgi_json_body(const struct mbk_fcgi_request *rq,

@@ -219,6 +219,16 @@ submit(struct mbk_fcgi_app *app, struct restore_job *r,
     snprintf(r->target, sizeof(r->target), "%s",
              mbk_fcgi_get_str(r->opts, "targetDatabase",
                               mbk_fcgi_app_db(app)));
+    /* MongoDB's own databases are never a restore target. */
+    if (strcmp(r->target, "admin") == 0 || strcmp(r->target, "local") == 0 ||
+        strcmp(r->target, "config") == 0) {
+        mbk_fcgi_http_error(&err, 400, "field \"targetDatabase\": \"%s\" "
+                            "is MongoDB's own database, never a restore "
+                            "target", r->target);
+        mbk_fcgi_reply_error(rs, &err, "targetDatabase");
+        restore_job_free(r);
+        return;
+    }
     r->collections = mbk_fcgi_get_strv(r->opts, "collections");
     json_object_object_add(r->opts, "source",
                            json_object_new_string(r->source));
@@ -507,8 +517,10 @@ restore_upload(struct mbk_fcgi_app *app, const struct mbk_fcgi_request *rq,
     memset(&u, 0, sizeof(u));
     u.max = app->cfg.max_upload;
     mbk_buf_init(&u.options, MBK_FCGI_JSON_MAX + 1);
-    /* The query of a raw upload holds the options: check them first. */
-    if (!multipart && mbk_fcgi_query(rq, upload_schema, &opts, rs) != 0) {
+    /* The query of a raw upload holds the options: check them first; a
+     * form has its options in a part and takes no query. */
+    if (multipart ? mbk_fcgi_no_query(rq, rs) != 0
+                  : mbk_fcgi_query(rq, upload_schema, &opts, rs) != 0) {
         mbk_buf_free(&u.options);
         return;
     }

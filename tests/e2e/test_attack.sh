@@ -122,6 +122,33 @@ else
     ok "no outside byte in the jobs or the audit log"
 fi
 
+# ---- input: strict UTF-8, no bidi controls, no stray query, no system db
+api GET "$API/audit?user=%C0%AF"
+expect_status 400 "an overlong UTF-8 sequence in a query value: 400"
+expect_eq "$(jget 'd["details"]["field"]')" user "the 400 names the parameter"
+api GET "$API/audit?text=%ED%A0%80"
+expect_status 400 "a surrogate in a query value: 400"
+api GET "$API/audit?text=abc%E2%80%AEgpj.exe"
+expect_status 400 "U+202E (right-to-left override) in a query value: 400"
+api PUT "$API" -H "$J" -d '{"backupName":"x.json","targetDatabase":"crm\u202e","dryRun":true}'
+expect_status 400 "U+202E in a database name: 400"
+printf '{"backupName":"o\300\257"}' >"$STACK_RUN/overlong.json"
+api POST "$API" -H "$J" --data-binary "@$STACK_RUN/overlong.json"
+expect_status 400 "an overlong sequence in a JSON body: 400"
+api POST "$API" -H "$J" -d '{"description":"\ud800"}'
+expect_status 400 "a lone surrogate escape in a JSON body: 400"
+api POST "$API?backupName=q" -H "$J" -d '{"backupName":"q1"}'
+expect_status 400 "POST with a query parameter: 400 unknown parameter"
+expect_eq "$(jget 'd["details"]["field"]')" backupName "the 400 names the parameter"
+api PUT "$API?dryRun=true" -F "file=@$ROOT/d/b.json" -F 'options={"dryRun":true}'
+expect_status 400 "a multipart restore with a query parameter: 400"
+for db in admin local config; do
+    api PUT "$API" -H "$J" -d "{\"path\":\"$ROOT/d/b.json\",\"targetDatabase\":\"$db\",\"dryRun\":true}"
+    expect_status 400 "a restore into $db: 400"
+done
+api GET "$API"
+expect_eq "$(jget 'd["data"]["count"]')" 1 "none of the refused requests made a backup"
+
 # ---- who is asking: the trusted proxy and roles -------------------------
 # A second responder on the stack's database and storages, with a proxy
 # secret and roles, spoken to straight over its socket as any local
