@@ -43,7 +43,7 @@ static const struct key keys[] = {
     KEY(queue, K_UINT),        KEY(keep_jobs, K_UINT),
     KEY(read_jobs, K_UINT),    KEY(max_upload, K_SIZE),
     KEY(allow_anonymous, K_BOOL), KEY(proxy_secret_file, K_STR),
-    KEY(body_timeout, K_UINT), KEY(roles, K_STR),
+    KEY(body_timeout, K_UINT), KEY(sync_wait, K_UINT), KEY(roles, K_STR),
     KEY(default_role, K_STR),
 };
 
@@ -200,6 +200,7 @@ mbk_fcgi_config_load(struct mbk_fcgi_config *c, const char *file,
     c->read_jobs = 2;
     c->max_upload = 1024ULL * 1024 * 1024;
     c->body_timeout = 600;
+    c->sync_wait = 300;
     if (file == NULL) {
         file = getenv("MBK_FCGI_CONFIG");
     }
@@ -330,6 +331,19 @@ mbk_fcgi_app_open(struct mbk_fcgi_app *app, struct mbk_error *err)
     if (add_roots(app, err) != 0) {
         return -1;
     }
+    /* Answers never show where the server keeps things. */
+    if (app->fs != NULL) {
+        mbk_fcgi_private_path_add(mbk_storage_get_location(app->fs),
+                                  "[fs storage]");
+    }
+    if (app->tar != NULL) {
+        mbk_fcgi_private_path_add(mbk_storage_get_location(app->tar),
+                                  "[tar storage]");
+    }
+    mbk_fcgi_private_path_add(c->storage_fs, "[fs storage]");
+    mbk_fcgi_private_path_add(c->storage_tar, "[tar storage]");
+    mbk_fcgi_private_path_add(c->spool_dir, "[spool]");
+    mbk_fcgi_private_path_add(c->plugin_dir, "[plugins]");
     if (c->audit_log != NULL) {
         app->audit = mbk_audit_open(c->audit_log, err);
         if (app->audit == NULL) {
@@ -611,6 +625,7 @@ void
 mbk_fcgi_log(const char *fmt, ...)
 {
     char line[1024];
+    char raw[1024];
     struct tm tm;
     time_t now = time(NULL);
     size_t n;
@@ -619,8 +634,17 @@ mbk_fcgi_log(const char *fmt, ...)
     gmtime_r(&now, &tm);
     n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ mbk-fcgi: ", &tm);
     va_start(ap, fmt);
-    vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+    vsnprintf(raw, sizeof(raw), fmt, ap);
     va_end(ap);
+    {
+        /* URI passwords never reach the log either. */
+        bool changed = false;
+        char *clean = mbk_audit_redact_uris(raw, &changed);
+
+        snprintf(line + n, sizeof(line) - n - 1, "%s",
+                 changed ? (clean != NULL ? clean : "(withheld)") : raw);
+        free(clean);
+    }
     n = strlen(line);
     line[n++] = '\n';
     pthread_mutex_lock(&log_lock);

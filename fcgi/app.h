@@ -45,6 +45,9 @@ struct mbk_fcgi_config {
     uint64_t max_upload;  /* max_upload: bytes, default 1 GiB */
     unsigned body_timeout; /* body_timeout: seconds a request body may
                             * take to arrive, default 600 */
+    unsigned sync_wait;    /* sync_wait: seconds a synchronous request
+                            * waits for its job before answering 202,
+                            * default 300 */
     bool allow_anonymous; /* allow_anonymous: state changes without
                            * REMOTE_USER (demo only), default no */
     char *proxy_secret_file; /* proxy_secret_file: a file whose first line

@@ -157,8 +157,12 @@ run_create(struct mbk_fcgi_job *job, void *ud, struct json_object **result,
     ae.operation = "backup";
     ae.params = c->body;
     if (rc == 0) {
+        /* the destination as the request named it, not resolved */
         *result = result_json(&res, mbk_storage_get_name(c->st),
-                              c->destination);
+                              c->destination != NULL
+                                  ? mbk_fcgi_get_str(c->body,
+                                                     "destinationPath", NULL)
+                                  : NULL);
         counts = json_object_new_object();
         json_object_object_add(counts, "documents",
                                json_object_new_int64((int64_t)res.docs));
@@ -268,5 +272,5 @@ mbk_fcgi_handle_create(struct mbk_fcgi_app *app,
         mbk_fcgi_reply_error(rs, &err, NULL);
         return;
     }
-    mbk_fcgi_reply_job(job, async, rs);
+    mbk_fcgi_reply_job(app, job, async, rs);
 }

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -109,14 +110,27 @@ mbk_fcgi_json_body(const struct mbk_fcgi_request *rq,
     return rc;
 }
 
+static atomic_uint sync_waiters;
+
 void
-mbk_fcgi_reply_job(struct mbk_fcgi_job *job, bool async,
-                   struct mbk_fcgi_response *rs)
+mbk_fcgi_reply_job(struct mbk_fcgi_app *app, struct mbk_fcgi_job *job,
+                   bool async, struct mbk_fcgi_response *rs)
 {
     struct json_object *result = NULL;
     struct mbk_error err;
+    unsigned cap = app->cfg.threads / 2 > 0 ? app->cfg.threads / 2 : 1;
+    int rc = 1;
 
-    if (async) {
+    if (!async) {
+        /* The request threads answer lists and cancels: only some of
+         * them may sit waiting for long work. */
+        if (atomic_fetch_add(&sync_waiters, 1) < cap) {
+            rc = mbk_fcgi_job_wait_until(job, app->cfg.sync_wait, &result,
+                                         &err);
+        }
+        atomic_fetch_sub(&sync_waiters, 1);
+    }
+    if (rc == 1) {
         struct json_object *d = json_object_new_object();
         char url[128];
 
@@ -125,9 +139,14 @@ mbk_fcgi_reply_job(struct mbk_fcgi_job *job, bool async,
         json_object_object_add(d, "jobId",
                                json_object_new_string(mbk_fcgi_job_id(job)));
         json_object_object_add(d, "status", json_object_new_string(url));
+        if (!async) {
+            json_object_object_add(d, "note", json_object_new_string(
+                                                  "still running: follow "
+                                                  "it at status"));
+        }
         mbk_fcgi_response_header(rs, "Location", url);
         mbk_fcgi_reply_data_take(rs, 202, d);
-    } else if (mbk_fcgi_job_wait(job, &result, &err) == 0) {
+    } else if (rc == 0) {
         mbk_fcgi_reply_data_take(rs, 200, result);
     } else {
         mbk_fcgi_reply_error(rs, &err, NULL);
@@ -306,9 +325,6 @@ mbk_fcgi_handle_list(struct mbk_fcgi_app *app,
             json_object_object_add(o, "storage",
                                    json_object_new_string(
                                        mbk_storage_get_name(st)));
-            json_object_object_add(o, "location",
-                                   json_object_new_string(
-                                       mbk_storage_get_location(st)));
             json_object_array_add(stores, o);
         }
         for (size_t i = 0; i < app->nroots; i++) {
@@ -602,10 +618,25 @@ static const struct mbk_fcgi_field audit_query[] = {
     {NULL, 0, false, 0, 0, NULL, NULL},
 };
 
+/* An audit line as an answer shows it: its error scrubbed like any
+ * other error (the file itself keeps the whole text). */
 static int
 on_audit_line(struct json_object *line, void *ud)
 {
-    json_object_array_add(ud, json_object_get(line));
+    struct json_object *copy = NULL;
+    struct json_object *e;
+
+    if (json_object_deep_copy(line, &copy, NULL) != 0) {
+        return -1;
+    }
+    if (json_object_object_get_ex(copy, "error", &e) &&
+        json_object_is_type(e, json_type_string)) {
+        char msg[4200];
+
+        mbk_fcgi_scrub(json_object_get_string(e), msg, sizeof(msg));
+        json_object_object_add(copy, "error", json_object_new_string(msg));
+    }
+    json_object_array_add(ud, copy);
     return 0;
 }
 

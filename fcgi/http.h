@@ -86,6 +86,20 @@ void
 mbk_fcgi_reply_error(struct mbk_fcgi_response *r,
                      const struct mbk_error *err, const char *field);
 
+/*
+ * What an answer must not show: the server's own paths (the storages,
+ * the spool, the plugins), each replaced by a label such as "[fs
+ * storage]".  Set once at start, before the threads (then read-only).
+ */
+void
+mbk_fcgi_private_path_add(const char *path, const char *label);
+
+/* A message fit for an answer or a log line, into out (out_len bytes):
+ * URI passwords masked, the private paths replaced by their labels, any
+ * quoted text longer than 120 bytes shortened. */
+void
+mbk_fcgi_scrub(const char *msg, char *out, size_t out_len);
+
 /* A handler's own failure: domain HTTP, code = the status. */
 int
 mbk_fcgi_http_error(struct mbk_error *err, int status, const char *fmt, ...)

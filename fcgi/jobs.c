@@ -168,7 +168,16 @@ mbk_fcgi_jobs_new(unsigned workers, unsigned queue, unsigned keep,
     }
     pthread_mutex_init(&js->lock, NULL);
     pthread_cond_init(&js->work, NULL);
-    pthread_cond_init(&js->done, NULL);
+    {
+        /* timed waits on the monotonic clock: a clock change never
+         * shortens or stretches a request's wait */
+        pthread_condattr_t ca;
+
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&js->done, &ca);
+        pthread_condattr_destroy(&ca);
+    }
     js->queue_max = queue;
     js->keep = keep;
     js->threads = calloc(workers, sizeof(*js->threads));
@@ -311,12 +320,29 @@ int
 mbk_fcgi_job_wait(struct mbk_fcgi_job *job, struct json_object **result,
                   struct mbk_error *err)
 {
+    return mbk_fcgi_job_wait_until(job, 0, result, err);
+}
+
+int
+mbk_fcgi_job_wait_until(struct mbk_fcgi_job *job, double seconds,
+                        struct json_object **result, struct mbk_error *err)
+{
     struct mbk_fcgi_jobs *js = job->js;
+    struct timespec until;
     int rc;
 
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += (time_t)seconds;
     pthread_mutex_lock(&js->lock);
     while (job->state <= J_RUNNING) {
-        pthread_cond_wait(&js->done, &js->lock);
+        if (seconds <= 0) {
+            pthread_cond_wait(&js->done, &js->lock);
+        } else if (pthread_cond_timedwait(&js->done, &js->lock, &until) ==
+                       ETIMEDOUT &&
+                   job->state <= J_RUNNING) {
+            pthread_mutex_unlock(&js->lock);
+            return 1;
+        }
     }
     if (job->state == J_DONE) {
         *result = json_object_get(job->result);
@@ -433,9 +459,10 @@ status_locked(const struct mbk_fcgi_job *j)
         json_object_object_add(o, "result", json_object_get(j->result));
     } else if (j->state >= J_FAILED) {
         struct json_object *e = json_object_new_object();
+        char msg[sizeof(j->error.message) + 64];
 
-        json_object_object_add(e, "message",
-                               json_object_new_string(j->error.message));
+        mbk_fcgi_scrub(j->error.message, msg, sizeof(msg));
+        json_object_object_add(e, "message", json_object_new_string(msg));
         json_object_object_add(e, "status", json_object_new_int(
                                                 mbk_fcgi_status_of(&j->error)));
         json_object_object_add(e, "domain",

@@ -57,6 +57,12 @@ int
 mbk_fcgi_job_wait(struct mbk_fcgi_job *job, struct json_object **result,
                   struct mbk_error *err);
 
+/* The same, waiting at most seconds (<= 0: no limit): 1 when the job is
+ * still queued or running then. */
+int
+mbk_fcgi_job_wait_until(struct mbk_fcgi_job *job, double seconds,
+                        struct json_object **result, struct mbk_error *err);
+
 void
 mbk_fcgi_job_release(struct mbk_fcgi_job *job); /* NULL-safe */
 

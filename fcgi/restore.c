@@ -238,7 +238,7 @@ submit(struct mbk_fcgi_app *app, struct restore_job *r,
         mbk_fcgi_reply_error(rs, &err, NULL);
         return;
     }
-    mbk_fcgi_reply_job(job, async, rs);
+    mbk_fcgi_reply_job(app, job, async, rs);
 }
 
 static struct restore_job *

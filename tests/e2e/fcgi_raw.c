@@ -101,6 +101,9 @@ main(int argc, char **argv)
     unsigned char buf[65536 + 16];
     int fd;
 
+    /* a deadline of minutes: a responder that never answers fails the
+     * test instead of hanging it */
+    alarm(900);
     if (argc < 2 || strlen(argv[1]) >= sizeof(sa.sun_path)) {
         fprintf(stderr, "usage: fcgi_raw SOCKET NAME=VALUE... [< body]\n");
         return 2;

@@ -122,6 +122,19 @@ else
     ok "no outside byte in the jobs or the audit log"
 fi
 
+# ---- leaks: a password in a file, a server path in an error -------------
+printf '{"database":"mongodb://u:hunter2@db.example/crm %s","format":1,' \
+    "$(printf 'x%.0s' $(seq 1 300))" >"$ROOT/meta.json"
+restore_path "$ROOT/meta.json"
+case $STATUS in 4*) ok "a file with a URI password in its metadata is refused ($STATUS)" ;;
+*) fail "a file with a URI password in its metadata is refused: $STATUS" ;; esac
+api GET "$API/download?name=nope.json"
+expect_status 404 "a missing backup: 404"
+case $(jget 'd["error"]') in
+*"$STACK_RUN"*) fail "the 404 names the storage's path" ;;
+*) ok "the 404 does not name the storage's path" ;;
+esac
+
 # ---- input: strict UTF-8, no bidi controls, no stray query, no system db
 api GET "$API/audit?user=%C0%AF"
 expect_status 400 "an overlong UTF-8 sequence in a query value: 400"
@@ -166,6 +179,13 @@ printf 'abc123\n' >"$STACK_RUN/short.secret"
     echo "proxy_secret_file = $STACK_RUN/proxy.secret"
     echo "roles = alice:viewer bob:operator carol:admin"
     echo "default_role = none"
+    # 8 request threads, 2 job workers; its MongoDB calls wait for a
+    # paused server rather than give up (the slow restores below)
+    echo "threads = 8"
+    echo "jobs = 2"
+    if [ -n "${STACK_MONGO_PORT:-}" ]; then
+        echo "mongo_uri = mongodb://127.0.0.1:$STACK_MONGO_PORT/?serverSelectionTimeoutMS=900000&connectTimeoutMS=900000&socketTimeoutMS=0"
+    fi
 } >"$STACK_RUN/second.conf"
 
 # A secret file that is short, or missing, stops the start.
@@ -254,5 +274,64 @@ expect_status 200 "an admin deletes"
 grep -q '"user":"bob","role":"operator"' "$STACK_RUN/audit.log" &&
     ok "the audit log records the role" ||
     fail "the audit log records the role"
+
+# ---- long work never pins the request threads ----------------------------
+# 8 synchronous restores while MongoDB is paused (SIGSTOP: none of them can
+# finish, whatever the machine's speed), on a responder of 8 threads: the
+# list, the job list and a cancel still answer; once MongoDB goes on,
+# every restore is answered.
+MPID=$STACK_RUN/mbk-mongo-dev-${STACK_MONGO_PORT:-x}.pid
+if [ -z "${STACK_MONGO_PORT:-}" ] || [ ! -f "$MPID" ]; then
+    ok "# SKIP slow restores: needs the development server (to pause it)"
+else
+    MONGO_PID=$(cat "$MPID")
+    cp "$ROOT/d/b.json" "$ROOT/slow.json"
+    kill -STOP "$MONGO_PID"
+    _pids=
+    for _i in 1 2 3 4 5 6 7 8; do
+        printf '{"path":"%s","targetDatabase":"slow%s","dryRun":true}' \
+            "$ROOT/slow.json" "$_i" >"$STACK_RUN/slow-$_i.json"
+        "$RAW" "$SOCK2" REQUEST_METHOD=PUT DOCUMENT_URI=/api/settings/backup \
+            REMOTE_USER=carol HTTP_X_REQUESTED_WITH=raw MBK_PROXY_SECRET="$S" \
+            "$JSON" CONTENT_LENGTH="$(wc -c <"$STACK_RUN/slow-$_i.json")" \
+            <"$STACK_RUN/slow-$_i.json" >"$STACK_RUN/slow-$_i.out" &
+        _pids="$_pids $!"
+    done
+    # wait (a condition, with a deadline of minutes) for the 8 jobs
+    _n=0
+    _t=0
+    while [ "$_t" -lt 3000 ]; do
+        fcgi GET /jobs "" carol "$S"
+        _n=$(jget 'len([j for j in d["data"]["jobs"] if j["kind"] == "restore" and j["database"].startswith("slow")])' 2>/dev/null || echo 0)
+        [ "$_n" = 8 ] && break
+        sleep 0.1
+        _t=$((_t + 1))
+    done
+    expect_eq "$_n" 8 "8 synchronous restores are queued or running"
+    fcgi GET "" "" carol "$S"
+    expect_status 200 "the list answers while 8 restores wait on MongoDB"
+    fcgi GET /jobs "" carol "$S"
+    expect_status 200 "the job list answers too"
+    _qid=$(jget '[j["id"] for j in d["data"]["jobs"] if j["state"] == "queued"][0]')
+    fcgi POST /jobs/cancel "id=$_qid" carol "$S"
+    expect_status 202 "a cancel answers too"
+    fcgi POST /jobs/cancel "id=$_qid" bob "$S"
+    expect_status 403 "an operator may not cancel another user's job"
+    kill -CONT "$MONGO_PID"
+    for _p in $_pids; do
+        wait "$_p"
+    done
+    _bad=0
+    for _i in 1 2 3 4 5 6 7 8; do
+        case $(sed -n '1s/^Status: \([0-9]*\).*/\1/p' "$STACK_RUN/slow-$_i.out") in
+        200 | 202 | 409) ;;
+        *) _bad=$((_bad + 1)) ;;
+        esac
+    done
+    expect_eq "$_bad" 0 "each of the 8 restores is answered (done, still running, or canceled)"
+    grep -q "still running" "$STACK_RUN"/slow-*.out &&
+        ok "past the waiting threads' share, a synchronous request gets its job id (202)" ||
+        fail "past the waiting threads' share, a synchronous request gets its job id (202)"
+fi
 
 e2e_done

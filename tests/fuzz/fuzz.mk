@@ -39,10 +39,11 @@ FUZZ_SOURCE_SRC = $(FUZZ_PARSER_SRC) $(srcdir)/engine/source.c \
 FUZZ_TAR_SRC = $(srcdir)/storage/tar.c $(srcdir)/storage/tar_archive.c
 FUZZ_FCGI_SRC = $(srcdir)/engine/error.c $(srcdir)/engine/buf.c \
 	$(srcdir)/engine/names.c $(srcdir)/fcgi/http.c \
-	$(srcdir)/fcgi/schema.c $(srcdir)/fcgi/multipart.c
+	$(srcdir)/fcgi/schema.c $(srcdir)/fcgi/multipart.c \
+	$(srcdir)/engine/audit.c
 FUZZ_PARSER_LIBS = $(BSON_LIBS) $(JSONC_LIBS) $(CRYPTO_LIBS)
 FUZZ_SOURCE_LIBS = $(FUZZ_PARSER_LIBS) $(ZLIB_LIBS) -ldl
-FUZZ_FCGI_LIBS = $(JSONC_LIBS) $(MONGOC_LIBS) $(BSON_LIBS)
+FUZZ_FCGI_LIBS = $(JSONC_LIBS) $(MONGOC_LIBS) $(BSON_LIBS) $(CRYPTO_LIBS) -lm
 FUZZ_INCS = $(srcdir)/tests/fuzz/fuzz_split.h
 FUZZ_LINK = $(MKDIR_P) tests/fuzz && $(FUZZ_CC) $(FUZZ_CFLAGS) \
 	$(FUZZ_CPPFLAGS)

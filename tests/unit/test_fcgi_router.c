@@ -318,6 +318,41 @@ test_handlers_list_delete_download(void **state)
     rmdir(dir);
 }
 
+/* What answers must not show (issue 11): URI passwords, the server's own
+ * paths, long quoted text. */
+static void
+test_scrub(void **state)
+{
+    char out[600];
+    char longq[400];
+
+    (void)state;
+    mbk_fcgi_private_path_add("/var/lib/mbk/backups/", "[fs storage]");
+    mbk_fcgi_scrub("no backup \"x\" in \"/var/lib/mbk/backups\"", out,
+                   sizeof(out));
+    assert_string_equal(out, "no backup \"x\" in \"[fs storage]\"");
+    mbk_fcgi_scrub("open() \"/var/lib/mbk/backups/a.json\" failed", out,
+                   sizeof(out));
+    assert_string_equal(out, "open() \"[fs storage]/a.json\" failed");
+    /* a longer name that merely starts alike is another path */
+    mbk_fcgi_scrub("/var/lib/mbk/backups2/x", out, sizeof(out));
+    assert_string_equal(out, "/var/lib/mbk/backups2/x");
+    mbk_fcgi_scrub("bad \"mongodb://u:hunter2@db:27017/x\" here", out,
+                   sizeof(out));
+    assert_null(strstr(out, "hunter2"));
+    assert_non_null(strstr(out, "mongodb://u:***@db:27017/x"));
+    memset(longq, 'a', sizeof(longq));
+    longq[0] = '"';
+    longq[sizeof(longq) - 2] = '"';
+    longq[sizeof(longq) - 1] = '\0';
+    mbk_fcgi_scrub(longq, out, sizeof(out));
+    assert_true(strlen(out) < 130);
+    assert_non_null(strstr(out, "...\""));
+    /* a small output buffer is never overrun */
+    mbk_fcgi_scrub("no backup \"x\" in \"/var/lib/mbk/backups\"", out, 12);
+    assert_int_equal(strlen(out), 11);
+}
+
 /* Roles and the proxy secret (fcgi/access.h). */
 static void
 test_access_roles_and_secret(void **state)
@@ -399,6 +434,7 @@ main(void)
         cmocka_unit_test(test_route_find_paths_and_methods),
         cmocka_unit_test(test_route_guard_login_and_cross_site),
         cmocka_unit_test(test_access_roles_and_secret),
+        cmocka_unit_test(test_scrub),
         cmocka_unit_test(test_status_table),
         cmocka_unit_test(test_response_envelopes_and_headers),
         cmocka_unit_test(test_jobs_conflicts_wait_and_cancel),
