@@ -48,6 +48,14 @@ function verifiedText(b, seen) {
         ? 'not yet' : 'no digests');
 }
 
+// What the caller's role (the list says it) allows: the page hides the
+// rest; the server refuses it anyway.
+const RANK = {none: 0, viewer: 1, operator: 2, admin: 3};
+export function may(role, need) {
+    // an older server says no role: everything, as before
+    return role === undefined || (RANK[role] || 0) >= RANK[need];
+}
+
 export async function loadList(hooks) {
     const box = $('#list-body');
     const err = $('#list-error');
@@ -67,19 +75,20 @@ export async function loadList(hooks) {
                     h('a', {href: '#backup'}, 'Create the first one.')));
         return data;
     }
+    const role = data.role;
     const actions = (b) => h('div.rowactions', {},
         h('a.btn.small', {href: downloadUrl(b.name, b.storage),
                           download: b.name,
                           'aria-label': 'Download ' + b.name}, 'Download'),
-        h('button.btn.small', {type: 'button', 'aria-label': 'Verify ' + b.name,
-                               on: {click: () => verify(b, hooks)}}, 'Verify'),
-        h('button.btn.small', {type: 'button',
-                               'aria-label': 'Restore ' + b.name,
-                               on: {click: () => hooks.restore(b)}}, 'Restore…'),
-        h('button.btn.small.danger', {type: 'button',
-                                      'aria-label': 'Delete ' + b.name,
-                                      on: {click: () => remove(b, hooks)}},
-          'Delete'));
+        may(role, 'operator') ? h('button.btn.small', {type: 'button',
+            'aria-label': 'Verify ' + b.name,
+            on: {click: () => verify(b, hooks)}}, 'Verify') : null,
+        may(role, 'admin') ? h('button.btn.small', {type: 'button',
+            'aria-label': 'Restore ' + b.name,
+            on: {click: () => hooks.restore(b)}}, 'Restore…') : null,
+        may(role, 'admin') ? h('button.btn.small.danger', {type: 'button',
+            'aria-label': 'Delete ' + b.name,
+            on: {click: () => remove(b, hooks)}}, 'Delete') : null);
     fill(box, table([
         {label: 'Name', value: (b) => h('span', {}, h('code.bname', {}, b.name),
             b.description ? h('span.desc', {}, b.description) : null)},
