@@ -70,12 +70,14 @@ export async function loadList(hooks) {
     }
     const rows = data.backups.slice().sort((a, b) =>
         (b.timestamp || b.modified).localeCompare(a.timestamp || a.modified));
+    const role = data.role;
     if (rows.length === 0) {
         fill(box, h('p.empty', {}, 'No backups yet. ',
-                    h('a', {href: '#backup'}, 'Create the first one.')));
+                    may(role, 'operator')
+                        ? h('a', {href: '#backup'}, 'Create the first one.')
+                        : null));
         return data;
     }
-    const role = data.role;
     const actions = (b) => h('div.rowactions', {},
         h('a.btn.small', {href: downloadUrl(b.name, b.storage),
                           download: b.name,
