@@ -5,6 +5,8 @@
  * without MBK_PROXY_SECRET).  Prints the responder's answer (its CGI
  * headers, a blank line, the body) on stdout.
  *   fcgi_raw SOCKET NAME=VALUE... [< body]
+ * With FCGI_RAW_STALL set in the environment it sends one byte of body
+ * and then nothing more (a peer that stalls), and reads the answer.
  */
 #include "config.h"
 
@@ -140,7 +142,11 @@ main(int argc, char **argv)
     if (record(fd, PARAMS, NULL, 0) != 0) {
         return 1;
     }
-    if (!isatty(0)) {
+    if (getenv("FCGI_RAW_STALL") != NULL) {
+        if (record(fd, STDIN, "{", 1) != 0) {
+            return 1;
+        }
+    } else if (!isatty(0)) {
         ssize_t n;
 
         while ((n = read(0, buf, 32768)) > 0) {
@@ -149,7 +155,7 @@ main(int argc, char **argv)
             }
         }
     }
-    if (record(fd, STDIN, NULL, 0) != 0) {
+    if (getenv("FCGI_RAW_STALL") == NULL && record(fd, STDIN, NULL, 0) != 0) {
         return 1;
     }
     for (;;) {

@@ -183,6 +183,9 @@ printf 'abc123\n' >"$STACK_RUN/short.secret"
     # paused server rather than give up (the slow restores below)
     echo "threads = 8"
     echo "jobs = 2"
+    # the stalled body below is answered after this (the subject of that
+    # test, not a speed assumption: every other body here is sent at once)
+    echo "body_timeout = 10"
     if [ -n "${STACK_MONGO_PORT:-}" ]; then
         echo "mongo_uri = mongodb://127.0.0.1:$STACK_MONGO_PORT/?serverSelectionTimeoutMS=900000&connectTimeoutMS=900000&socketTimeoutMS=0"
     fi
@@ -274,6 +277,16 @@ expect_status 200 "an admin deletes"
 grep -q '"user":"bob","role":"operator"' "$STACK_RUN/audit.log" &&
     ok "the audit log records the role" ||
     fail "the audit log records the role"
+
+# A peer that sends one byte of a 27-byte body and stalls: 408 once
+# body_timeout has passed, and the thread is free again.
+FCGI_RAW_STALL=1
+export FCGI_RAW_STALL
+fcgi POST "" "" bob "$S" "$JSON" CONTENT_LENGTH=27
+unset FCGI_RAW_STALL
+expect_status 408 "a request body that stalls: 408"
+fcgi GET "" "" alice "$S"
+expect_status 200 "the list answers after the stalled body"
 
 # ---- long work never pins the request threads ----------------------------
 # 8 synchronous restores while MongoDB is paused (SIGSTOP: none of them can

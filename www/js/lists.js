@@ -113,6 +113,12 @@ async function verify(b, hooks) {
     try {
         const rep = await call('POST', '/verify',
                                {query: {name: b.name, storage: b.storage}});
+        if (rep.jobId) {
+            // the server was busy: the verification goes on as a job
+            toast.fire({icon: 'info', title: `Verifying ${b.name} (job ` +
+                        `${rep.jobId}): see the audit log for the result`});
+            return;
+        }
         await swal.fire({icon: 'success', title: 'Backup verified',
             text: `${b.name}: ${fmt.num(rep.documentCount)} documents read` +
                   (rep.digestsChecked ? ', every count and digest matches.'
