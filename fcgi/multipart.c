@@ -260,7 +260,8 @@ process(struct mbk_fcgi_multipart *mp, struct mbk_error *err)
 
             /* Transport padding (spaces, tabs) may follow a delimiter:
              * skipped as it comes, never kept, and bounded. */
-            while (ws < mp->len && (mp->buf[ws] == ' ' || mp->buf[ws] == '\t')) {
+            while (ws < mp->len &&
+                   (mp->buf[ws] == ' ' || mp->buf[ws] == '\t')) {
                 ws++;
             }
             mp->padding += ws;

@@ -209,23 +209,24 @@ test_jobs_conflicts_wait_and_cancel(void **state)
     int gate = 0;
 
     assert_non_null(js);
-    a = mbk_fcgi_jobs_submit(js, "backup", "crm", "alice", false, job_ok, &gate, NULL,
-                             &err);
+    a = mbk_fcgi_jobs_submit(js, "backup", "crm", "alice", false, job_ok,
+                             &gate, NULL, &err);
     assert_non_null(a);
-    b = mbk_fcgi_jobs_submit(js, "backup", "crm", "alice", false, job_ok, &gate, NULL,
-                             &err);
+    b = mbk_fcgi_jobs_submit(js, "backup", "crm", "alice", false, job_ok,
+                             &gate, NULL, &err);
     assert_non_null(b); /* backups share a database */
-    assert_null(mbk_fcgi_jobs_submit(js, "restore", "crm", "alice", true, job_ok,
-                                     &gate, NULL, &err));
+    assert_null(mbk_fcgi_jobs_submit(js, "restore", "crm", "alice", true,
+                                     job_ok, &gate, NULL, &err));
     assert_int_equal(mbk_fcgi_status_of(&err), 409);
-    c = mbk_fcgi_jobs_submit(js, "restore", "other", "alice", true, job_ok, &gate,
-                             NULL, &err);
+    c = mbk_fcgi_jobs_submit(js, "restore", "other", "alice", true, job_ok,
+                             &gate, NULL, &err);
     assert_non_null(c); /* another database is free */
     /* only its owner or an admin (as_user NULL) cancels a job */
     assert_int_equal(mbk_fcgi_jobs_cancel(js, mbk_fcgi_job_id(c), "bob",
                                           &err), -1);
     assert_int_equal(mbk_fcgi_status_of(&err), 403);
-    assert_int_equal(mbk_fcgi_jobs_cancel(js, mbk_fcgi_job_id(c), NULL, &err), 0);
+    assert_int_equal(mbk_fcgi_jobs_cancel(js, mbk_fcgi_job_id(c), NULL,
+                                          &err), 0);
     assert_int_equal(mbk_fcgi_job_wait(c, &res, &err), -1);
     assert_int_equal(err.code, MBK_ENGINE_ECANCELED);
     st = mbk_fcgi_jobs_status(js, mbk_fcgi_job_id(c), &err);
@@ -238,7 +239,8 @@ test_jobs_conflicts_wait_and_cancel(void **state)
     json_object_put(res);
     assert_int_equal(mbk_fcgi_job_wait(b, &res, &err), 0);
     json_object_put(res);
-    assert_int_equal(mbk_fcgi_jobs_cancel(js, mbk_fcgi_job_id(a), NULL, &err), -1);
+    assert_int_equal(mbk_fcgi_jobs_cancel(js, mbk_fcgi_job_id(a), NULL,
+                                          &err), -1);
     assert_int_equal(mbk_fcgi_status_of(&err), 409); /* already done */
     assert_null(mbk_fcgi_jobs_status(js, "0123456789abcdef", &err));
     assert_int_equal(mbk_fcgi_status_of(&err), 404);
