@@ -81,8 +81,8 @@ secret_key(const char *key)
  * mbk_mongo_uri_redact).  NULL when s has no such password (or on ENOMEM:
  * then the caller drops the string).
  */
-static char *
-redact_uris(const char *s, bool *changed)
+char *
+mbk_audit_redact_uris(const char *s, bool *changed)
 {
     size_t n = strlen(s);
     char *out = malloc(2 * n + 4);
@@ -176,7 +176,7 @@ redact(struct json_object *o, int depth)
         }
     } else if (json_object_is_type(o, json_type_string)) {
         bool changed;
-        char *clean = redact_uris(json_object_get_string(o), &changed);
+        char *clean = mbk_audit_redact_uris(json_object_get_string(o), &changed);
 
         if (changed) {
             json_object_set_string(o, clean != NULL ? clean : "***");
@@ -218,7 +218,7 @@ static char *
 clean_error(const char *msg)
 {
     bool changed;
-    char *s = redact_uris(msg, &changed);
+    char *s = mbk_audit_redact_uris(msg, &changed);
     size_t n;
 
     if (!changed) {
@@ -264,6 +264,7 @@ entry_object(const struct mbk_audit_entry *e, struct mbk_error *err)
     }
     add_string(o, "time", TIME_PLACEHOLDER);
     add_string(o, "user", e->user);
+    add_string(o, "role", e->role);
     add_string(o, "client", e->client);
     add_string(o, "operation", e->operation);
     add_string(o, "backup", e->backup);

@@ -18,6 +18,7 @@
 #ifndef MBK_ENGINE_AUDIT_H
 #define MBK_ENGINE_AUDIT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <json-c/json.h>
@@ -50,7 +51,16 @@ struct mbk_audit_entry {
     double duration;            /* seconds */
     const char *backup;         /* the backup's name, or NULL */
     const char *sha256;         /* the backup's digest (hex), or NULL */
+    const char *role;           /* the user's role (mbk-fcgi), or NULL */
 };
+
+/*
+ * Every "scheme://user:password@host" inside s with the password replaced
+ * by "***".  A malloc'd copy when *changed, else NULL (also NULL with
+ * *changed on ENOMEM: then drop the string).
+ */
+char *
+mbk_audit_redact_uris(const char *s, bool *changed);
 
 /* Open (creating it 0640) the log at path for appending.  Only a
  * regular file is accepted. */

@@ -19,6 +19,7 @@
 
 #include "engine/names.h"
 #include "fcgi/app.h"
+#include "storage/path.h"
 #include "fcgi/jobs.h"
 
 enum kind { K_STR, K_UINT, K_SIZE, K_BOOL, K_MODE };
@@ -42,6 +43,8 @@ static const struct key keys[] = {
     KEY(queue, K_UINT),        KEY(keep_jobs, K_UINT),
     KEY(read_jobs, K_UINT),    KEY(max_upload, K_SIZE),
     KEY(allow_anonymous, K_BOOL), KEY(proxy_secret_file, K_STR),
+    KEY(body_timeout, K_UINT), KEY(sync_wait, K_UINT), KEY(roles, K_STR),
+    KEY(default_role, K_STR),
 };
 
 static int
@@ -196,6 +199,8 @@ mbk_fcgi_config_load(struct mbk_fcgi_config *c, const char *file,
     c->keep_jobs = 64;
     c->read_jobs = 2;
     c->max_upload = 1024ULL * 1024 * 1024;
+    c->body_timeout = 600;
+    c->sync_wait = 300;
     if (file == NULL) {
         file = getenv("MBK_FCGI_CONFIG");
     }
@@ -248,6 +253,7 @@ add_roots(struct mbk_fcgi_app *app, struct mbk_error *err)
          r = strtok_r(NULL, ":", &save)) {
         char *real = realpath(r, NULL);
         char **v;
+        int *fds;
 
         if (real == NULL) {
             mbk_error_sys(err, errno, "realpath", r);
@@ -261,6 +267,20 @@ add_roots(struct mbk_fcgi_app *app, struct mbk_error *err)
             return mbk_error_sys(err, ENOMEM, "realloc", "allowed_roots");
         }
         app->roots = v;
+        fds = realloc(app->root_fds, (app->nroots + 1) * sizeof(*fds));
+        if (fds == NULL) {
+            free(real);
+            free(copy);
+            return mbk_error_sys(err, ENOMEM, "realloc", "allowed_roots");
+        }
+        app->root_fds = fds;
+        fds[app->nroots] = open(real, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fds[app->nroots] < 0) {
+            mbk_error_sys(err, errno, "open", real);
+            free(real);
+            free(copy);
+            return mbk_error_prefix(err, "allowed_roots");
+        }
         app->roots[app->nroots++] = real;
     }
     free(copy);
@@ -275,6 +295,10 @@ mbk_fcgi_app_open(struct mbk_fcgi_app *app, struct mbk_error *err)
     /* Each request thread, each worker's readers, and spare. */
     uint32_t clients = c->threads + c->jobs * (c->read_jobs + 2) + 2;
 
+    if (mbk_fcgi_access_open(&app->access, c->roles, c->default_role,
+                             c->proxy_secret_file, err) != 0) {
+        return -1;
+    }
     app->mongo = mbk_mongo_open(c->mongo_uri, clients, err);
     if (app->mongo == NULL) {
         return -1;
@@ -307,6 +331,19 @@ mbk_fcgi_app_open(struct mbk_fcgi_app *app, struct mbk_error *err)
     if (add_roots(app, err) != 0) {
         return -1;
     }
+    /* Answers never show where the server keeps things. */
+    if (app->fs != NULL) {
+        mbk_fcgi_private_path_add(mbk_storage_get_location(app->fs),
+                                  "[fs storage]");
+    }
+    if (app->tar != NULL) {
+        mbk_fcgi_private_path_add(mbk_storage_get_location(app->tar),
+                                  "[tar storage]");
+    }
+    mbk_fcgi_private_path_add(c->storage_fs, "[fs storage]");
+    mbk_fcgi_private_path_add(c->storage_tar, "[tar storage]");
+    mbk_fcgi_private_path_add(c->spool_dir, "[spool]");
+    mbk_fcgi_private_path_add(c->plugin_dir, "[plugins]");
     if (c->audit_log != NULL) {
         app->audit = mbk_audit_open(c->audit_log, err);
         if (app->audit == NULL) {
@@ -325,40 +362,56 @@ mbk_fcgi_app_close(struct mbk_fcgi_app *app)
     mbk_storage_close(app->fs);
     mbk_storage_close(app->tar);
     mbk_mongo_close(app->mongo);
+    mbk_fcgi_access_close(&app->access);
     for (size_t i = 0; i < app->nroots; i++) {
         free(app->roots[i]);
+        if (app->root_fds != NULL) {
+            close(app->root_fds[i]);
+        }
     }
     free(app->roots);
+    free(app->root_fds);
     mbk_fcgi_config_free(&app->cfg);
     memset(app, 0, sizeof(*app));
+}
+
+/* The root path lies under by its name, or -1; *rest: after "root/". */
+static int
+root_of(const struct mbk_fcgi_app *app, const char *path, const char **rest)
+{
+    for (size_t i = 0; i < app->nroots; i++) {
+        const char *r = app->roots[i];
+        size_t n = strlen(r);
+
+        if (n == 1 && r[0] == '/') {
+            *rest = path + 1;
+            return (int)i;
+        }
+        if (strncmp(path, r, n) == 0 && (path[n] == '/' || path[n] == '\0')) {
+            *rest = path[n] == '/' ? path + n + 1 : path + n;
+            return (int)i;
+        }
+    }
+    return -1;
 }
 
 static bool
 under_root(const struct mbk_fcgi_app *app, const char *real)
 {
-    for (size_t i = 0; i < app->nroots; i++) {
-        size_t n = strlen(app->roots[i]);
+    const char *rest;
 
-        if (strncmp(real, app->roots[i], n) == 0 &&
-            (real[n] == '/' || real[n] == '\0' ||
-             (n == 1 && app->roots[i][0] == '/'))) {
-            return true;
-        }
-    }
-    return false;
+    return root_of(app, real, &rest) >= 0;
 }
 
-int
-mbk_fcgi_path_check(const struct mbk_fcgi_app *app, const char *path,
-                    bool is_file, char **out, struct mbk_error *err)
+/* Absolute, no control character, no "." or ".." component. */
+static int
+path_syntax(const char *path, struct mbk_error *err)
 {
-    struct stat st;
-    char *real = NULL;
     const char *p;
 
     if (path[0] != '/') {
-        return mbk_fcgi_http_error(err, 400, "path \"%s\" is not absolute",
-                                   path);
+        return mbk_fcgi_http_error(err, 400, "path \"%.200s\" is not "
+                                   "absolute", path);
     }
     for (p = path; *p != '\0'; p++) {
         if ((unsigned char)*p < 0x20 || *p == 0x7f) {
@@ -372,22 +425,90 @@ mbk_fcgi_path_check(const struct mbk_fcgi_app *app, const char *path,
         p += strspn(p, "/");
         n = strcspn(p, "/");
         if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.')) {
-            return mbk_fcgi_http_error(err, 400, "path \"%s\" has a \".\" or "
-                                       "\"..\" component", path);
+            return mbk_fcgi_http_error(err, 400, "path \"%.200s\" has a "
+                                       "\".\" or \"..\" component", path);
         }
         p += n;
     }
+    return 0;
+}
+
+static int
+not_allowed(const char *path, struct mbk_error *err)
+{
+    return mbk_fcgi_http_error(err, 400, "path \"%.200s\" is not allowed "
+                               "(not a file under an allowed root)", path);
+}
+
+int
+mbk_fcgi_path_open(const struct mbk_fcgi_app *app, const char *path,
+                   struct mbk_error *err)
+{
+    const char *rest = NULL;
+    struct stat st;
+    int root;
+    int fd;
+
+    if (path_syntax(path, err) != 0) {
+        return -1;
+    }
+    /* Nothing outside the roots is looked at: no answer tells what is
+     * there. */
+    root = root_of(app, path, &rest);
+    if (root < 0 || rest[0] == '\0') {
+        return not_allowed(path, err);
+    }
+    fd = mbk_storage_open_beneath(app->root_fds[root], rest,
+                                  O_RDONLY | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0) {
+        if (errno == ENOENT) {
+            return mbk_fcgi_http_error(err, 404, "no file \"%.200s\"", path);
+        }
+        if (errno == ELOOP || errno == EXDEV || errno == ENOTDIR ||
+            errno == EINVAL) {
+            /* a symbolic link on the way, or a way out */
+            return not_allowed(path, err);
+        }
+        return mbk_fcgi_http_error(err, errno == EACCES ? 403 : 400,
+                                   "path \"%.200s\" cannot be opened: %s",
+                                   path, strerror(errno));
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return mbk_fcgi_http_error(err, 400, "path \"%.200s\" is not a "
+                                   "regular file", path);
+    }
+    /* A regular file never blocks; reads then behave as usual. */
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    return fd;
+}
+
+int
+mbk_fcgi_path_check(const struct mbk_fcgi_app *app, const char *path,
+                    bool is_file, char **out, struct mbk_error *err)
+{
+    struct stat st;
+    char *real = NULL;
+    const char *rest;
+
+    if (path_syntax(path, err) != 0) {
+        return -1;
+    }
+    /* Outside the roots by its name: refused before anything is looked
+     * at, so the answer says nothing of what is there. */
+    if (root_of(app, path, &rest) < 0) {
+        return not_allowed(path, err);
+    }
     if (lstat(path, &st) == 0) {
         if (S_ISLNK(st.st_mode)) {
-            return mbk_fcgi_http_error(err, 400, "path \"%s\" is a symbolic "
-                                       "link", path);
+            return not_allowed(path, err);
         }
         if (is_file && !S_ISREG(st.st_mode)) {
-            return mbk_fcgi_http_error(err, 400, "path \"%s\" is not a "
+            return mbk_fcgi_http_error(err, 400, "path \"%.200s\" is not a "
                                        "regular file", path);
         }
         if (!is_file && !S_ISDIR(st.st_mode)) {
-            return mbk_fcgi_http_error(err, 400, "path \"%s\" is not a "
+            return mbk_fcgi_http_error(err, 400, "path \"%.200s\" is not a "
                                        "directory", path);
         }
         real = realpath(path, NULL);
@@ -407,13 +528,12 @@ mbk_fcgi_path_check(const struct mbk_fcgi_app *app, const char *path,
         free(rp);
     }
     if (real == NULL) {
-        return mbk_fcgi_http_error(err, 400, "path \"%s\" does not exist",
-                                   path);
+        return mbk_fcgi_http_error(err, 404, "path \"%.200s\" does not "
+                                   "exist", path);
     }
     if (!under_root(app, real)) {
         free(real);
-        return mbk_fcgi_http_error(err, 400, "path \"%s\" is outside the "
-                                   "allowed roots", path);
+        return not_allowed(path, err);
     }
     *out = real;
     return 0;
@@ -467,6 +587,9 @@ mbk_fcgi_app_audit(struct mbk_fcgi_app *app,
     if (copy.client == NULL && rq != NULL) {
         copy.client = rq->remote_addr;
     }
+    if (copy.role == NULL && rq != NULL) {
+        copy.role = mbk_fcgi_role_name((enum mbk_fcgi_role)rq->role);
+    }
     if (mbk_audit_append(app->audit, &copy, &err) != 0) {
         mbk_fcgi_log("audit: %s", err.message);
     }
@@ -502,6 +625,7 @@ void
 mbk_fcgi_log(const char *fmt, ...)
 {
     char line[1024];
+    char raw[1024];
     struct tm tm;
     time_t now = time(NULL);
     size_t n;
@@ -510,8 +634,17 @@ mbk_fcgi_log(const char *fmt, ...)
     gmtime_r(&now, &tm);
     n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ mbk-fcgi: ", &tm);
     va_start(ap, fmt);
-    vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+    vsnprintf(raw, sizeof(raw), fmt, ap);
     va_end(ap);
+    {
+        /* URI passwords never reach the log either. */
+        bool changed = false;
+        char *clean = mbk_audit_redact_uris(raw, &changed);
+
+        snprintf(line + n, sizeof(line) - n - 1, "%s",
+                 changed ? (clean != NULL ? clean : "(withheld)") : raw);
+        free(clean);
+    }
     n = strlen(line);
     line[n++] = '\n';
     pthread_mutex_lock(&log_lock);

@@ -16,6 +16,7 @@
 #include "engine/audit.h"
 #include "engine/error.h"
 #include "engine/mongo.h"
+#include "fcgi/access.h"
 #include "fcgi/http.h"
 #include "storage/loader.h"
 
@@ -42,11 +43,18 @@ struct mbk_fcgi_config {
     unsigned keep_jobs;   /* keep_jobs: finished jobs remembered, 64 */
     unsigned read_jobs;   /* read_jobs: collections read at once, 2 */
     uint64_t max_upload;  /* max_upload: bytes, default 1 GiB */
+    unsigned body_timeout; /* body_timeout: seconds a request body may
+                            * take to arrive, default 600 */
+    unsigned sync_wait;    /* sync_wait: seconds a synchronous request
+                            * waits for its job before answering 202,
+                            * default 300 */
     bool allow_anonymous; /* allow_anonymous: state changes without
                            * REMOTE_USER (demo only), default no */
     char *proxy_secret_file; /* proxy_secret_file: a file whose first line
                               * is the secret nginx sends as the FastCGI
                               * parameter MBK_PROXY_SECRET; unset: none */
+    char *roles;          /* roles: "alice:admin bob:viewer" */
+    char *default_role;   /* default_role: of unmapped users, "none" */
 };
 
 /* Defaults, then the file (NULL: $MBK_FCGI_CONFIG if set), then the
@@ -65,7 +73,9 @@ struct mbk_fcgi_app {
     struct mbk_storage *tar;
     struct mbk_audit *audit;  /* thread-safe; NULL without audit_log */
     struct mbk_fcgi_jobs *jobs;
+    struct mbk_fcgi_access access; /* proxy secret and roles */
     char **roots;             /* realpaths of the allowed roots */
+    int *root_fds;            /* each root, opened at start */
     size_t nroots;
 };
 
@@ -86,6 +96,19 @@ mbk_fcgi_app_close(struct mbk_fcgi_app *app);
 int
 mbk_fcgi_path_check(const struct mbk_fcgi_app *app, const char *path,
                     bool is_file, char **out, struct mbk_error *err);
+
+/*
+ * Open a server-side file for reading, once: path passes the syntax rules
+ * above, must lie under an allowed root by its name (else HTTP/403 "not
+ * allowed", whatever is there), and is opened beneath that root's
+ * directory descriptor with mbk_storage_open_beneath (no symbolic link,
+ * no escape, O_NONBLOCK so that a FIFO never blocks), then fstat'ed: a
+ * regular file, or HTTP/400.  A missing file is HTTP/404.  Messages name
+ * the path as the request gave it.  The descriptor is the caller's.
+ */
+int
+mbk_fcgi_path_open(const struct mbk_fcgi_app *app, const char *path,
+                   struct mbk_error *err);
 
 /* The storage a request names ("fs", "tar"; NULL: fs if configured,
  * else tar); HTTP/400 when that one is not configured. */

@@ -60,6 +60,7 @@ struct create_job {
     char *destination;         /* the resolved destinationPath, or NULL */
     char *user;
     char *client;
+    const char *role; /* static */
     const char **include;
     const char **exclude;
 };
@@ -156,11 +157,16 @@ run_create(struct mbk_fcgi_job *job, void *ud, struct json_object **result,
     memset(&ae, 0, sizeof(ae));
     ae.user = c->user;
     ae.client = c->client;
+    ae.role = c->role;
     ae.operation = "backup";
     ae.params = c->body;
     if (rc == 0) {
+        /* the destination as the request named it, not resolved */
         *result = result_json(&res, mbk_storage_get_name(c->st),
-                              c->destination);
+                              c->destination != NULL
+                                  ? mbk_fcgi_get_str(c->body,
+                                                     "destinationPath", NULL)
+                                  : NULL);
         counts = json_object_new_object();
         json_object_object_add(counts, "documents",
                                json_object_new_int64((int64_t)res.docs));
@@ -237,7 +243,8 @@ mbk_fcgi_handle_create(struct mbk_fcgi_app *app,
     const char *field = NULL;
     bool async;
 
-    if (mbk_fcgi_json_body(rq, create_schema, &body, rs) != 0) {
+    if (mbk_fcgi_no_query(rq, rs) != 0 ||
+        mbk_fcgi_json_body(rq, create_schema, &body, rs) != 0) {
         return;
     }
     c = calloc(1, sizeof(*c));
@@ -253,6 +260,7 @@ mbk_fcgi_handle_create(struct mbk_fcgi_app *app,
                   ? strdup(rq->remote_user)
                   : NULL;
     c->client = rq->remote_addr != NULL ? strdup(rq->remote_addr) : NULL;
+    c->role = mbk_fcgi_role_name((enum mbk_fcgi_role)rq->role);
     c->include = mbk_fcgi_get_strv(body, "includeCollections");
     c->exclude = mbk_fcgi_get_strv(body, "excludeCollections");
     async = mbk_fcgi_get_bool(body, "async", false);
@@ -262,10 +270,11 @@ mbk_fcgi_handle_create(struct mbk_fcgi_app *app,
         return;
     }
     job = mbk_fcgi_jobs_submit(app->jobs, "backup", mbk_fcgi_app_db(app),
-                               false, run_create, c, create_job_free, &err);
+                               c->user, false, run_create, c,
+                               create_job_free, &err);
     if (job == NULL) {
         mbk_fcgi_reply_error(rs, &err, NULL);
         return;
     }
-    mbk_fcgi_reply_job(job, async, rs);
+    mbk_fcgi_reply_job(app, job, async, rs);
 }

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -63,6 +64,23 @@ mbk_fcgi_query(const struct mbk_fcgi_request *rq,
     return 0;
 }
 
+static const struct mbk_fcgi_field no_fields[] = {
+    {NULL, 0, false, 0, 0, NULL, NULL},
+};
+
+int
+mbk_fcgi_no_query(const struct mbk_fcgi_request *rq,
+                  struct mbk_fcgi_response *rs)
+{
+    struct json_object *q = NULL;
+
+    if (mbk_fcgi_query(rq, no_fields, &q, rs) != 0) {
+        return -1;
+    }
+    json_object_put(q);
+    return 0;
+}
+
 int
 mbk_fcgi_json_body(const struct mbk_fcgi_request *rq,
                    const struct mbk_fcgi_field *schema,
@@ -92,14 +110,27 @@ mbk_fcgi_json_body(const struct mbk_fcgi_request *rq,
     return rc;
 }
 
+static atomic_uint sync_waiters;
+
 void
-mbk_fcgi_reply_job(struct mbk_fcgi_job *job, bool async,
-                   struct mbk_fcgi_response *rs)
+mbk_fcgi_reply_job(struct mbk_fcgi_app *app, struct mbk_fcgi_job *job,
+                   bool async, struct mbk_fcgi_response *rs)
 {
     struct json_object *result = NULL;
     struct mbk_error err;
+    unsigned cap = app->cfg.threads / 2 > 0 ? app->cfg.threads / 2 : 1;
+    int rc = 1;
 
-    if (async) {
+    if (!async) {
+        /* The request threads answer lists and cancels: only some of
+         * them may sit waiting for long work. */
+        if (atomic_fetch_add(&sync_waiters, 1) < cap) {
+            rc = mbk_fcgi_job_wait_until(job, app->cfg.sync_wait, &result,
+                                         &err);
+        }
+        atomic_fetch_sub(&sync_waiters, 1);
+    }
+    if (rc == 1) {
         struct json_object *d = json_object_new_object();
         char url[128];
 
@@ -108,9 +139,14 @@ mbk_fcgi_reply_job(struct mbk_fcgi_job *job, bool async,
         json_object_object_add(d, "jobId",
                                json_object_new_string(mbk_fcgi_job_id(job)));
         json_object_object_add(d, "status", json_object_new_string(url));
+        if (!async) {
+            json_object_object_add(d, "note", json_object_new_string(
+                                                  "still running: follow "
+                                                  "it at status"));
+        }
         mbk_fcgi_response_header(rs, "Location", url);
         mbk_fcgi_reply_data_take(rs, 202, d);
-    } else if (mbk_fcgi_job_wait(job, &result, &err) == 0) {
+    } else if (rc == 0) {
         mbk_fcgi_reply_data_take(rs, 200, result);
     } else {
         mbk_fcgi_reply_error(rs, &err, NULL);
@@ -261,6 +297,14 @@ mbk_fcgi_handle_list(struct mbk_fcgi_app *app,
     d = json_object_new_object();
     json_object_object_add(d, "database",
                            json_object_new_string(mbk_fcgi_app_db(app)));
+    /* who is asking and what they may do: the page hides the rest */
+    json_object_object_add(d, "user",
+                           rq->remote_user != NULL && rq->remote_user[0]
+                               ? json_object_new_string(rq->remote_user)
+                               : NULL);
+    json_object_object_add(d, "role", json_object_new_string(
+                                          mbk_fcgi_role_name(
+                                              (enum mbk_fcgi_role)rq->role)));
     json_object_object_add(d, "count", json_object_new_int64(
                                            (int64_t)json_object_array_length(
                                                s.arr)));
@@ -281,9 +325,6 @@ mbk_fcgi_handle_list(struct mbk_fcgi_app *app,
             json_object_object_add(o, "storage",
                                    json_object_new_string(
                                        mbk_storage_get_name(st)));
-            json_object_object_add(o, "location",
-                                   json_object_new_string(
-                                       mbk_storage_get_location(st)));
             json_object_array_add(stores, o);
         }
         for (size_t i = 0; i < app->nroots; i++) {
@@ -315,14 +356,19 @@ static const struct mbk_fcgi_field delete_query[] = {
     {NULL, 0, false, 0, 0, NULL, NULL},
 };
 
+/* An admin cancels any job, an operator the jobs it started. */
 static void
-cancel_job(struct mbk_fcgi_app *app, const char *id,
-           struct mbk_fcgi_response *rs)
+cancel_job(struct mbk_fcgi_app *app, const struct mbk_fcgi_request *rq,
+           const char *id, struct mbk_fcgi_response *rs)
 {
     struct mbk_error err;
     struct json_object *d;
+    const char *as_user = rq->role >= (int)MBK_FCGI_ROLE_ADMIN
+                              ? NULL
+                              : (rq->remote_user != NULL ? rq->remote_user
+                                                         : "");
 
-    if (mbk_fcgi_jobs_cancel(app->jobs, id, &err) != 0) {
+    if (mbk_fcgi_jobs_cancel(app->jobs, id, as_user, &err) != 0) {
         mbk_fcgi_reply_error(rs, &err, "job");
         return;
     }
@@ -351,7 +397,13 @@ mbk_fcgi_handle_delete(struct mbk_fcgi_app *app,
     job = mbk_fcgi_get_str(q, "job", NULL);
     name = mbk_fcgi_get_str(q, "name", NULL);
     if (job != NULL) {
-        cancel_job(app, job, rs);
+        cancel_job(app, rq, job, rs);
+        json_object_put(q);
+        return;
+    }
+    if (mbk_fcgi_access_require(rq, MBK_FCGI_ROLE_ADMIN, "delete",
+                                &err) != 0) {
+        mbk_fcgi_reply_error(rs, &err, NULL);
         json_object_put(q);
         return;
     }
@@ -566,10 +618,25 @@ static const struct mbk_fcgi_field audit_query[] = {
     {NULL, 0, false, 0, 0, NULL, NULL},
 };
 
+/* An audit line as an answer shows it: its error scrubbed like any
+ * other error (the file itself keeps the whole text). */
 static int
 on_audit_line(struct json_object *line, void *ud)
 {
-    json_object_array_add(ud, json_object_get(line));
+    struct json_object *copy = NULL;
+    struct json_object *e;
+
+    if (json_object_deep_copy(line, &copy, NULL) != 0) {
+        return -1;
+    }
+    if (json_object_object_get_ex(copy, "error", &e) &&
+        json_object_is_type(e, json_type_string)) {
+        char msg[4200];
+
+        mbk_fcgi_scrub(json_object_get_string(e), msg, sizeof(msg));
+        json_object_object_add(copy, "error", json_object_new_string(msg));
+    }
+    json_object_array_add(ud, copy);
     return 0;
 }
 
@@ -672,6 +739,6 @@ mbk_fcgi_handle_cancel(struct mbk_fcgi_app *app,
     if (mbk_fcgi_query(rq, cancel_query, &q, rs) != 0) {
         return;
     }
-    cancel_job(app, mbk_fcgi_get_str(q, "id", ""), rs);
+    cancel_job(app, rq, mbk_fcgi_get_str(q, "id", ""), rs);
     json_object_put(q);
 }

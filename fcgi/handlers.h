@@ -31,6 +31,12 @@ mbk_fcgi_query(const struct mbk_fcgi_request *rq,
                const struct mbk_fcgi_field *schema, struct json_object **out,
                struct mbk_fcgi_response *rs);
 
+/* A request whose input is its body takes no query: any parameter is
+ * refused as unknown (the error is the reply). */
+int
+mbk_fcgi_no_query(const struct mbk_fcgi_request *rq,
+                  struct mbk_fcgi_response *rs);
+
 /* Parse a JSON body (Content-Type application/json, 415 otherwise). */
 int
 mbk_fcgi_json_body(const struct mbk_fcgi_request *rq,
@@ -38,9 +44,13 @@ mbk_fcgi_json_body(const struct mbk_fcgi_request *rq,
                    struct json_object **out, struct mbk_fcgi_response *rs);
 
 /* Wait for job (sync) and reply with its result or error, or (async)
- * reply 202 {jobId, status URL}.  Releases the caller's reference. */
+ * reply 202 {jobId, status URL}.  A request thread waits at most
+ * sync_wait seconds, and at most half the request threads wait at once:
+ * past either, the answer is the 202 of an async request (the job goes
+ * on, and can be followed or cancelled like any other).  Releases the
+ * caller's reference. */
 void
-mbk_fcgi_reply_job(struct mbk_fcgi_job *job, bool async,
-                   struct mbk_fcgi_response *rs);
+mbk_fcgi_reply_job(struct mbk_fcgi_app *app, struct mbk_fcgi_job *job,
+                   bool async, struct mbk_fcgi_response *rs);
 
 #endif /* MBK_FCGI_HANDLERS_H */

@@ -7,8 +7,10 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "engine/audit.h"
 #include "engine/mongo.h"
 #include "fcgi/http.h"
 #include "storage/loader.h"
@@ -112,10 +114,14 @@ mbk_fcgi_reply_error(struct mbk_fcgi_response *r,
         json_object_object_add(d, "field", json_object_new_string(field));
     }
     json_object_object_add(o, "success", json_object_new_boolean(0));
-    json_object_object_add(o, "error",
-                           json_object_new_string(err->message[0] != '\0'
-                                                      ? err->message
-                                                      : "unknown error"));
+    {
+        char msg[sizeof(err->message) + 64];
+
+        mbk_fcgi_scrub(err->message[0] != '\0' ? err->message
+                                               : "unknown error",
+                       msg, sizeof(msg));
+        json_object_object_add(o, "error", json_object_new_string(msg));
+    }
     json_object_object_add(o, "details", d);
     r->status = mbk_fcgi_status_of(err);
     snprintf(r->content_type, sizeof(r->content_type), "application/json");
@@ -126,6 +132,89 @@ mbk_fcgi_reply_error(struct mbk_fcgi_response *r,
     }
     set_body(r, o);
     json_object_put(o);
+}
+
+/* ---- what answers must not show ------------------------------------- */
+
+#define PRIVATE_MAX 8
+#define QUOTE_MAX 120
+
+static struct {
+    char *path;
+    size_t len;
+    const char *label;
+} private_paths[PRIVATE_MAX];
+static size_t nprivate;
+
+void
+mbk_fcgi_private_path_add(const char *path, const char *label)
+{
+    size_t n = path != NULL ? strlen(path) : 0;
+
+    while (n > 1 && path[n - 1] == '/') {
+        n--;
+    }
+    if (n < 2 || nprivate == PRIVATE_MAX) {
+        return; /* "/" alone would blank every path */
+    }
+    private_paths[nprivate].path = strndup(path, n);
+    if (private_paths[nprivate].path != NULL) {
+        private_paths[nprivate].len = n;
+        private_paths[nprivate].label = label;
+        nprivate++;
+    }
+}
+
+void
+mbk_fcgi_scrub(const char *msg, char *out, size_t out_len)
+{
+    bool changed = false;
+    char *clean = mbk_audit_redact_uris(msg, &changed);
+    const char *s = changed ? (clean != NULL ? clean : "(message withheld)")
+                            : msg;
+    size_t o = 0;
+
+    while (*s != '\0' && o + 1 < out_len) {
+        bool replaced = false;
+
+        for (size_t i = 0; i < nprivate; i++) {
+            size_t n = private_paths[i].len;
+
+            if (strncmp(s, private_paths[i].path, n) == 0 &&
+                (s[n] == '/' || s[n] == '"' || s[n] == '\0' || s[n] == ' ' ||
+                 s[n] == ':' || s[n] == ',' || s[n] == ')')) {
+                o += (size_t)snprintf(out + o, out_len - o, "%s",
+                                      private_paths[i].label);
+                s += n;
+                replaced = true;
+                break;
+            }
+        }
+        if (replaced) {
+            continue;
+        }
+        if (*s == '"') {
+            const char *q = strchr(s + 1, '"');
+
+            if (q != NULL && (size_t)(q - s - 1) > QUOTE_MAX) {
+                size_t k = QUOTE_MAX;
+
+                while (k > 0 && ((unsigned char)s[1 + k] & 0xc0) == 0x80) {
+                    k--; /* cut on a UTF-8 character boundary */
+                }
+                o += (size_t)snprintf(out + o, out_len - o, "\"%.*s...\"",
+                                      (int)k, s + 1);
+                s = q + 1;
+                continue;
+            }
+        }
+        out[o++] = *s++;
+    }
+    if (o >= out_len) {
+        o = out_len - 1;
+    }
+    out[o] = '\0';
+    free(clean);
 }
 
 int
@@ -239,7 +328,8 @@ mbk_fcgi_status_reason(int status)
         {200, "OK"}, {201, "Created"}, {202, "Accepted"},
         {204, "No Content"}, {400, "Bad Request"}, {401, "Unauthorized"},
         {403, "Forbidden"}, {404, "Not Found"},
-        {405, "Method Not Allowed"}, {409, "Conflict"},
+        {405, "Method Not Allowed"}, {408, "Request Timeout"},
+        {409, "Conflict"},
         {411, "Length Required"}, {413, "Content Too Large"},
         {415, "Unsupported Media Type"}, {422, "Unprocessable Content"},
         {500, "Internal Server Error"}, {503, "Service Unavailable"},

@@ -39,6 +39,8 @@ struct mbk_fcgi_request {
     const char *origin;         /* HTTP_ORIGIN */
     const char *scheme;         /* REQUEST_SCHEME: "https" or "http" */
     const char *requested_with; /* HTTP_X_REQUESTED_WITH */
+    const char *proxy_secret;   /* MBK_PROXY_SECRET, set by nginx only */
+    int role;                   /* enum mbk_fcgi_role, set by the router */
     mbk_fcgi_read_fn read;      /* NULL: no body */
     void *read_ud;
 };
@@ -83,6 +85,20 @@ mbk_fcgi_reply_data_take(struct mbk_fcgi_response *r, int status,
 void
 mbk_fcgi_reply_error(struct mbk_fcgi_response *r,
                      const struct mbk_error *err, const char *field);
+
+/*
+ * What an answer must not show: the server's own paths (the storages,
+ * the spool, the plugins), each replaced by a label such as "[fs
+ * storage]".  Set once at start, before the threads (then read-only).
+ */
+void
+mbk_fcgi_private_path_add(const char *path, const char *label);
+
+/* A message fit for an answer or a log line, into out (out_len bytes):
+ * URI passwords masked, the private paths replaced by their labels, any
+ * quoted text longer than 120 bytes shortened. */
+void
+mbk_fcgi_scrub(const char *msg, char *out, size_t out_len);
 
 /* A handler's own failure: domain HTTP, code = the status. */
 int

@@ -28,6 +28,7 @@ struct mbk_fcgi_job {
     char id[MBK_FCGI_JOB_ID_LEN + 1];
     char kind[16];
     char db[64];
+    char owner[128]; /* the user who asked for it, "" if anonymous */
     bool exclusive;
     enum jstate state;
     unsigned refs; /* the list's and the callers' */
@@ -167,7 +168,16 @@ mbk_fcgi_jobs_new(unsigned workers, unsigned queue, unsigned keep,
     }
     pthread_mutex_init(&js->lock, NULL);
     pthread_cond_init(&js->work, NULL);
-    pthread_cond_init(&js->done, NULL);
+    {
+        /* timed waits on the monotonic clock: a clock change never
+         * shortens or stretches a request's wait */
+        pthread_condattr_t ca;
+
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&js->done, &ca);
+        pthread_condattr_destroy(&ca);
+    }
     js->queue_max = queue;
     js->keep = keep;
     js->threads = calloc(workers, sizeof(*js->threads));
@@ -239,9 +249,9 @@ new_id(char *id)
 
 struct mbk_fcgi_job *
 mbk_fcgi_jobs_submit(struct mbk_fcgi_jobs *js, const char *kind,
-                     const char *db, bool exclusive, mbk_fcgi_job_fn fn,
-                     void *ud, mbk_fcgi_job_free_fn free_ud,
-                     struct mbk_error *err)
+                     const char *db, const char *owner, bool exclusive,
+                     mbk_fcgi_job_fn fn, void *ud,
+                     mbk_fcgi_job_free_fn free_ud, struct mbk_error *err)
 {
     struct mbk_fcgi_job *job;
 
@@ -279,6 +289,8 @@ mbk_fcgi_jobs_submit(struct mbk_fcgi_jobs *js, const char *kind,
     }
     job->js = js;
     new_id(job->id);
+    snprintf(job->owner, sizeof(job->owner), "%s",
+             owner != NULL ? owner : "");
     snprintf(job->kind, sizeof(job->kind), "%s", kind);
     snprintf(job->db, sizeof(job->db), "%s", db);
     snprintf(job->phase, sizeof(job->phase), "queued");
@@ -308,12 +320,29 @@ int
 mbk_fcgi_job_wait(struct mbk_fcgi_job *job, struct json_object **result,
                   struct mbk_error *err)
 {
+    return mbk_fcgi_job_wait_until(job, 0, result, err);
+}
+
+int
+mbk_fcgi_job_wait_until(struct mbk_fcgi_job *job, double seconds,
+                        struct json_object **result, struct mbk_error *err)
+{
     struct mbk_fcgi_jobs *js = job->js;
+    struct timespec until;
     int rc;
 
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += (time_t)seconds;
     pthread_mutex_lock(&js->lock);
     while (job->state <= J_RUNNING) {
-        pthread_cond_wait(&js->done, &js->lock);
+        if (seconds <= 0) {
+            pthread_cond_wait(&js->done, &js->lock);
+        } else if (pthread_cond_timedwait(&js->done, &js->lock, &until) ==
+                       ETIMEDOUT &&
+                   job->state <= J_RUNNING) {
+            pthread_mutex_unlock(&js->lock);
+            return 1;
+        }
     }
     if (job->state == J_DONE) {
         *result = json_object_get(job->result);
@@ -387,6 +416,9 @@ status_locked(const struct mbk_fcgi_job *j)
     mbk_names_iso8601(j->created_ms, created, sizeof(created));
     json_object_object_add(o, "id", json_object_new_string(j->id));
     json_object_object_add(o, "kind", json_object_new_string(j->kind));
+    json_object_object_add(o, "user", j->owner[0] != '\0'
+                                          ? json_object_new_string(j->owner)
+                                          : NULL);
     json_object_object_add(o, "database", json_object_new_string(j->db));
     json_object_object_add(o, "state",
                            json_object_new_string(state_names[j->state]));
@@ -427,9 +459,10 @@ status_locked(const struct mbk_fcgi_job *j)
         json_object_object_add(o, "result", json_object_get(j->result));
     } else if (j->state >= J_FAILED) {
         struct json_object *e = json_object_new_object();
+        char msg[sizeof(j->error.message) + 64];
 
-        json_object_object_add(e, "message",
-                               json_object_new_string(j->error.message));
+        mbk_fcgi_scrub(j->error.message, msg, sizeof(msg));
+        json_object_object_add(e, "message", json_object_new_string(msg));
         json_object_object_add(e, "status", json_object_new_int(
                                                 mbk_fcgi_status_of(&j->error)));
         json_object_object_add(e, "domain",
@@ -486,7 +519,7 @@ mbk_fcgi_jobs_list(struct mbk_fcgi_jobs *js)
 
 int
 mbk_fcgi_jobs_cancel(struct mbk_fcgi_jobs *js, const char *id,
-                     struct mbk_error *err)
+                     const char *as_user, struct mbk_error *err)
 {
     struct mbk_fcgi_job *j;
     int rc = 0;
@@ -495,6 +528,10 @@ mbk_fcgi_jobs_cancel(struct mbk_fcgi_jobs *js, const char *id,
     j = find_locked(js, id);
     if (j == NULL) {
         rc = mbk_fcgi_http_error(err, 404, "no job \"%s\"", id);
+    } else if (as_user != NULL && (j->owner[0] == '\0' ||
+                                   strcmp(j->owner, as_user) != 0)) {
+        rc = mbk_fcgi_http_error(err, 403, "cancelling another user's job "
+                                 "needs the role admin");
     } else if (j->state > J_RUNNING) {
         rc = mbk_fcgi_http_error(err, 409, "job \"%s\" has already "
                                  "finished (%s)", id, state_names[j->state]);

@@ -38,7 +38,8 @@ void
 mbk_fcgi_jobs_free(struct mbk_fcgi_jobs *js); /* NULL-safe */
 
 /*
- * Queue fn(job, ud) for kind ("backup", "restore") on db.  exclusive:
+ * Queue fn(job, ud) for kind ("backup", "restore") on db, asked by owner
+ * (the user, NULL if anonymous: only an admin may cancel it).  exclusive:
  * no other job on db at all; else only other shared ones.  Returns the
  * job with a reference for the caller (mbk_fcgi_job_release), or NULL
  * with HTTP/409 (db busy) or HTTP/503 (queue full).  free_ud(ud) runs
@@ -46,15 +47,21 @@ mbk_fcgi_jobs_free(struct mbk_fcgi_jobs *js); /* NULL-safe */
  */
 struct mbk_fcgi_job *
 mbk_fcgi_jobs_submit(struct mbk_fcgi_jobs *js, const char *kind,
-                     const char *db, bool exclusive, mbk_fcgi_job_fn fn,
-                     void *ud, mbk_fcgi_job_free_fn free_ud,
-                     struct mbk_error *err);
+                     const char *db, const char *owner, bool exclusive,
+                     mbk_fcgi_job_fn fn, void *ud,
+                     mbk_fcgi_job_free_fn free_ud, struct mbk_error *err);
 
 /* Wait for the end; 0 and *result (a new reference) on success, else -1
  * with the job's error. */
 int
 mbk_fcgi_job_wait(struct mbk_fcgi_job *job, struct json_object **result,
                   struct mbk_error *err);
+
+/* The same, waiting at most seconds (<= 0: no limit): 1 when the job is
+ * still queued or running then. */
+int
+mbk_fcgi_job_wait_until(struct mbk_fcgi_job *job, double seconds,
+                        struct json_object **result, struct mbk_error *err);
 
 void
 mbk_fcgi_job_release(struct mbk_fcgi_job *job); /* NULL-safe */
@@ -83,9 +90,10 @@ struct json_object *
 mbk_fcgi_jobs_list(struct mbk_fcgi_jobs *js);
 
 /* Ask a job to stop (a restore rolls back); HTTP/404 if unknown, 409 if
- * it has already finished. */
+ * it has already finished, 403 when as_user (NULL: anyone may, an admin)
+ * is not the job's owner. */
 int
 mbk_fcgi_jobs_cancel(struct mbk_fcgi_jobs *js, const char *id,
-                     struct mbk_error *err);
+                     const char *as_user, struct mbk_error *err);
 
 #endif /* MBK_FCGI_JOBS_H */

@@ -7,6 +7,7 @@ fcgi_libmbkfcgi_la_SOURCES = \
 	fcgi/schema.c fcgi/schema.h \
 	fcgi/multipart.c fcgi/multipart.h \
 	fcgi/router.c fcgi/router.h \
+	fcgi/access.c fcgi/access.h \
 	fcgi/app.c fcgi/app.h \
 	fcgi/jobs.c fcgi/jobs.h \
 	fcgi/handlers.c fcgi/handlers.h \
@@ -27,12 +28,12 @@ FCGI_UNIT_CFLAGS = $(UNIT_CFLAGS) $(JSONC_CFLAGS)
 FCGI_UNIT_LDADD = fcgi/libmbkfcgi.la $(CMOCKA_LIBS) $(JSONC_LIBS)
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_fcgi_schema tests/unit/test_fcgi_multipart \
-	tests/unit/test_fcgi_router
+	tests/unit/test_fcgi_router tests/unit/test_fcgi_paths
 TESTS += tests/unit/test_fcgi_schema tests/unit/test_fcgi_multipart \
-	tests/unit/test_fcgi_router
+	tests/unit/test_fcgi_router tests/unit/test_fcgi_paths
 else
 NOCMOCKA_TESTS += tests/unit/test_fcgi_schema tests/unit/test_fcgi_multipart \
-	tests/unit/test_fcgi_router
+	tests/unit/test_fcgi_router tests/unit/test_fcgi_paths
 endif
 tests_unit_test_fcgi_schema_SOURCES = tests/unit/test_fcgi_schema.c
 tests_unit_test_fcgi_schema_CFLAGS = $(FCGI_UNIT_CFLAGS)
@@ -43,3 +44,12 @@ tests_unit_test_fcgi_multipart_LDADD = $(FCGI_UNIT_LDADD)
 tests_unit_test_fcgi_router_SOURCES = tests/unit/test_fcgi_router.c
 tests_unit_test_fcgi_router_CFLAGS = $(FCGI_UNIT_CFLAGS)
 tests_unit_test_fcgi_router_LDADD = $(FCGI_UNIT_LDADD)
+tests_unit_test_fcgi_paths_SOURCES = tests/unit/test_fcgi_paths.c
+tests_unit_test_fcgi_paths_CFLAGS = $(FCGI_UNIT_CFLAGS)
+tests_unit_test_fcgi_paths_LDADD = $(FCGI_UNIT_LDADD)
+
+# End to end: the responder under attack (issue 11).
+dist_check_SCRIPTS += tests/e2e/test_attack.sh
+TESTS += tests/e2e/test_attack.sh
+check_PROGRAMS += tests/e2e/fcgi_raw
+tests_e2e_fcgi_raw_SOURCES = tests/e2e/fcgi_raw.c

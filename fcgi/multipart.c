@@ -6,7 +6,9 @@
  */
 #include "config.h"
 
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -29,7 +31,9 @@ struct mbk_fcgi_multipart {
     size_t dlen;
     unsigned parts;
     struct mbk_fcgi_part part;
+    size_t padding; /* transport padding skipped after this delimiter */
     size_t len;
+    bool failed; /* refused: every later call fails too */
     char buf[MBK_FCGI_MP_BUF];
 };
 
@@ -197,6 +201,27 @@ parse_headers(struct mbk_fcgi_multipart *mp, char *h, struct mbk_error *err)
     return 0;
 }
 
+/* HTTP/400 naming the part being read: its number from 1 and, once its
+ * headers were read, its field name. */
+static int __attribute__((format(printf, 3, 4)))
+part_error(const struct mbk_fcgi_multipart *mp, struct mbk_error *err,
+           const char *fmt, ...)
+{
+    char what[256];
+    va_list ap;
+    bool named = mp->state == S_BODY && mp->part.name[0] != '\0';
+
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    if (named) {
+        return mbk_fcgi_http_error(err, 400, "multipart part %u (\"%.64s\"): "
+                                   "%s", mp->parts, mp->part.name, what);
+    }
+    return mbk_fcgi_http_error(err, 400, "multipart part %u: %s",
+                               mp->parts + 1, what);
+}
+
 /* Run the state machine over the window; returns with bytes kept when it
  * needs more input. */
 static int
@@ -233,22 +258,32 @@ process(struct mbk_fcgi_multipart *mp, struct mbk_error *err)
         case S_AFTER_DELIM: {
             size_t ws = 0;
 
-            /* Transport padding (spaces, tabs) may follow a delimiter. */
-            while (ws < mp->len && (mp->buf[ws] == ' ' || mp->buf[ws] == '\t')) {
+            /* Transport padding (spaces, tabs) may follow a delimiter:
+             * skipped as it comes, never kept, and bounded. */
+            while (ws < mp->len &&
+                   (mp->buf[ws] == ' ' || mp->buf[ws] == '\t')) {
                 ws++;
             }
-            if (mp->len - ws < 2) {
+            mp->padding += ws;
+            consume(mp, ws);
+            if (mp->padding > MBK_FCGI_MP_PADDING_MAX) {
+                return part_error(mp, err, "more than %d bytes of padding "
+                                  "after its boundary",
+                                  MBK_FCGI_MP_PADDING_MAX);
+            }
+            if (mp->len < 2) {
                 return 0;
             }
-            if (ws == 0 && mp->buf[0] == '-' && mp->buf[1] == '-') {
+            if (mp->padding == 0 && mp->buf[0] == '-' && mp->buf[1] == '-') {
                 mp->state = S_EPILOGUE;
                 continue;
             }
-            if (mp->buf[ws] != '\r' || mp->buf[ws + 1] != '\n') {
-                return mbk_fcgi_http_error(err, 400, "a multipart boundary "
-                                           "is not followed by CRLF");
+            if (mp->buf[0] != '\r' || mp->buf[1] != '\n') {
+                return part_error(mp, err, "its boundary is not followed "
+                                  "by CRLF");
             }
-            consume(mp, ws + 2);
+            consume(mp, 2);
+            mp->padding = 0;
             mp->state = S_HEADERS;
             continue;
         }
@@ -262,15 +297,16 @@ process(struct mbk_fcgi_multipart *mp, struct mbk_error *err)
             }
             if (e == NULL) {
                 if (mp->len > MBK_FCGI_MP_HEADERS_MAX) {
-                    return mbk_fcgi_http_error(err, 400, "the headers of a "
-                                               "part are too long");
+                    return part_error(mp, err, "its headers are longer "
+                                      "than %d bytes",
+                                      MBK_FCGI_MP_HEADERS_MAX);
                 }
                 return 0;
             }
             n = (size_t)(e - mp->buf);
             if (n > MBK_FCGI_MP_HEADERS_MAX) {
-                return mbk_fcgi_http_error(err, 400, "the headers of a part "
-                                           "are too long");
+                return part_error(mp, err, "its headers are longer than %d "
+                                  "bytes", MBK_FCGI_MP_HEADERS_MAX);
             }
             if (++mp->parts > MBK_FCGI_MP_PARTS_MAX) {
                 return mbk_fcgi_http_error(err, 400, "too many parts in the "
@@ -305,22 +341,48 @@ process(struct mbk_fcgi_multipart *mp, struct mbk_error *err)
 }
 
 int
+mbk_fcgi_multipart_feed_some(struct mbk_fcgi_multipart *mp, const char *data,
+                             size_t len, size_t *used, struct mbk_error *err)
+{
+    size_t take = sizeof(mp->buf) - mp->len;
+
+    *used = 0;
+    if (mp->failed) {
+        return mbk_fcgi_http_error(err, 400, "the multipart body was already "
+                                   "refused");
+    }
+    if (take > len) {
+        take = len;
+    }
+    memcpy(mp->buf + mp->len, data, take);
+    mp->len += take;
+    *used = take;
+    if (process(mp, err) != 0) {
+        mp->failed = true;
+        return -1;
+    }
+    /* Progress or fail: a window still full after processing can never
+     * move again, and waiting for more input would spin for ever. */
+    if (mp->len == sizeof(mp->buf)) {
+        mp->failed = true;
+        return part_error(mp, err, "the parser's %d-byte window is full "
+                          "without progress", MBK_FCGI_MP_BUF);
+    }
+    return 0;
+}
+
+int
 mbk_fcgi_multipart_feed(struct mbk_fcgi_multipart *mp, const char *data,
                         size_t len, struct mbk_error *err)
 {
     while (len > 0) {
-        size_t take = sizeof(mp->buf) - mp->len;
+        size_t used = 0;
 
-        if (take > len) {
-            take = len;
-        }
-        memcpy(mp->buf + mp->len, data, take);
-        mp->len += take;
-        data += take;
-        len -= take;
-        if (process(mp, err) != 0) {
+        if (mbk_fcgi_multipart_feed_some(mp, data, len, &used, err) != 0) {
             return -1;
         }
+        data += used;
+        len -= used;
     }
     return 0;
 }

@@ -15,6 +15,7 @@
 #define MBK_FCGI_MP_BUF (64 * 1024)
 #define MBK_FCGI_MP_HEADERS_MAX 8192 /* the headers of one part */
 #define MBK_FCGI_MP_PARTS_MAX 16
+#define MBK_FCGI_MP_PADDING_MAX 1024 /* blanks after a boundary */
 
 struct mbk_fcgi_part {
     char name[128];     /* the form field's name */
@@ -48,7 +49,18 @@ mbk_fcgi_multipart_new(const char *content_type,
 void
 mbk_fcgi_multipart_free(struct mbk_fcgi_multipart *mp); /* NULL-safe */
 
-/* Feed the next len bytes of the body. */
+/*
+ * Progress or fail, on every call: takes *used > 0 of the len > 0 bytes
+ * (as many as the window holds) and runs the parser over them, or fails
+ * with HTTP/400 naming the part.  A window that stays full (nothing the
+ * parser can consume) is an error, never a wait for more input.  After a
+ * failure every call fails.
+ */
+int
+mbk_fcgi_multipart_feed_some(struct mbk_fcgi_multipart *mp, const char *data,
+                             size_t len, size_t *used, struct mbk_error *err);
+
+/* Feed the next len bytes of the body (feed_some until all are used). */
 int
 mbk_fcgi_multipart_feed(struct mbk_fcgi_multipart *mp, const char *data,
                         size_t len, struct mbk_error *err);

@@ -61,6 +61,7 @@ struct restore_job {
     int fd;                     /* an upload's spool file, or -1 */
     char *user;
     char *client;
+    const char *role; /* static */
     const char **collections;
     const char *source;         /* "storage", "path", "upload" */
     char target[MBK_NAMES_DB_MAX + 1];
@@ -161,10 +162,13 @@ run_restore(struct mbk_fcgi_job *job, void *ud, struct json_object **result,
     memset(&rep, 0, sizeof(rep));
     in.storage = r->st;
     in.name = r->name;
-    in.path = r->path;
+    /* A server file was opened once, in the request, beneath its root:
+     * the engine reads that descriptor, never the name again. */
     in.fd = r->fd;
     if (r->fd >= 0 && lseek(r->fd, 0, SEEK_SET) != 0) {
-        return mbk_error_sys(err, errno, "lseek", "the uploaded backup");
+        return mbk_error_sys(err, errno, "lseek", r->path != NULL
+                                                      ? r->path
+                                                      : "the uploaded backup");
     }
     o.target_db = r->target;
     o.collections = r->collections;
@@ -182,6 +186,7 @@ run_restore(struct mbk_fcgi_job *job, void *ud, struct json_object **result,
     memset(&ae, 0, sizeof(ae));
     ae.user = r->user;
     ae.client = r->client;
+    ae.role = r->role;
     ae.operation = o.dry_run ? "dry-run" : "restore";
     ae.params = r->opts;
     ae.backup = r->name != NULL ? r->name : r->path;
@@ -214,16 +219,26 @@ submit(struct mbk_fcgi_app *app, struct restore_job *r,
     snprintf(r->target, sizeof(r->target), "%s",
              mbk_fcgi_get_str(r->opts, "targetDatabase",
                               mbk_fcgi_app_db(app)));
+    /* MongoDB's own databases are never a restore target. */
+    if (strcmp(r->target, "admin") == 0 || strcmp(r->target, "local") == 0 ||
+        strcmp(r->target, "config") == 0) {
+        mbk_fcgi_http_error(&err, 400, "field \"targetDatabase\": \"%s\" "
+                            "is MongoDB's own database, never a restore "
+                            "target", r->target);
+        mbk_fcgi_reply_error(rs, &err, "targetDatabase");
+        restore_job_free(r);
+        return;
+    }
     r->collections = mbk_fcgi_get_strv(r->opts, "collections");
     json_object_object_add(r->opts, "source",
                            json_object_new_string(r->source));
-    job = mbk_fcgi_jobs_submit(app->jobs, "restore", r->target, true,
-                               run_restore, r, restore_job_free, &err);
+    job = mbk_fcgi_jobs_submit(app->jobs, "restore", r->target, r->user,
+                               true, run_restore, r, restore_job_free, &err);
     if (job == NULL) {
         mbk_fcgi_reply_error(rs, &err, NULL);
         return;
     }
-    mbk_fcgi_reply_job(job, async, rs);
+    mbk_fcgi_reply_job(app, job, async, rs);
 }
 
 static struct restore_job *
@@ -240,6 +255,7 @@ job_new(struct mbk_fcgi_app *app, const struct mbk_fcgi_request *rq)
                   ? strdup(rq->remote_user)
                   : NULL;
     r->client = rq->remote_addr != NULL ? strdup(rq->remote_addr) : NULL;
+    r->role = mbk_fcgi_role_name((enum mbk_fcgi_role)rq->role);
     return r;
 }
 
@@ -287,7 +303,9 @@ restore_server(struct mbk_fcgi_app *app, const struct mbk_fcgi_request *rq,
         }
     } else {
         r->source = "path";
-        if (mbk_fcgi_path_check(app, path, true, &r->path, &err) != 0) {
+        r->path = strdup(path); /* as the request named it */
+        r->fd = mbk_fcgi_path_open(app, path, &err);
+        if (r->fd < 0) {
             mbk_error_prefix(&err, "field \"path\"");
             mbk_fcgi_reply_error(rs, &err, "path");
             restore_job_free(r);
@@ -499,8 +517,10 @@ restore_upload(struct mbk_fcgi_app *app, const struct mbk_fcgi_request *rq,
     memset(&u, 0, sizeof(u));
     u.max = app->cfg.max_upload;
     mbk_buf_init(&u.options, MBK_FCGI_JSON_MAX + 1);
-    /* The query of a raw upload holds the options: check them first. */
-    if (!multipart && mbk_fcgi_query(rq, upload_schema, &opts, rs) != 0) {
+    /* The query of a raw upload holds the options: check them first; a
+     * form has its options in a part and takes no query. */
+    if (multipart ? mbk_fcgi_no_query(rq, rs) != 0
+                  : mbk_fcgi_query(rq, upload_schema, &opts, rs) != 0) {
         mbk_buf_free(&u.options);
         return;
     }

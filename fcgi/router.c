@@ -12,26 +12,37 @@ struct route {
     const char *path;
     const char *method;
     mbk_fcgi_handler_fn fn;
+    enum mbk_fcgi_role need; /* the least role; handlers may ask more */
+    const char *what;        /* the operation, in a refusal */
 };
 
+#define VIEWER MBK_FCGI_ROLE_VIEWER
+#define OPERATOR MBK_FCGI_ROLE_OPERATOR
+#define ADMIN MBK_FCGI_ROLE_ADMIN
+
 static const struct route routes[] = {
-    {MBK_FCGI_API, "GET", mbk_fcgi_handle_list},
-    {MBK_FCGI_API, "POST", mbk_fcgi_handle_create},
-    {MBK_FCGI_API, "PUT", mbk_fcgi_handle_restore},
-    {MBK_FCGI_API, "DELETE", mbk_fcgi_handle_delete},
-    {MBK_FCGI_API "/download", "GET", mbk_fcgi_handle_download},
-    {MBK_FCGI_API "/stats", "GET", mbk_fcgi_handle_stats},
-    {MBK_FCGI_API "/audit", "GET", mbk_fcgi_handle_audit},
-    {MBK_FCGI_API "/jobs", "GET", mbk_fcgi_handle_jobs},
-    {MBK_FCGI_API "/jobs/cancel", "POST", mbk_fcgi_handle_cancel},
-    {MBK_FCGI_API "/verify", "POST", mbk_fcgi_handle_verify},
+    {MBK_FCGI_API, "GET", mbk_fcgi_handle_list, VIEWER, "list"},
+    {MBK_FCGI_API, "POST", mbk_fcgi_handle_create, OPERATOR, "backup"},
+    {MBK_FCGI_API, "PUT", mbk_fcgi_handle_restore, ADMIN, "restore"},
+    /* delete needs admin, cancelling one's own job operator: decided in
+     * the handler */
+    {MBK_FCGI_API, "DELETE", mbk_fcgi_handle_delete, OPERATOR, "delete"},
+    {MBK_FCGI_API "/download", "GET", mbk_fcgi_handle_download, VIEWER,
+     "download"},
+    {MBK_FCGI_API "/stats", "GET", mbk_fcgi_handle_stats, VIEWER, "stats"},
+    {MBK_FCGI_API "/audit", "GET", mbk_fcgi_handle_audit, VIEWER, "audit"},
+    {MBK_FCGI_API "/jobs", "GET", mbk_fcgi_handle_jobs, VIEWER, "jobs"},
+    {MBK_FCGI_API "/jobs/cancel", "POST", mbk_fcgi_handle_cancel, OPERATOR,
+     "cancel"},
+    {MBK_FCGI_API "/verify", "POST", mbk_fcgi_handle_verify, OPERATOR,
+     "verify"},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
-mbk_fcgi_handler_fn
-mbk_fcgi_route_find(const char *method, const char *path, char *allow,
-                    size_t allow_len, struct mbk_error *err)
+static const struct route *
+find(const char *method, const char *path, char *allow, size_t allow_len,
+     struct mbk_error *err)
 {
     size_t n = 0;
     size_t plen;
@@ -54,7 +65,7 @@ mbk_fcgi_route_find(const char *method, const char *path, char *allow,
             continue;
         }
         if (strcmp(routes[i].method, method) == 0) {
-            return routes[i].fn;
+            return &routes[i];
         }
         if (n < allow_len) {
             n += (size_t)snprintf(allow + n, allow_len - n, "%s%s",
@@ -68,6 +79,29 @@ mbk_fcgi_route_find(const char *method, const char *path, char *allow,
                             "(allowed: %s)", method, allow);
     }
     return NULL;
+}
+
+mbk_fcgi_handler_fn
+mbk_fcgi_route_find(const char *method, const char *path, char *allow,
+                    size_t allow_len, struct mbk_error *err)
+{
+    const struct route *r = find(method, path, allow, allow_len, err);
+
+    return r != NULL ? r->fn : NULL;
+}
+
+/* A refusal of who is asking goes to the audit log too. */
+static void
+audit_refusal(struct mbk_fcgi_app *app, const struct mbk_fcgi_request *rq,
+              const char *what, const struct mbk_error *err)
+{
+    struct mbk_audit_entry ae;
+
+    memset(&ae, 0, sizeof(ae));
+    ae.operation = what;
+    ae.outcome = "refused";
+    ae.error = err->message;
+    mbk_fcgi_app_audit(app, rq, &ae);
 }
 
 /* The host:port of an Origin, after its scheme; NULL when the scheme is
@@ -122,25 +156,39 @@ void
 mbk_fcgi_route(struct mbk_fcgi_app *app, const struct mbk_fcgi_request *rq,
                struct mbk_fcgi_response *rs)
 {
+    struct mbk_fcgi_request r = *rq;
     struct mbk_error err;
     char allow[64];
-    mbk_fcgi_handler_fn fn;
+    const struct route *route;
 
     mbk_error_clear(&err);
-    fn = mbk_fcgi_route_find(rq->method, rq->path, allow, sizeof(allow),
-                             &err);
-    if (fn == NULL) {
+    /* First who is asking: only the trusted proxy vouches for a user. */
+    r.role = MBK_FCGI_ROLE_NONE;
+    if (mbk_fcgi_access_check_proxy(&app->access, rq->proxy_secret,
+                                    &err) != 0) {
+        audit_refusal(app, &r, "request", &err);
+        mbk_fcgi_reply_error(rs, &err, NULL);
+        return;
+    }
+    r.role = (int)mbk_fcgi_access_role(&app->access, rq->remote_user);
+    route = find(r.method, r.path, allow, sizeof(allow), &err);
+    if (route == NULL) {
         mbk_fcgi_reply_error(rs, &err, NULL);
         if (allow[0] != '\0') {
             mbk_fcgi_response_header(rs, "Allow", allow);
         }
         return;
     }
-    if (mbk_fcgi_route_guard(app, rq, &err) != 0) {
+    if (mbk_fcgi_route_guard(app, &r, &err) != 0) {
         mbk_fcgi_reply_error(rs, &err, NULL);
         return;
     }
-    fn(app, rq, rs);
+    if (mbk_fcgi_access_require(&r, route->need, route->what, &err) != 0) {
+        audit_refusal(app, &r, route->what, &err);
+        mbk_fcgi_reply_error(rs, &err, NULL);
+        return;
+    }
+    route->fn(app, &r, rs);
 }
 
 int

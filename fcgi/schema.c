@@ -24,18 +24,66 @@ bad(struct mbk_error *err, char *field, size_t field_len, const char *name,
     return mbk_fcgi_http_error(err, 400, "field \"%s\": %s", name, what);
 }
 
-/* No control characters (C0, DEL) and no NUL in the len bytes. */
+/* Strict UTF-8 (RFC 3629: no overlong form, no surrogate, nothing past
+ * U+10FFFF) without control characters (C0, DEL, C1, NUL) nor the
+ * characters that reorder text on screen (bidirectional marks, embeddings,
+ * overrides and isolates): NULL, or what is wrong. */
+static const char *
+text_problem(const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+
+    while (i < len) {
+        unsigned char c = s[i];
+        uint32_t cp;
+        size_t n;
+        uint32_t min;
+
+        if (c < 0x80) {
+            if (c < 0x20 || c == 0x7f) {
+                return "control characters are not allowed";
+            }
+            i++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf) {
+            n = 2, cp = c & 0x1f, min = 0x80;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n = 3, cp = c & 0x0f, min = 0x800;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n = 4, cp = c & 0x07, min = 0x10000;
+        } else {
+            return "invalid UTF-8";
+        }
+        if (i + n > len) {
+            return "invalid UTF-8";
+        }
+        for (size_t k = 1; k < n; k++) {
+            if ((s[i + k] & 0xc0) != 0x80) {
+                return "invalid UTF-8";
+            }
+            cp = (cp << 6) | (s[i + k] & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+            return "invalid UTF-8 (an overlong form or a surrogate)";
+        }
+        if (cp <= 0x9f) {
+            return "control characters are not allowed";
+        }
+        if (cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+            (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069)) {
+            return "bidirectional control characters are not allowed";
+        }
+        i += n;
+    }
+    return NULL;
+}
+
 static bool
 clean_text(const char *s, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-
-        if (c < 0x20 || c == 0x7f) {
-            return false;
-        }
-    }
-    return true;
+    return text_problem(s, len) == NULL;
 }
 
 static const struct mbk_fcgi_field *
@@ -58,9 +106,8 @@ check_string(const struct mbk_fcgi_field *f, struct json_object *v,
     char what[300];
     struct mbk_error sub;
 
-    if (!clean_text(s, len)) {
-        return bad(err, field, field_len, f->name,
-                   "control characters are not allowed");
+    if (text_problem(s, len) != NULL) {
+        return bad(err, field, field_len, f->name, text_problem(s, len));
     }
     if ((int64_t)len < f->min) {
         snprintf(what, sizeof(what), "must be at least %" PRId64
@@ -197,6 +244,73 @@ mbk_fcgi_schema_check(const struct mbk_fcgi_field *schema,
     return 0;
 }
 
+/* The value of 4 hex digits at p, or -1. */
+static long
+hex4(const char *p, const char *end)
+{
+    long v = 0;
+
+    if (end - p < 4) {
+        return -1;
+    }
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+
+        v <<= 4;
+        if (c >= '0' && c <= '9') {
+            v |= c - '0';
+        } else if (c >= 'a' && c <= 'f') {
+            v |= c - 'a' + 10;
+        } else if (c >= 'A' && c <= 'F') {
+            v |= c - 'A' + 10;
+        } else {
+            return -1;
+        }
+    }
+    return v;
+}
+
+/* Whether a string of the JSON text has a \u escape of a lone surrogate
+ * (json-c would quietly make it U+FFFD: refused instead). */
+static bool
+lone_surrogate(const char *text, size_t len)
+{
+    const char *p = text;
+    const char *end = text + len;
+    bool in_string = false;
+
+    while (p < end) {
+        if (!in_string) {
+            in_string = *p++ == '"';
+            continue;
+        }
+        if (*p == '"') {
+            in_string = false;
+            p++;
+        } else if (*p == '\\' && p + 1 < end && p[1] == 'u') {
+            long cp = hex4(p + 2, end);
+
+            p += 6;
+            if (cp >= 0xdc00 && cp <= 0xdfff) {
+                return true;
+            }
+            if (cp >= 0xd800 && cp <= 0xdbff) {
+                long lo = end - p >= 6 && p[0] == '\\' && p[1] == 'u'
+                              ? hex4(p + 2, end)
+                              : -1;
+
+                if (lo < 0xdc00 || lo > 0xdfff) {
+                    return true;
+                }
+                p += 6;
+            }
+        } else {
+            p += *p == '\\' ? 2 : 1;
+        }
+    }
+    return false;
+}
+
 int
 mbk_fcgi_schema_parse_json(const struct mbk_fcgi_field *schema,
                            const char *text, size_t len,
@@ -211,6 +325,11 @@ mbk_fcgi_schema_parse_json(const struct mbk_fcgi_field *schema,
         field[0] = '\0';
         return mbk_fcgi_http_error(err, 413, "the JSON body is larger than "
                                    "%d bytes", MBK_FCGI_JSON_MAX);
+    }
+    if (lone_surrogate(text, len)) {
+        field[0] = '\0';
+        return mbk_fcgi_http_error(err, 400, "the body is not valid JSON: a "
+                                   "\\u escape of a lone surrogate");
     }
     tok = json_tokener_new_ex(8);
     if (tok == NULL) {
@@ -390,9 +509,9 @@ mbk_fcgi_schema_parse_query(const struct mbk_fcgi_field *schema,
                        f == NULL ? "unknown parameter"
                                  : "given more than once");
         }
-        if (!clean_text(val, strlen(val))) {
+        if (text_problem(val, strlen(val)) != NULL) {
             bad(err, field, field_len, f->name,
-                "control characters are not allowed");
+                text_problem(val, strlen(val)));
             v = NULL;
         } else {
             v = typed_value(f, val, field, field_len, err);

@@ -19,11 +19,13 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
 
+#include "engine/names.h"
 #include "engine/restore.h"
 #include "fcgi/app.h"
 #include "fcgi/router.h"
@@ -35,7 +37,31 @@ struct body {
     FCGX_Request *req;
     int64_t left; /* of CONTENT_LENGTH, or -1 */
     bool failed;
+    double deadline; /* monotonic seconds: the body must be in by then */
 };
+
+/* Every read of the body waits at most until the request's deadline
+ * (body_timeout): a peer that stops sending frees the thread. */
+static int
+arm_deadline(struct body *b, struct mbk_error *err)
+{
+    double left = b->deadline - mbk_names_seconds();
+    struct timeval tv;
+
+    if (left <= 0) {
+        b->failed = true;
+        return mbk_fcgi_http_error(err, 408, "the request body did not "
+                                   "arrive within %u seconds",
+                                   app.cfg.body_timeout);
+    }
+    tv.tv_sec = (time_t)left;
+    tv.tv_usec = (suseconds_t)((left - (double)tv.tv_sec) * 1e6);
+    if (tv.tv_sec == 0 && tv.tv_usec == 0) {
+        tv.tv_usec = 1;
+    }
+    setsockopt(b->req->ipcFd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    return 0;
+}
 
 static ssize_t
 body_read(void *ud, void *buf, size_t len, struct mbk_error *err)
@@ -52,9 +78,17 @@ body_read(void *ud, void *buf, size_t len, struct mbk_error *err)
     if (b->left > 0 && (int64_t)len > b->left) {
         len = (size_t)b->left;
     }
+    if (arm_deadline(b, err) != 0) {
+        return -1;
+    }
     n = FCGX_GetStr(buf, (int)len, b->req->in);
     if (FCGX_GetError(b->req->in) != 0) {
         b->failed = true;
+        if (mbk_names_seconds() >= b->deadline) {
+            return mbk_fcgi_http_error(err, 408, "the request body did not "
+                                       "arrive within %u seconds",
+                                       app.cfg.body_timeout);
+        }
         return mbk_fcgi_http_error(err, 400, "the request body was cut "
                                    "short (read error %d)",
                                    FCGX_GetError(b->req->in));
@@ -161,15 +195,18 @@ handle(FCGX_Request *req)
     rq.origin = param(req, "HTTP_ORIGIN");
     rq.scheme = param(req, "REQUEST_SCHEME");
     rq.requested_with = param(req, "HTTP_X_REQUESTED_WITH");
+    rq.proxy_secret = param(req, "MBK_PROXY_SECRET");
     b.req = req;
     b.left = rq.content_length;
     b.failed = false;
+    b.deadline = mbk_names_seconds() + app.cfg.body_timeout;
     rq.read = body_read;
     rq.read_ud = &b;
     mbk_fcgi_response_init(&rs);
     mbk_fcgi_route(&app, &rq, &rs);
     /* Read what the handler left, so nginx never sees a broken pipe. */
-    while (!b.failed && FCGX_GetStr(drain, sizeof(drain), req->in) > 0) {
+    while (!b.failed && arm_deadline(&b, NULL) == 0 &&
+           FCGX_GetStr(drain, sizeof(drain), req->in) > 0) {
     }
     if (rs.status >= 500) {
         mbk_fcgi_log("%s %s: %d %.*s", rq.method ? rq.method : "-",
@@ -392,6 +429,15 @@ main(int argc, char **argv)
     threads = calloc(app.cfg.threads, sizeof(*threads));
     for (unsigned i = 0; threads != NULL && i < app.cfg.threads; i++) {
         pthread_create(&threads[i], NULL, request_thread, NULL);
+    }
+    if (app.access.secret_len == 0) {
+        mbk_fcgi_log("proxy_secret_file is not set: every process that can "
+                     "connect to the socket is trusted to name the user "
+                     "(REMOTE_USER); keep the socket in a group only nginx "
+                     "is in");
+    } else {
+        mbk_fcgi_log("trusted proxy: requests without the secret of "
+                     "proxy_secret_file are refused");
     }
     mbk_fcgi_log("ready: %u threads, %u job workers, database %s",
                  app.cfg.threads, app.cfg.jobs, mbk_fcgi_app_db(&app));

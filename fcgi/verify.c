@@ -2,9 +2,11 @@
  * verify.c: POST /api/settings/backup/verify?name=N[&storage=S]: re-read a
  * stored backup (structure, counts, digests) and say whether it is sound;
  * audited as "verify", so the page can show when a backup was verified.
+ * Runs on the job pool like create and restore (&async=true: 202).
  */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/catalog.h"
@@ -17,6 +19,7 @@ static const struct mbk_fcgi_field verify_query[] = {
      mbk_fcgi_check_backup_name},
     {"storage", MBK_FCGI_T_STRING, false, 0, 8, mbk_fcgi_storage_values,
      NULL},
+    {"async", MBK_FCGI_T_BOOL, false, 0, 0, NULL, NULL},
     {NULL, 0, false, 0, 0, NULL, NULL},
 };
 
@@ -52,24 +55,73 @@ result_json(const char *name, const char *storage,
     return d;
 }
 
+/* What the job needs, owned by it. */
+struct verify_job {
+    struct mbk_fcgi_app *app;
+    struct json_object *q;
+    struct mbk_storage *st; /* lent from app */
+    char *user;
+    char *client;
+    const char *role; /* static */
+};
+
+static void
+verify_job_free(void *ud)
+{
+    struct verify_job *v = ud;
+
+    json_object_put(v->q);
+    free(v->user);
+    free(v->client);
+    free(v);
+}
+
+/* Reading a whole backup is long work: it runs on the job pool. */
+static int
+run_verify(struct mbk_fcgi_job *job, void *ud, struct json_object **result,
+           struct mbk_error *err)
+{
+    struct verify_job *v = ud;
+    const char *name = mbk_fcgi_get_str(v->q, "name", "");
+    struct mbk_verify_result res;
+    struct mbk_audit_entry ae;
+    double t0 = mbk_names_seconds();
+    int rc;
+
+    (void)job;
+    rc = mbk_engine_verify(v->st, name, &res, err);
+    memset(&ae, 0, sizeof(ae));
+    ae.user = v->user;
+    ae.client = v->client;
+    ae.role = v->role;
+    ae.operation = "verify";
+    ae.backup = name;
+    ae.params = v->q;
+    ae.outcome = rc == 0 ? "ok" : "failed";
+    ae.error = rc == 0 ? NULL : err->message;
+    ae.duration = mbk_names_seconds() - t0;
+    mbk_fcgi_app_audit(v->app, NULL, &ae);
+    if (rc == 0) {
+        *result = result_json(name, mbk_storage_get_name(v->st), &res);
+    }
+    mbk_engine_verify_result_free(&res);
+    return rc;
+}
+
 void
 mbk_fcgi_handle_verify(struct mbk_fcgi_app *app,
                        const struct mbk_fcgi_request *rq,
                        struct mbk_fcgi_response *rs)
 {
     struct json_object *q = NULL;
-    struct mbk_verify_result res;
-    struct mbk_audit_entry ae;
+    struct verify_job *v;
+    struct mbk_fcgi_job *job;
     struct mbk_storage *st;
     struct mbk_error err;
-    double t0;
-    const char *name;
-    int rc;
 
     if (mbk_fcgi_query(rq, verify_query, &q, rs) != 0) {
         return;
     }
-    name = mbk_fcgi_get_str(q, "name", NULL);
     st = mbk_fcgi_app_storage(app, mbk_fcgi_get_str(q, "storage", NULL),
                               &err);
     if (st == NULL) {
@@ -77,23 +129,28 @@ mbk_fcgi_handle_verify(struct mbk_fcgi_app *app,
         json_object_put(q);
         return;
     }
-    t0 = mbk_names_seconds();
-    rc = mbk_engine_verify(st, name, &res, &err);
-    memset(&ae, 0, sizeof(ae));
-    ae.operation = "verify";
-    ae.backup = name;
-    ae.params = q;
-    ae.outcome = rc == 0 ? "ok" : "failed";
-    ae.error = rc == 0 ? NULL : err.message;
-    ae.duration = mbk_names_seconds() - t0;
-    mbk_fcgi_app_audit(app, rq, &ae);
-    if (rc != 0) {
+    v = calloc(1, sizeof(*v));
+    if (v == NULL) {
+        json_object_put(q);
+        mbk_fcgi_http_error(&err, 500, "out of memory");
         mbk_fcgi_reply_error(rs, &err, NULL);
-    } else {
-        mbk_fcgi_reply_data_take(rs, 200,
-                                 result_json(name, mbk_storage_get_name(st),
-                                             &res));
+        return;
     }
-    mbk_engine_verify_result_free(&res);
-    json_object_put(q);
+    v->app = app;
+    v->q = q;
+    v->st = st;
+    v->user = rq->remote_user != NULL && rq->remote_user[0] != '\0'
+                  ? strdup(rq->remote_user)
+                  : NULL;
+    v->client = rq->remote_addr != NULL ? strdup(rq->remote_addr) : NULL;
+    v->role = mbk_fcgi_role_name((enum mbk_fcgi_role)rq->role);
+    /* verify reads a stored file, no database: it conflicts with
+     * nothing ("" is no database's name) */
+    job = mbk_fcgi_jobs_submit(app->jobs, "verify", "", v->user, false,
+                               run_verify, v, verify_job_free, &err);
+    if (job == NULL) {
+        mbk_fcgi_reply_error(rs, &err, NULL);
+        return;
+    }
+    mbk_fcgi_reply_job(app, job, mbk_fcgi_get_bool(q, "async", false), rs);
 }

@@ -90,6 +90,9 @@ x_accel_prefix = /_mbk_files/
 threads = 16
 jobs = 3
 max_upload = ${STACK_MAX_UPLOAD:-1g}
+# the stack's one user may do everything (issue 11 roles)
+roles = $STACK_USER:admin
+default_role = none
 ${STACK_FCGI_EXTRA:-}
 EOF
     "$MBK_BUILDDIR/fcgi/mbk-fcgi" -c "$STACK_RUN/mbk-fcgi.conf" \

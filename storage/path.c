@@ -6,11 +6,19 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifdef __linux__
+#include <linux/openat2.h>
+#endif
 
 #include "storage/loader.h"
 #include "storage/path.h"
@@ -213,4 +221,103 @@ mbk_storage_location_resolve(const char *location, int is_file,
         return NULL;
     }
     return is_file ? resolve_file(location, err) : resolve_dir(location, err);
+}
+
+/* rel must be relative, each component a plain name. */
+static int
+rel_ok(const char *rel)
+{
+    const char *p = rel;
+
+    if (rel == NULL || rel[0] == '\0' || rel[0] == '/' ||
+        strlen(rel) >= PATH_MAX) {
+        return 0;
+    }
+    while (*p != '\0') {
+        size_t n = strcspn(p, "/");
+
+        if (n == 0 || (n == 1 && p[0] == '.') ||
+            (n == 2 && p[0] == '.' && p[1] == '.')) {
+            return 0;
+        }
+        p += n;
+        if (*p == '/') {
+            p++;
+            if (*p == '\0') {
+                return 0; /* a trailing slash */
+            }
+        }
+    }
+    return 1;
+}
+
+/* The fallback: one component at a time, none of them followed. */
+static int
+walk_beneath(int dirfd, const char *rel, int flags)
+{
+    char copy[PATH_MAX];
+    char *save = NULL;
+    char *next;
+    int fd = dirfd;
+
+    snprintf(copy, sizeof(copy), "%s", rel);
+    for (char *c = strtok_r(copy, "/", &save); c != NULL; c = next) {
+        int nfd;
+        int e;
+
+        next = strtok_r(NULL, "/", &save);
+        nfd = openat(fd, c, next != NULL
+                                ? O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+                                      O_CLOEXEC
+                                : flags | O_NOFOLLOW | O_CLOEXEC,
+                     0600);
+        e = errno;
+        if (fd != dirfd) {
+            close(fd);
+        }
+        if (nfd < 0) {
+            /* O_NOFOLLOW on a link: ELOOP; O_DIRECTORY on one: ENOTDIR */
+            errno = e;
+            return -1;
+        }
+        fd = nfd;
+    }
+    return fd;
+}
+
+int
+mbk_storage_open_beneath(int dirfd, const char *rel, int flags)
+{
+    if (!rel_ok(rel)) {
+        errno = EINVAL;
+        return -1;
+    }
+#if defined(__linux__) && defined(SYS_openat2)
+    {
+        struct open_how how;
+        long fd;
+
+        memset(&how, 0, sizeof(how));
+        how.flags = (uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC);
+        how.mode = (flags & O_CREAT) != 0 ? 0600 : 0;
+        how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+                      RESOLVE_NO_MAGICLINKS;
+        fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+        if (fd >= 0 || (errno != ENOSYS && errno != EPERM)) {
+            return (int)fd;
+        }
+        /* ENOSYS: an old kernel; EPERM: a seccomp filter that forbids it */
+    }
+#endif
+    return walk_beneath(dirfd, rel, flags);
+}
+
+int
+mbk_storage_open_beneath_walk(int dirfd, const char *rel, int flags)
+{
+    if (!rel_ok(rel)) {
+        errno = EINVAL;
+        return -1;
+    }
+    return walk_beneath(dirfd, rel, flags);
 }

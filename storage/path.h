@@ -45,4 +45,22 @@ char *
 mbk_storage_location_resolve(const char *location, int is_file,
                              struct mbk_error *err);
 
+/*
+ * Open rel (a relative path, no "." or ".." component) beneath the
+ * directory dirfd without following any symbolic link and without
+ * leaving dirfd: openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS), or where
+ * the kernel lacks it a walk opening each component O_NOFOLLOW (the
+ * directories O_DIRECTORY).  flags are open(2)'s for the last component
+ * (O_NOFOLLOW and O_CLOEXEC are added).  The descriptor, or -1 with
+ * errno: ENOENT, ELOOP (a symbolic link on the way), EXDEV (an escape),
+ * ENOTDIR, EINVAL (a bad rel), or what open(2) says.
+ */
+int
+mbk_storage_open_beneath(int dirfd, const char *rel, int flags);
+
+/* The fallback walk alone (what runs where openat2 is missing), for
+ * tests. */
+int
+mbk_storage_open_beneath_walk(int dirfd, const char *rel, int flags);
+
 #endif /* MBK_STORAGE_PATH_H */

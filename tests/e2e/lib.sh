@@ -60,6 +60,25 @@ api() {
     shift 2
     STATUS=$("$CURL" -sk -o "$BODY" -w '%{http_code}' -u "$AUTH" \
         -H 'X-Requested-With: mbk-e2e' -X "$_m" "$@" "$_u")
+    # every answer, for e2e_done's scan (issue 11: no leak)
+    { cat "$BODY"; echo; } >>"$STACK_RUN/answers.log" 2>/dev/null
+}
+
+# No answer may show where the server keeps things (the storages, the
+# spool, the build's plugins) nor a password (the login's, or one found
+# in a file; URIs' passwords are masked as ***).
+e2e_scan_answers() {
+    [ -f "$STACK_RUN/answers.log" ] || return 0
+    for _leak in "$STACK_RUN/backups" "$STACK_RUN/tar/" "$STACK_RUN/spool" \
+        "$MBK_BUILDDIR" "$STACK_PASSWORD" hunter2; do
+        if grep -qF -- "$_leak" "$STACK_RUN/answers.log"; then
+            fail "an answer shows '$_leak': $(grep -F -- "$_leak" \
+                "$STACK_RUN/answers.log" | head -c 300)"
+            return
+        fi
+    done
+    ok "no answer shows a server path or a password ($(wc -l \
+        <"$STACK_RUN/answers.log") answers scanned)"
 }
 
 # jget EXPR [FILE]: a Python expression on d, the parsed JSON.
@@ -114,6 +133,7 @@ expect_eq() {
 }
 
 e2e_done() {
+    e2e_scan_answers
     echo "1..$TESTS"
     if [ "$FAILS" -ne 0 ]; then
         echo "$FAILS of $TESTS failed"

@@ -26,7 +26,8 @@ FUZZ_CPPFLAGS = -I$(top_srcdir) -I$(top_builddir) \
 	$(BSON_CFLAGS) $(JSONC_CFLAGS) $(ZLIB_CFLAGS) $(LIBDEFLATE_CFLAGS) \
 	$(CRYPTO_CFLAGS)
 FUZZ_TARGETS = fuzz_ejson_read fuzz_ejson_doc fuzz_source fuzz_meta \
-	fuzz_tar fuzz_schema_body fuzz_schema_query fuzz_multipart
+	fuzz_tar fuzz_schema_body fuzz_schema_query fuzz_multipart \
+	fuzz_multipart_progress
 
 # The engine sources each target needs, compiled into it.
 FUZZ_PARSER_SRC = $(srcdir)/engine/error.c $(srcdir)/engine/buf.c \
@@ -41,10 +42,11 @@ FUZZ_SOURCE_SRC = $(FUZZ_PARSER_SRC) $(srcdir)/engine/source.c \
 FUZZ_TAR_SRC = $(srcdir)/storage/tar.c $(srcdir)/storage/tar_archive.c
 FUZZ_FCGI_SRC = $(srcdir)/engine/error.c $(srcdir)/engine/buf.c \
 	$(srcdir)/engine/names.c $(srcdir)/fcgi/http.c \
-	$(srcdir)/fcgi/schema.c $(srcdir)/fcgi/multipart.c
+	$(srcdir)/fcgi/schema.c $(srcdir)/fcgi/multipart.c \
+	$(srcdir)/engine/audit.c
 FUZZ_PARSER_LIBS = $(BSON_LIBS) $(JSONC_LIBS) $(CRYPTO_LIBS)
 FUZZ_SOURCE_LIBS = $(FUZZ_PARSER_LIBS) $(ZLIB_LIBS) $(LIBDEFLATE_LIBS) -ldl
-FUZZ_FCGI_LIBS = $(JSONC_LIBS) $(MONGOC_LIBS) $(BSON_LIBS)
+FUZZ_FCGI_LIBS = $(JSONC_LIBS) $(MONGOC_LIBS) $(BSON_LIBS) $(CRYPTO_LIBS) -lm
 FUZZ_INCS = $(srcdir)/tests/fuzz/fuzz_split.h
 FUZZ_LINK = $(MKDIR_P) tests/fuzz && $(FUZZ_CC) $(FUZZ_CFLAGS) \
 	$(FUZZ_CPPFLAGS)
@@ -53,6 +55,7 @@ FUZZ_SEEDS = $(srcdir)/tests/fuzz/corpus
 EXTRA_DIST += tests/fuzz/fuzz_ejson_read.c tests/fuzz/fuzz_ejson_doc.c \
 	tests/fuzz/fuzz_source.c tests/fuzz/fuzz_meta.c tests/fuzz/fuzz_tar.c \
 	tests/fuzz/fuzz_schema.c tests/fuzz/fuzz_multipart.c \
+	tests/fuzz/fuzz_multipart_progress.c \
 	tests/fuzz/fuzz_split.h tests/fuzz/corpus tests/fuzz/README.md
 
 tests/fuzz/fuzz_ejson_read: $(srcdir)/tests/fuzz/fuzz_ejson_read.c \
@@ -87,6 +90,12 @@ tests/fuzz/fuzz_multipart: $(srcdir)/tests/fuzz/fuzz_multipart.c \
 	$(FUZZ_LINK) $(MONGOC_CFLAGS) -o $@ \
 	    $(srcdir)/tests/fuzz/fuzz_multipart.c $(FUZZ_FCGI_SRC) \
 	    $(FUZZ_FCGI_LIBS)
+tests/fuzz/fuzz_multipart_progress: \
+		$(srcdir)/tests/fuzz/fuzz_multipart_progress.c \
+		$(FUZZ_FCGI_SRC) $(FUZZ_INCS)
+	$(FUZZ_LINK) $(MONGOC_CFLAGS) -o $@ \
+	    $(srcdir)/tests/fuzz/fuzz_multipart_progress.c $(FUZZ_FCGI_SRC) \
+	    $(FUZZ_FCGI_LIBS)
 
 # Seed directories per target (the bad-file corpus feeds the file readers).
 fuzz_seeds_fuzz_ejson_read = $(FUZZ_SEEDS)/ejson_read \
@@ -99,11 +108,12 @@ fuzz_seeds_fuzz_tar = $(FUZZ_SEEDS)/tar
 fuzz_seeds_fuzz_schema_body = $(FUZZ_SEEDS)/schema_body
 fuzz_seeds_fuzz_schema_query = $(FUZZ_SEEDS)/schema_query
 fuzz_seeds_fuzz_multipart = $(FUZZ_SEEDS)/multipart
+fuzz_seeds_fuzz_multipart_progress = $(FUZZ_SEEDS)/multipart
 
 fuzz-build: tests/fuzz/fuzz_ejson_read tests/fuzz/fuzz_ejson_doc \
 	tests/fuzz/fuzz_source tests/fuzz/fuzz_meta tests/fuzz/fuzz_tar \
 	tests/fuzz/fuzz_schema_body tests/fuzz/fuzz_schema_query \
-	tests/fuzz/fuzz_multipart
+	tests/fuzz/fuzz_multipart tests/fuzz/fuzz_multipart_progress
 
 # Each target runs FUZZ_SECONDS on a work corpus (new inputs) plus its
 # seeds (read only); libFuzzer exits non-zero on a crash, leak or timeout.
@@ -118,6 +128,8 @@ fuzz: fuzz-build
 	    fuzz_schema_body) seeds="$(fuzz_seeds_fuzz_schema_body)" ;; \
 	    fuzz_schema_query) seeds="$(fuzz_seeds_fuzz_schema_query)" ;; \
 	    fuzz_multipart) seeds="$(fuzz_seeds_fuzz_multipart)" ;; \
+	    fuzz_multipart_progress) \
+	        seeds="$(fuzz_seeds_fuzz_multipart_progress)" ;; \
 	    esac; \
 	    $(MKDIR_P) tests/fuzz/work/$$t; \
 	    echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
@@ -138,6 +150,6 @@ clean-fuzz:
 	    tests/fuzz/fuzz_ejson_doc tests/fuzz/fuzz_source tests/fuzz/fuzz_meta \
 	    tests/fuzz/fuzz_tar tests/fuzz/fuzz_schema_body \
 	    tests/fuzz/fuzz_schema_query tests/fuzz/fuzz_multipart \
-	    tests/fuzz/fuzz_*.log tests/fuzz/crash-*
+	    tests/fuzz/fuzz_multipart_progress tests/fuzz/fuzz_*.log tests/fuzz/crash-*
 
 .PHONY: fuzz fuzz-build clean-fuzz

@@ -202,6 +202,74 @@ test_multipart_quoted_boundary(void **state)
     collect_free(&c);
 }
 
+/* Issue 11: 64 KiB of blanks after a boundary filled the window and the
+ * feed loop spun for ever.  Now: 400 naming the part, at once, whatever
+ * the chunk size; and feed_some consumes input or fails on every call. */
+static void
+test_multipart_padding_flood_fails(void **state)
+{
+    const size_t pad = 64 * 1024 + 100;
+    const char head[] = "--XyZ";
+    size_t len = sizeof(head) - 1 + pad;
+    char *body = malloc(len);
+    static const size_t steps[] = {1, 7, 4096, 65536, 1 << 20};
+    struct mbk_fcgi_mp_handler h = {on_begin, on_data, on_end, NULL};
+    struct collect c;
+
+    assert_non_null(body);
+    memcpy(body, head, sizeof(head) - 1);
+    memset(body + sizeof(head) - 1, ' ', pad);
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        assert_int_equal(parse(CT, body, len, steps[i], &c), 400);
+        collect_free(&c);
+    }
+    /* the message names the part */
+    {
+        struct mbk_fcgi_multipart *mp;
+        struct mbk_error err;
+        size_t off = 0;
+        int rc = 0;
+
+        memset(&c, 0, sizeof(c));
+        h.ud = &c;
+        mp = mbk_fcgi_multipart_new(CT, &h, &err);
+        assert_non_null(mp);
+        while (off < len) {
+            size_t used = 0;
+
+            rc = mbk_fcgi_multipart_feed_some(mp, body + off, len - off,
+                                              &used, &err);
+            if (rc != 0) {
+                break;
+            }
+            assert_true(used > 0); /* progress, or a failure */
+            off += used;
+        }
+        assert_int_equal(rc, -1);
+        assert_int_equal(mbk_fcgi_status_of(&err), 400);
+        assert_non_null(strstr(err.message, "multipart part 1"));
+        assert_non_null(strstr(err.message, "padding"));
+        /* refused once, refused for good */
+        assert_int_equal(mbk_fcgi_multipart_feed(mp, "\r\n", 2, &err), -1);
+        mbk_fcgi_multipart_free(mp);
+        collect_free(&c);
+    }
+    free(body);
+}
+
+/* A little padding after a boundary is still fine (RFC 2046). */
+static void
+test_multipart_some_padding_ok(void **state)
+{
+    const char body[] = "--XyZ  \t \r\nContent-Disposition: form-data; "
+                        "name=x\r\n\r\nv\r\n--XyZ--\r\n";
+    struct collect c;
+
+    assert_int_equal(parse(CT, body, sizeof(body) - 1, 1, &c), 0);
+    assert_int_equal(c.n, 1);
+    collect_free(&c);
+}
+
 int
 main(void)
 {
@@ -210,6 +278,8 @@ main(void)
         cmocka_unit_test(test_multipart_big_part_streams),
         cmocka_unit_test(test_multipart_refuses_malformed),
         cmocka_unit_test(test_multipart_quoted_boundary),
+        cmocka_unit_test(test_multipart_padding_flood_fails),
+        cmocka_unit_test(test_multipart_some_padding_ok),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

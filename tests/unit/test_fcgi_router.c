@@ -209,19 +209,24 @@ test_jobs_conflicts_wait_and_cancel(void **state)
     int gate = 0;
 
     assert_non_null(js);
-    a = mbk_fcgi_jobs_submit(js, "backup", "crm", false, job_ok, &gate, NULL,
-                             &err);
+    a = mbk_fcgi_jobs_submit(js, "backup", "crm", "alice", false, job_ok,
+                             &gate, NULL, &err);
     assert_non_null(a);
-    b = mbk_fcgi_jobs_submit(js, "backup", "crm", false, job_ok, &gate, NULL,
-                             &err);
+    b = mbk_fcgi_jobs_submit(js, "backup", "crm", "alice", false, job_ok,
+                             &gate, NULL, &err);
     assert_non_null(b); /* backups share a database */
-    assert_null(mbk_fcgi_jobs_submit(js, "restore", "crm", true, job_ok,
-                                     &gate, NULL, &err));
+    assert_null(mbk_fcgi_jobs_submit(js, "restore", "crm", "alice", true,
+                                     job_ok, &gate, NULL, &err));
     assert_int_equal(mbk_fcgi_status_of(&err), 409);
-    c = mbk_fcgi_jobs_submit(js, "restore", "other", true, job_ok, &gate,
-                             NULL, &err);
+    c = mbk_fcgi_jobs_submit(js, "restore", "other", "alice", true, job_ok,
+                             &gate, NULL, &err);
     assert_non_null(c); /* another database is free */
-    assert_int_equal(mbk_fcgi_jobs_cancel(js, mbk_fcgi_job_id(c), &err), 0);
+    /* only its owner or an admin (as_user NULL) cancels a job */
+    assert_int_equal(mbk_fcgi_jobs_cancel(js, mbk_fcgi_job_id(c), "bob",
+                                          &err), -1);
+    assert_int_equal(mbk_fcgi_status_of(&err), 403);
+    assert_int_equal(mbk_fcgi_jobs_cancel(js, mbk_fcgi_job_id(c), NULL,
+                                          &err), 0);
     assert_int_equal(mbk_fcgi_job_wait(c, &res, &err), -1);
     assert_int_equal(err.code, MBK_ENGINE_ECANCELED);
     st = mbk_fcgi_jobs_status(js, mbk_fcgi_job_id(c), &err);
@@ -234,7 +239,8 @@ test_jobs_conflicts_wait_and_cancel(void **state)
     json_object_put(res);
     assert_int_equal(mbk_fcgi_job_wait(b, &res, &err), 0);
     json_object_put(res);
-    assert_int_equal(mbk_fcgi_jobs_cancel(js, mbk_fcgi_job_id(a), &err), -1);
+    assert_int_equal(mbk_fcgi_jobs_cancel(js, mbk_fcgi_job_id(a), NULL,
+                                          &err), -1);
     assert_int_equal(mbk_fcgi_status_of(&err), 409); /* already done */
     assert_null(mbk_fcgi_jobs_status(js, "0123456789abcdef", &err));
     assert_int_equal(mbk_fcgi_status_of(&err), 404);
@@ -282,6 +288,7 @@ test_handlers_list_delete_download(void **state)
     app.fs = mbk_storage_open(spec, plugins, &err);
     assert_non_null(app.fs);
     app.cfg.db = "crm";
+    app.access.default_role = MBK_FCGI_ROLE_ADMIN; /* roles: own test */
     app.jobs = mbk_fcgi_jobs_new(1, 1, 1, &err);
 
     call(&app, "GET", MBK_FCGI_API, "", NULL, &rs);
@@ -313,12 +320,123 @@ test_handlers_list_delete_download(void **state)
     rmdir(dir);
 }
 
+/* What answers must not show (issue 11): URI passwords, the server's own
+ * paths, long quoted text. */
+static void
+test_scrub(void **state)
+{
+    char out[600];
+    char longq[400];
+
+    (void)state;
+    mbk_fcgi_private_path_add("/var/lib/mbk/backups/", "[fs storage]");
+    mbk_fcgi_scrub("no backup \"x\" in \"/var/lib/mbk/backups\"", out,
+                   sizeof(out));
+    assert_string_equal(out, "no backup \"x\" in \"[fs storage]\"");
+    mbk_fcgi_scrub("open() \"/var/lib/mbk/backups/a.json\" failed", out,
+                   sizeof(out));
+    assert_string_equal(out, "open() \"[fs storage]/a.json\" failed");
+    /* a longer name that merely starts alike is another path */
+    mbk_fcgi_scrub("/var/lib/mbk/backups2/x", out, sizeof(out));
+    assert_string_equal(out, "/var/lib/mbk/backups2/x");
+    mbk_fcgi_scrub("bad \"mongodb://u:hunter2@db:27017/x\" here", out,
+                   sizeof(out));
+    assert_null(strstr(out, "hunter2"));
+    assert_non_null(strstr(out, "mongodb://u:***@db:27017/x"));
+    memset(longq, 'a', sizeof(longq));
+    longq[0] = '"';
+    longq[sizeof(longq) - 2] = '"';
+    longq[sizeof(longq) - 1] = '\0';
+    mbk_fcgi_scrub(longq, out, sizeof(out));
+    assert_true(strlen(out) < 130);
+    assert_non_null(strstr(out, "...\""));
+    /* a small output buffer is never overrun */
+    mbk_fcgi_scrub("no backup \"x\" in \"/var/lib/mbk/backups\"", out, 12);
+    assert_int_equal(strlen(out), 11);
+}
+
+/* Roles and the proxy secret (fcgi/access.h). */
+static void
+test_access_roles_and_secret(void **state)
+{
+    struct mbk_fcgi_access a;
+    struct mbk_fcgi_request rq;
+    struct mbk_error err;
+    char dir[] = "/tmp/mbk-access-XXXXXX";
+    char file[64];
+    FILE *f;
+
+    (void)state;
+    assert_int_equal(mbk_fcgi_access_open(&a, "alice:admin, bob:viewer "
+                                          "carol:operator", "viewer", NULL,
+                                          &err), 0);
+    assert_int_equal(mbk_fcgi_access_role(&a, "alice"), MBK_FCGI_ROLE_ADMIN);
+    assert_int_equal(mbk_fcgi_access_role(&a, "bob"), MBK_FCGI_ROLE_VIEWER);
+    assert_int_equal(mbk_fcgi_access_role(&a, "carol"),
+                     MBK_FCGI_ROLE_OPERATOR);
+    assert_int_equal(mbk_fcgi_access_role(&a, "dave"), MBK_FCGI_ROLE_VIEWER);
+    assert_int_equal(mbk_fcgi_access_role(&a, NULL), MBK_FCGI_ROLE_VIEWER);
+    assert_int_equal(mbk_fcgi_access_check_proxy(&a, NULL, &err), 0);
+    memset(&rq, 0, sizeof(rq));
+    rq.role = MBK_FCGI_ROLE_OPERATOR;
+    assert_int_equal(mbk_fcgi_access_require(&rq, MBK_FCGI_ROLE_ADMIN,
+                                             "restore", &err), -1);
+    assert_int_equal(mbk_fcgi_status_of(&err), 403);
+    assert_string_equal(err.message, "restore needs the role admin (yours: "
+                                     "operator)");
+    mbk_fcgi_access_close(&a);
+    /* the default is none; bad entries are named */
+    assert_int_equal(mbk_fcgi_access_open(&a, NULL, NULL, NULL, &err), 0);
+    assert_int_equal(mbk_fcgi_access_role(&a, "x"), MBK_FCGI_ROLE_NONE);
+    mbk_fcgi_access_close(&a);
+    assert_int_equal(mbk_fcgi_access_open(&a, "alice:root", NULL, NULL,
+                                          &err), -1);
+    assert_non_null(strstr(err.message, "alice:root"));
+    mbk_fcgi_access_close(&a);
+    assert_int_equal(mbk_fcgi_access_open(&a, "alice", NULL, NULL, &err), -1);
+    mbk_fcgi_access_close(&a);
+    assert_int_equal(mbk_fcgi_access_open(&a, "a:viewer a:admin", NULL, NULL,
+                                          &err), -1);
+    mbk_fcgi_access_close(&a);
+    assert_int_equal(mbk_fcgi_access_open(&a, NULL, "god", NULL, &err), -1);
+    mbk_fcgi_access_close(&a);
+    /* the secret: a missing, short or non-hex file stops the start */
+    assert_non_null(mkdtemp(dir));
+    snprintf(file, sizeof(file), "%s/secret", dir);
+    assert_int_equal(mbk_fcgi_access_open(&a, NULL, NULL, file, &err), -1);
+    mbk_fcgi_access_close(&a);
+    f = fopen(file, "w");
+    fputs("0123456789abcdef\n", f);
+    fclose(f);
+    assert_int_equal(mbk_fcgi_access_open(&a, NULL, NULL, file, &err), -1);
+    mbk_fcgi_access_close(&a);
+    f = fopen(file, "w");
+    fputs("0123456789abcdef0123456789ABCDEF\nignored\n", f);
+    fclose(f);
+    assert_int_equal(mbk_fcgi_access_open(&a, NULL, NULL, file, &err), 0);
+    assert_int_equal(mbk_fcgi_access_check_proxy(&a, NULL, &err), -1);
+    assert_int_equal(mbk_fcgi_status_of(&err), 403);
+    assert_int_equal(mbk_fcgi_access_check_proxy(
+                         &a, "0123456789abcdef0123456789ABCDEE", &err), -1);
+    assert_int_equal(mbk_fcgi_access_check_proxy(
+                         &a, "0123456789abcdef0123456789ABCDEF0", &err), -1);
+    assert_int_equal(mbk_fcgi_access_check_proxy(
+                         &a, "0123456789abcdef0123456789ABCDE", &err), -1);
+    assert_int_equal(mbk_fcgi_access_check_proxy(
+                         &a, "0123456789abcdef0123456789ABCDEF", &err), 0);
+    mbk_fcgi_access_close(&a);
+    unlink(file);
+    rmdir(dir);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_route_find_paths_and_methods),
         cmocka_unit_test(test_route_guard_login_and_cross_site),
+        cmocka_unit_test(test_access_roles_and_secret),
+        cmocka_unit_test(test_scrub),
         cmocka_unit_test(test_status_table),
         cmocka_unit_test(test_response_envelopes_and_headers),
         cmocka_unit_test(test_jobs_conflicts_wait_and_cancel),

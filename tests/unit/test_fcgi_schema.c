@@ -175,6 +175,58 @@ test_schema_query_refuses_tricks(void **state)
     assert_int_equal(query_status("name=a%00b", &o, field), 400);
 }
 
+/* Issue 11: strict UTF-8 and no bidirectional controls, in query values
+ * and JSON strings alike; ordinary non-ASCII text passes. */
+static void
+test_schema_strict_text(void **state)
+{
+    static const char *const bad_q[] = {
+        "name=a&list=%C0%AF",          /* overlong "/" */
+        "name=a&list=%E0%80%AF",       /* overlong, 3 bytes */
+        "name=a&list=%ED%A0%80",       /* a surrogate */
+        "name=a&list=%F4%90%80%80",    /* past U+10FFFF */
+        "name=a&list=%E2%80%AEtxt",    /* U+202E RIGHT-TO-LEFT OVERRIDE */
+        "name=a&list=%E2%81%A6",       /* U+2066 LEFT-TO-RIGHT ISOLATE */
+        "name=a&list=%E2%80%8F",       /* U+200F RIGHT-TO-LEFT MARK */
+        "name=a&list=%C2%85",          /* C1 control NEL */
+        "name=a&list=%C3",             /* cut short */
+        "name=a&list=%80",             /* a lone continuation byte */
+    };
+    static const char *const bad_json[] = {
+        "{\"name\":\"a\",\"list\":[\"\xc0\xaf\"]}",
+        "{\"name\":\"a\",\"list\":[\"\xed\xa0\x80\"]}",
+        "{\"name\":\"a\",\"list\":[\"\\u202e\"]}",
+        "{\"name\":\"a\",\"list\":[\"\xe2\x81\xa9\"]}",
+        "{\"name\":\"a\",\"list\":[\"\\ud800\"]}",
+        "{\"name\":\"a\",\"list\":[\"\\u0085\"]}",
+    };
+    struct json_object *o;
+    char field[64];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad_q) / sizeof(bad_q[0]); i++) {
+        field[0] = '\0';
+        assert_int_equal(query_status(bad_q[i], &o, field), 400);
+        assert_string_equal(field, "list");
+    }
+    for (size_t i = 0; i < sizeof(bad_json) / sizeof(bad_json[0]); i++) {
+        if (json_status(bad_json[i], field) != 400) {
+            print_message("accepted: %s\n", bad_json[i]);
+            fail();
+        }
+    }
+    assert_int_equal(query_status("name=a&list=caf%C3%A9,%F0%9F%98%80", &o,
+                                  field), 0);
+    json_object_put(o);
+    assert_int_equal(json_status("{\"name\":\"a\",\"list\":"
+                                 "[\"caf\xc3\xa9\"]}", field), 0);
+    /* a surrogate pair escaped is one character; an escaped backslash
+     * before "u" is no escape */
+    assert_int_equal(json_status("{\"name\":\"a\",\"list\":"
+                                 "[\"\\ud83d\\ude00\", \"\\\\ud800\"]}",
+                                 field), 0);
+}
+
 int
 main(void)
 {
@@ -184,6 +236,7 @@ main(void)
         cmocka_unit_test(test_schema_json_refuses_what_is_not_json),
         cmocka_unit_test(test_schema_query_types_and_decoding),
         cmocka_unit_test(test_schema_query_refuses_tricks),
+        cmocka_unit_test(test_schema_strict_text),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

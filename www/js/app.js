@@ -5,7 +5,7 @@ import {$, $$} from './dom.js';
 import {call} from './api.js';
 import {initBackup, setCollections, setRoots, onBackupDone} from './backup.js';
 import {initRestore, setBackups, restoreFrom} from './restore.js';
-import {loadList, loadStats, loadAudit, initAudit} from './lists.js';
+import {loadList, loadStats, loadAudit, initAudit, may} from './lists.js';
 
 const TABS = ['backup', 'restore', 'backups', 'stats', 'audit'];
 
@@ -39,11 +39,24 @@ function showTab(focus) {
     }
 }
 
+// The tabs of what the caller's role allows (the list says the role).
+const NEED = {backup: 'operator', restore: 'admin'};
+function showAllowed(role) {
+    for (const a of $$('.tabs a')) {
+        const need = NEED[a.dataset.tab];
+        a.parentElement.hidden = need !== undefined && !may(role, need);
+    }
+    if (NEED[current()] && !may(role, NEED[current()])) {
+        location.hash = '#backups';
+    }
+}
+
 async function refreshList() {
     const data = await loadList({restore: restoreFrom, changed: refreshList});
     if (data) {
         $('#db-name').textContent = data.database;
         setBackups(data.backups, data.database);
+        showAllowed(data.role);
     }
 }
 

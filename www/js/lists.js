@@ -48,6 +48,14 @@ function verifiedText(b, seen) {
         ? 'not yet' : 'no digests');
 }
 
+// What the caller's role (the list says it) allows: the page hides the
+// rest; the server refuses it anyway.
+const RANK = {none: 0, viewer: 1, operator: 2, admin: 3};
+export function may(role, need) {
+    // an older server says no role: everything, as before
+    return role === undefined || (RANK[role] || 0) >= RANK[need];
+}
+
 export async function loadList(hooks) {
     const box = $('#list-body');
     const err = $('#list-error');
@@ -62,24 +70,27 @@ export async function loadList(hooks) {
     }
     const rows = data.backups.slice().sort((a, b) =>
         (b.timestamp || b.modified).localeCompare(a.timestamp || a.modified));
+    const role = data.role;
     if (rows.length === 0) {
         fill(box, h('p.empty', {}, 'No backups yet. ',
-                    h('a', {href: '#backup'}, 'Create the first one.')));
+                    may(role, 'operator')
+                        ? h('a', {href: '#backup'}, 'Create the first one.')
+                        : null));
         return data;
     }
     const actions = (b) => h('div.rowactions', {},
         h('a.btn.small', {href: downloadUrl(b.name, b.storage),
                           download: b.name,
                           'aria-label': 'Download ' + b.name}, 'Download'),
-        h('button.btn.small', {type: 'button', 'aria-label': 'Verify ' + b.name,
-                               on: {click: () => verify(b, hooks)}}, 'Verify'),
-        h('button.btn.small', {type: 'button',
-                               'aria-label': 'Restore ' + b.name,
-                               on: {click: () => hooks.restore(b)}}, 'Restore…'),
-        h('button.btn.small.danger', {type: 'button',
-                                      'aria-label': 'Delete ' + b.name,
-                                      on: {click: () => remove(b, hooks)}},
-          'Delete'));
+        may(role, 'operator') ? h('button.btn.small', {type: 'button',
+            'aria-label': 'Verify ' + b.name,
+            on: {click: () => verify(b, hooks)}}, 'Verify') : null,
+        may(role, 'admin') ? h('button.btn.small', {type: 'button',
+            'aria-label': 'Restore ' + b.name,
+            on: {click: () => hooks.restore(b)}}, 'Restore…') : null,
+        may(role, 'admin') ? h('button.btn.small.danger', {type: 'button',
+            'aria-label': 'Delete ' + b.name,
+            on: {click: () => remove(b, hooks)}}, 'Delete') : null);
     fill(box, table([
         {label: 'Name', value: (b) => h('span', {}, h('code.bname', {}, b.name),
             b.description ? h('span.desc', {}, b.description) : null)},
@@ -102,6 +113,12 @@ async function verify(b, hooks) {
     try {
         const rep = await call('POST', '/verify',
                                {query: {name: b.name, storage: b.storage}});
+        if (rep.jobId) {
+            // the server was busy: the verification goes on as a job
+            toast.fire({icon: 'info', title: `Verifying ${b.name} (job ` +
+                        `${rep.jobId}): see the audit log for the result`});
+            return;
+        }
         await swal.fire({icon: 'success', title: 'Backup verified',
             text: `${b.name}: ${fmt.num(rep.documentCount)} documents read` +
                   (rep.digestsChecked ? ', every count and digest matches.'
