@@ -141,8 +141,8 @@ test_path_open(void **state)
     char *roots[1];
     int fds[1];
     char p[512];
-    char m1[300];
-    char m2[300];
+    char m1[sizeof(((struct mbk_error *)0)->message)];
+    char m2[sizeof(((struct mbk_error *)0)->message)];
     char *real = realpath(root, NULL);
 
     (void)state;
