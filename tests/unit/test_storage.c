@@ -108,7 +108,14 @@ setup(void **state)
     }
     fx->s = open_at(root, &err);
     if (fx->s == NULL) {
+        char cmd[600];
+
         fprintf(stderr, "open %s: %s\n", plugins[current].name, err.message);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fixture);
+        if (system(cmd) != 0) {
+            fprintf(stderr, "could not remove %s\n", fixture);
+        }
+        free(fx);
         return -1;
     }
     fx->caps = mbk_storage_get_caps(fx->s);
