@@ -92,7 +92,7 @@ test_error_sys_shortens_path_in_the_middle(void **state)
     char *dots;
 
     deep_path(path, sizeof(path));
-    memcpy(path + sizeof(path) - 12, "/backup.json", 12);
+    memcpy(path + sizeof(path) - 13, "/backup.json", 13); /* with NUL */
     mbk_error_sys(&err, ENOSPC, "write", path);
     /* The call, where the path starts, the file, and the cause. */
     assert_memory_equal(err.message, "write() \"/aaa", 13);
