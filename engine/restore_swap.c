@@ -600,9 +600,9 @@ mbk_engine_restore_rollback(struct plan *p)
         /* everything this run changed is in its journal */
         if (p->journaled) {
             failures = mbk_engine_restore_undo(p->m, p->db, p->journal, &e);
-        }
-        for (size_t i = 0; i < p->n; i++) {
-            undone += p->colls[i].selected;
+            for (size_t i = 0; i < p->n && failures == 0; i++) {
+                undone += p->colls[i].selected;
+            }
         }
     } else {
         for (size_t k = p->n; k-- > 0;) {
@@ -640,7 +640,10 @@ mbk_engine_restore_rollback(struct plan *p)
         }
         journal_delete(p);
     }
-    if (failures == 0) {
+    if (failures == 0 && undone == 0) {
+        snprintf(p->rep->rollback, sizeof(p->rep->rollback), "%s",
+                 "nothing to roll back: the target had not been changed");
+    } else if (failures == 0) {
         snprintf(p->rep->rollback, sizeof(p->rep->rollback),
                  "rolled back: %u collection(s) put back as they were",
                  undone);

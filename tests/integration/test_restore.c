@@ -724,6 +724,15 @@ test_restore_bad_files_refused_target_unchanged(void **state)
                              0, "duplicate", 0};
     cases[nc].len = strlen(cases[nc].data);
     nc++;
+    /* a document with a key twice, outside the escape */
+    cases[nc] = (struct bad){"dupdoc.json",
+                             strdup("{\"metadata\":{\"database\":\"x\","
+                                    "\"collections\":[\"a\"]},"
+                                    "\"collections\":{\"a\":[{\"_id\":1,"
+                                    "\"v\":1,\"_id\":2}]}}"),
+                             0, "document 1: duplicate key \"_id\"", 0};
+    cases[nc].len = strlen(cases[nc].data);
+    nc++;
     /* wrong types */
     cases[nc] = (struct bad){"types.json",
                              strdup("{\"metadata\":{\"database\":\"x\"},"
@@ -736,14 +745,16 @@ test_restore_bad_files_refused_target_unchanged(void **state)
     pos = (size_t)sprintf(deep, "{\"metadata\":{\"database\":\"x\","
                                 "\"collections\":[\"a\"]},\"collections\":"
                                 "{\"a\":[{\"_id\":1,\"d\":");
-    for (int i = 0; i < 150; i++) {
+    for (int i = 0; i < 200; i++) {
         deep[pos++] = '[';
     }
-    for (int i = 0; i < 150; i++) {
+    deep[pos++] = '1';
+    for (int i = 0; i < 200; i++) {
         deep[pos++] = ']';
     }
     pos += (size_t)sprintf(deep + pos, "}]}}");
-    cases[nc++] = (struct bad){"deep.json", deep, pos, "nesting deeper", 0};
+    cases[nc++] = (struct bad){"deep.json", deep, pos,
+                               "nested deeper than 180 levels", 0};
     /* a string larger than a document may be */
     big = malloc(18u << 20);
     pos = (size_t)sprintf(big, "{\"metadata\":{\"database\":\"x\","
