@@ -550,17 +550,18 @@ enter(struct mbk_ejr_conv *c, size_t *at)
     return 0;
 }
 
-/* One bit of 128 for the key k[0..n). */
+/* One bit of 256 for the key k[0..n) (as in ejson_write.c). */
 static inline unsigned
 key_bit(const unsigned char *k, size_t n)
 {
-    unsigned h;
+    uint32_t h;
 
     if (n == 0) {
         return 0;
     }
-    h = (unsigned)n * 31u + k[0] * 7u + k[n - 1] * 131u + k[n / 2] * 17u;
-    return (h ^ h >> 7) & 127u;
+    h = (uint32_t)n | (uint32_t)k[0] << 8 | (uint32_t)k[n / 2] << 16
+        | (uint32_t)k[n - 1] << 24;
+    return (h * 0x9e3779b1u) >> 24;
 }
 
 /* Does the object being written at out[at..) hold, before the element at
@@ -606,7 +607,7 @@ leave(struct mbk_ejr_conv *c, size_t at)
 int
 mbk_ejr_doc_body(struct mbk_ejr_conv *c, int literal)
 {
-    uint64_t seen[2] = {0, 0};
+    uint64_t seen[4] = {0, 0, 0, 0};
     size_t at;
 
     if (enter(c, &at) < 0) {

@@ -25,7 +25,7 @@ struct frame {
     size_t len;
     size_t base;      /* offset of this document inside the top one */
     size_t open;      /* offset in out of its '{', to write it again */
-    uint64_t seen[2]; /* a Bloom filter of the keys written so far */
+    uint64_t seen[4]; /* a Bloom filter of the keys written so far */
     int kind;
     int count;   /* elements written so far */
     int escaped; /* written inside the $mbk:doc escape */
@@ -71,18 +71,20 @@ mbk_ejson_key_is_keyword(const char *k)
     return 0;
 }
 
-/* One bit of 128 for a key of klen bytes. */
+/* One bit of 256 for a key of klen bytes (length, first, middle and last
+ * bytes, mixed by a multiplication). */
 static inline unsigned
 key_bit(const char *k, size_t klen)
 {
-    unsigned h;
+    uint32_t h;
 
     if (klen == 0) {
         return 0;
     }
-    h = (unsigned)klen * 31u + (uint8_t)k[0] * 7u
-        + (uint8_t)k[klen - 1] * 131u + (uint8_t)k[klen / 2] * 17u;
-    return (h ^ h >> 7) & 127u;
+    h = (uint32_t)klen | (uint32_t)(uint8_t)k[0] << 8
+        | (uint32_t)(uint8_t)k[klen / 2] << 16
+        | (uint32_t)(uint8_t)k[klen - 1] << 24;
+    return (h * 0x9e3779b1u) >> 24;
 }
 
 /* Does frame f hold the key k before its current element? */
@@ -227,8 +229,7 @@ push(struct enc *e, const uint8_t *data, size_t len, int kind,
     child->base = (size_t)(data - e->top);
     child->kind = kind;
     child->count = 0;
-    child->seen[0] = 0;
-    child->seen[1] = 0;
+    memset(child->seen, 0, sizeof(child->seen));
     child->escaped = kind != FRAME_ARRAY && len > 5
                      && mbk_ejson_key_is_keyword((const char *)data + 5);
     e->escapes += child->escaped;
@@ -656,8 +657,7 @@ encode(struct enc *e, const uint8_t *data, size_t len, struct mbk_error *err)
     f->len = len;
     f->base = 0;
     f->open = e->out->len;
-    f->seen[0] = 0;
-    f->seen[1] = 0;
+    memset(f->seen, 0, sizeof(f->seen));
     f->kind = FRAME_DOC;
     f->count = 0;
     f->escaped = mbk_ejson_key_is_keyword((const char *)data + 5);

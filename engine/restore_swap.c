@@ -31,6 +31,115 @@ mbk_engine_restore_sum(uint64_t sum[2], const uint8_t *data, size_t len)
     sum[1] += (uint64_t)len * 0x9e3779b97f4a7c15ULL + crc;
 }
 
+/* The bytes of data/len as mongod keeps them: _id moved first. */
+static uint8_t *
+id_moved_first(const uint8_t *data, size_t len)
+{
+    bson_iter_t it;
+    uint8_t *out;
+    size_t s;
+    size_t e;
+
+    if (!bson_iter_init_from_data(&it, data, len)
+        || !bson_iter_find(&it, "_id")) {
+        return NULL;
+    }
+    out = malloc(len);
+    if (out == NULL) {
+        return NULL;
+    }
+    s = it.off;
+    e = it.next_off;
+    memcpy(out, data, 4);
+    memcpy(out + 4, data + s, e - s);
+    memcpy(out + 4 + (e - s), data + 4, s - 4);
+    memcpy(out + 4 + (e - s) + (s - 4), data + e, len - e);
+    return out;
+}
+
+/* Top-level Timestamps but _id's: 0 none, 1 some, 2 some Timestamp(0, 0)
+ * (mongod replaces those with the time of the insert).  With zero set,
+ * each is zeroed in place. */
+static int
+timestamps(uint8_t *data, size_t len, bool zero)
+{
+    bson_iter_t it;
+    int rc = 0;
+
+    if (!bson_iter_init_from_data(&it, data, len)) {
+        return 0;
+    }
+    while (bson_iter_next(&it)) {
+        static const uint8_t none[8];
+        uint8_t *v;
+
+        if (bson_iter_type_unsafe(&it) != BSON_TYPE_TIMESTAMP
+            || strcmp(bson_iter_key_unsafe(&it), "_id") == 0) {
+            continue;
+        }
+        v = data + it.d1;
+        if (memcmp(v, none, 8) == 0) {
+            rc = 2;
+        } else if (rc == 0) {
+            rc = 1;
+        }
+        if (zero) {
+            memset(v, 0, 8);
+        }
+    }
+    return rc;
+}
+
+void
+mbk_engine_restore_sum_doc(struct mbk_restore_sums *s, const uint8_t *data,
+                           size_t len)
+{
+    uint8_t *moved = NULL;
+    uint8_t *zeroed;
+    int ts;
+
+    /* mongod stores _id first (engine/restore.h) */
+    if (len > 9 && memcmp(data + 5, "_id", 4) != 0) {
+        moved = id_moved_first(data, len);
+        if (moved != NULL) {
+            data = moved;
+            s->reordered++;
+        }
+    }
+    mbk_engine_restore_sum(s->full, data, len);
+    ts = timestamps((uint8_t *)data, len, false);
+    if (ts == 0) {
+        mbk_engine_restore_sum(s->no_ts, data, len);
+    } else {
+        s->empty_ts += ts == 2;
+        zeroed = malloc(len);
+        if (zeroed == NULL) {
+            s->oom = true;
+        } else {
+            memcpy(zeroed, data, len);
+            (void)timestamps(zeroed, len, true);
+            mbk_engine_restore_sum(s->no_ts, zeroed, len);
+            free(zeroed);
+        }
+    }
+    free(moved);
+}
+
+bool
+mbk_engine_restore_sums_equal(const struct mbk_restore_sums *written,
+                              const struct mbk_restore_sums *read)
+{
+    if (written->oom || read->oom) {
+        return false;
+    }
+    if (written->empty_ts > 0) {
+        return written->no_ts[0] == read->no_ts[0]
+               && written->no_ts[1] == read->no_ts[1];
+    }
+    return written->full[0] == read->full[0]
+           && written->full[1] == read->full[1];
+}
+
 void
 mbk_engine_restore_id_text(const bson_t *doc, char *buf, size_t len)
 {
@@ -303,7 +412,7 @@ static int
 on_sum(const bson_t *doc, void *ud, struct mbk_error *err)
 {
     (void)err;
-    mbk_engine_restore_sum(ud, bson_get_data(doc), doc->len);
+    mbk_engine_restore_sum_doc(ud, bson_get_data(doc), doc->len);
     return 0;
 }
 
@@ -313,8 +422,10 @@ static int
 check_staging(struct plan *p, struct rcoll *c, struct mbk_error *err)
 {
     bson_t filter = BSON_INITIALIZER;
-    uint64_t sum[2] = {0, 0};
+    struct mbk_restore_sums sums;
     int64_t n;
+
+    memset(&sums, 0, sizeof(sums));
     int rc;
 
     n = mbk_mongo_count(p->m, p->db, c->dest, err);
@@ -330,13 +441,13 @@ check_staging(struct plan *p, struct rcoll *c, struct mbk_error *err)
                              c->rep->name, (long long)n,
                              (unsigned long long)c->rep->docs);
     }
-    rc = mbk_mongo_find_each(p->m, p->db, c->dest, &filter, NULL, on_sum, sum,
-                             err);
+    rc = mbk_mongo_find_each(p->m, p->db, c->dest, &filter, NULL, on_sum,
+                             &sums, err);
     bson_destroy(&filter);
     if (rc != 0) {
         return -1;
     }
-    if (sum[0] != c->sum[0] || sum[1] != c->sum[1]) {
+    if (!mbk_engine_restore_sums_equal(&c->sums, &sums)) {
         return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EDIGEST,
                              "collection \"%s\": the documents read back "
                              "from staging differ from those written",

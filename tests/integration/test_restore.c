@@ -843,6 +843,90 @@ test_restore_plain_json_of_the_original_service(void **state)
     free(path);
 }
 
+/* The document with this _id, as the server holds it. */
+static bson_t *
+fetch(const char *db, const char *coll, int32_t id)
+{
+    mongoc_collection_t *c = mongoc_client_get_collection(g->client, db, coll);
+    bson_t *filter = BCON_NEW("_id", BCON_INT32(id));
+    mongoc_cursor_t *cur =
+        mongoc_collection_find_with_opts(c, filter, NULL, NULL);
+    const bson_t *doc;
+    bson_t *out = NULL;
+
+    if (mongoc_cursor_next(cur, &doc)) {
+        out = bson_copy(doc);
+    }
+    mongoc_cursor_destroy(cur);
+    bson_destroy(filter);
+    mongoc_collection_destroy(c);
+    assert_non_null(out);
+    return out;
+}
+
+/* What mongod changes on insert: _id moved first, an empty top-level
+ * timestamp filled in; and look-alike documents in the escape come back
+ * as documents, a js-bson Timestamp string as a Timestamp. */
+static void
+test_restore_what_the_server_changes(void **state)
+{
+    static const char file[] =
+        "{\"metadata\":{\"database\":\"x\",\"collections\":[\"c\"]},"
+        "\"collections\":{\"c\":["
+        "{\"2020\":5,\"_id\":1},"
+        "{\"_id\":2,\"ts\":{\"$timestamp\":{\"t\":0,\"i\":0}},\"x\":1},"
+        "{\"_id\":3,\"q\":{\"$mbk:doc\":{\"$regex\":\"^a\","
+        "\"$options\":\"i\"}}},"
+        "{\"_id\":4,\"t\":{\"$timestamp\":\"30064771081\"}}]}}";
+    char *path = tmp_path("server.json");
+    char *db = mbk_test_db_new("rsrv");
+    struct mbk_restore_opts o;
+    struct mbk_restore_report rep;
+    struct mbk_error err;
+    bson_iter_t it;
+    bson_t *doc;
+    uint32_t t;
+    uint32_t i;
+
+    write_file(path, file, strlen(file));
+    for (int drop = 0; drop <= 1; drop++) {
+        default_opts(&o, db);
+        o.drop = drop;
+        if (restore_path(path, &o, &rep, &err) != 0) {
+            fail_msg("restore (drop %d): %s", drop, err.message);
+        }
+        assert_int_equal(rep.colls[0].inserted, 4);
+        assert_int_equal(rep.colls[0].reordered, 1);
+        assert_int_equal(rep.colls[0].filled_timestamps, 1);
+        mbk_engine_restore_report_free(&rep);
+        doc = fetch(db, "c", 1);
+        assert_true(bson_iter_init(&it, doc) && bson_iter_next(&it));
+        assert_string_equal(bson_iter_key(&it), "_id");
+        bson_destroy(doc);
+        doc = fetch(db, "c", 2);
+        assert_true(bson_iter_init_find(&it, doc, "ts"));
+        bson_iter_timestamp(&it, &t, &i);
+        assert_true(t > 0);
+        bson_destroy(doc);
+        doc = fetch(db, "c", 3);
+        assert_true(bson_iter_init_find(&it, doc, "q")
+                    && BSON_ITER_HOLDS_DOCUMENT(&it));
+        assert_true(bson_iter_recurse(&it, &it) && bson_iter_next(&it));
+        assert_string_equal(bson_iter_key(&it), "$regex");
+        assert_string_equal(bson_iter_utf8(&it, NULL), "^a");
+        bson_destroy(doc);
+        doc = fetch(db, "c", 4);
+        assert_true(bson_iter_init_find(&it, doc, "t"));
+        bson_iter_timestamp(&it, &t, &i);
+        assert_int_equal(t, 7);
+        assert_int_equal(i, 9);
+        bson_destroy(doc);
+        mbk_test_db_drop(db);
+    }
+    free(db);
+    free(path);
+}
+
 static void
 test_restore_from_stream(void **state)
 {
@@ -960,6 +1044,7 @@ main(void)
         cmocka_unit_test(test_restore_duplicate_ids_in_the_file_rolled_back),
         cmocka_unit_test(test_restore_bad_files_refused_target_unchanged),
         cmocka_unit_test(test_restore_plain_json_of_the_original_service),
+        cmocka_unit_test(test_restore_what_the_server_changes),
         cmocka_unit_test(test_restore_from_stream),
         cmocka_unit_test(test_restore_recovers_a_crashed_run),
     };

@@ -167,6 +167,10 @@ def insert(cmd, db, conn):
             doc = dict([('_id', oid)] + list(doc.items()))
         else:
             raw = store.id_first(bytes(raw))
+        filled = store.fill_timestamps(raw)
+        if filled is not raw:
+            raw = filled
+            doc = decode(raw)
         err = None
         if isinstance(doc['_id'], list):
             err = (MongoError(53, 'InvalidIdField',
