@@ -418,6 +418,8 @@ int
 mbk_engine_verify(struct mbk_storage *st, const char *name,
                   struct mbk_verify_result *res, struct mbk_error *err)
 {
+    /* verify also proves each document would come back identical */
+    struct mbk_ejson_limits lim = {.check_text = 1};
     struct mbk_source *src;
     int rc;
 
@@ -426,7 +428,7 @@ mbk_engine_verify(struct mbk_storage *st, const char *name,
     if (src == NULL) {
         return -1;
     }
-    rc = mbk_engine_verify_stream(src, NULL, res, NULL, err);
+    rc = mbk_engine_verify_stream(src, &lim, res, NULL, err);
     if (rc != 0) {
         mbk_error_prefix(err, "verify \"%s\"", name);
     }

@@ -30,6 +30,10 @@ struct mbk_ejson_limits {
     size_t collections;    /* collections in the file (10000) */
     size_t string_bytes;   /* one string, decoded (doc_bytes) */
     size_t metadata_bytes; /* the metadata object's text (16 MiB) */
+    /* Not a limit: in an mbk file (metadata "format": "mbk/..."), check
+     * that each document, converted and written again, gives exactly its
+     * text in the file, so it would come back identical (mbk verify). */
+    int check_text;
 };
 
 #define MBK_EJSON_DEPTH 180 /* = MBK_EJSON_MAX_DEPTH of ejson_write.h */

@@ -230,6 +230,7 @@ mbk_ejr_put_options(struct mbk_ejr_conv *c, unsigned mask);
  */
 #include <openssl/evp.h>
 
+#include "engine/buf.h"
 #include "engine/ejson_read.h"
 
 #define MBK_EJR_NAME_RAW_MAX                                                  \
@@ -309,6 +310,7 @@ struct mbk_ejson_reader {
 
     char *database;
     struct mbk_ejr_conv conv;
+    struct mbk_buf again; /* check_text: the document written again */
 };
 
 int
