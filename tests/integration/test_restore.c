@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -1004,6 +1005,94 @@ test_restore_what_the_server_changes(void **state)
     free(path);
 }
 
+/* The document of target.coll whose _id equals the one of want, as the
+ * server holds it, must be want, byte for byte. */
+static void
+expect_doc(const char *db, const char *coll, const bson_t *want)
+{
+    mongoc_collection_t *c = mongoc_client_get_collection(g->client, db, coll);
+    bson_t filter = BSON_INITIALIZER;
+    mongoc_cursor_t *cur;
+    const bson_t *doc;
+    bson_iter_t it;
+    char *text;
+
+    assert_true(bson_iter_init_find(&it, want, "_id"));
+    assert_true(bson_append_iter(&filter, "_id", 3, &it));
+    cur = mongoc_collection_find_with_opts(c, &filter, NULL, NULL);
+    text = bson_as_canonical_extended_json(want, NULL);
+    if (!mongoc_cursor_next(cur, &doc)) {
+        fail_msg("not restored: %s", text);
+    }
+    if (doc->len != want->len
+        || memcmp(bson_get_data(doc), bson_get_data(want), want->len) != 0) {
+        char *got = bson_as_canonical_extended_json(doc, NULL);
+
+        fail_msg("restored differently:\nwanted %s\ngot    %s", text, got);
+    }
+    bson_free(text);
+    mongoc_cursor_destroy(cur);
+    bson_destroy(&filter);
+    mongoc_collection_destroy(c);
+}
+
+/* Files of another writer, Python's bson.json_util, canonical and relaxed:
+ * each document restores as json_util.loads reads the same text. */
+static void
+test_restore_files_of_other_writers(void **state)
+{
+    static const char *const modes[] = {"canonical", "relaxed"};
+    const char *src = getenv("MBK_SRCDIR");
+    const char *py = getenv("MBK_PYTHON");
+    char cmd[1400];
+    int rc;
+
+    if (src == NULL) {
+        fprintf(stderr, "skip: MBK_SRCDIR is not set\n");
+        skip();
+    }
+    snprintf(cmd, sizeof(cmd), "'%s' '%s/tests/integration/foreign_python.py'"
+             " '%s'", py != NULL ? py : "/usr/bin/python3", src, g->tmp);
+    rc = system(cmd);
+    if (WIFEXITED(rc) && WEXITSTATUS(rc) == 77) {
+        fprintf(stderr, "skip: python3-bson (bson.json_util) is missing\n");
+        skip();
+    }
+    assert_int_equal(rc, 0);
+    for (size_t m = 0; m < 2; m++) {
+        struct mbk_restore_opts o;
+        struct mbk_restore_report rep;
+        struct mbk_error err;
+        bson_reader_t *rd;
+        const bson_t *want;
+        char path[600];
+        char *db = mbk_test_db_new("rpy");
+        bool eof = false;
+        int n = 0;
+
+        snprintf(path, sizeof(path), "%s/%s.json", g->tmp, modes[m]);
+        default_opts(&o, db);
+        o.drop = m == 1;
+        if (restore_path(path, &o, &rep, &err) != 0) {
+            fail_msg("restore of json_util %s: %s", modes[m], err.message);
+        }
+        assert_int_equal(rep.failed, 0);
+        mbk_engine_restore_report_free(&rep);
+        snprintf(path, sizeof(path), "%s/%s.bson", g->tmp, modes[m]);
+        rd = bson_reader_new_from_file(path, NULL);
+        assert_non_null(rd);
+        while ((want = bson_reader_read(rd, &eof)) != NULL) {
+            expect_doc(db, "c", want);
+            n++;
+        }
+        assert_true(eof);
+        assert_int_equal(n, 3);
+        bson_reader_destroy(rd);
+        mbk_test_db_drop(db);
+        free(db);
+    }
+}
+
 static void
 test_restore_from_stream(void **state)
 {
@@ -1122,6 +1211,7 @@ main(void)
         cmocka_unit_test(test_restore_bad_files_refused_target_unchanged),
         cmocka_unit_test(test_restore_plain_json_of_the_original_service),
         cmocka_unit_test(test_restore_what_the_server_changes),
+        cmocka_unit_test(test_restore_files_of_other_writers),
         cmocka_unit_test(test_restore_torture_fs),
         cmocka_unit_test(test_restore_torture_tar),
         cmocka_unit_test(test_restore_from_stream),
