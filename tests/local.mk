@@ -45,6 +45,8 @@ tests_integration_test_backup_LDADD = $(INTEG_LDADD)
 tests_integration_libfixtures_la_SOURCES += \
 	tests/integration/snapshot.c tests/integration/snapshot.h \
 	tests/integration/torture.c tests/integration/torture.h
+EXTRA_DIST += tests/integration/foreign_python.py \
+	tests/integration/foreign_node.cjs
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/integration/test_restore

@@ -1036,29 +1036,13 @@ expect_doc(const char *db, const char *coll, const bson_t *want)
     mongoc_collection_destroy(c);
 }
 
-/* Files of another writer, Python's bson.json_util, canonical and relaxed:
- * each document restores as json_util.loads reads the same text. */
+/* The files PREFIXcanonical.json and PREFIXrelaxed.json in the test's
+ * folder restore (without and with drop) exactly as PREFIXMODE.bson. */
 static void
-test_restore_files_of_other_writers(void **state)
+restore_foreign(const char *prefix)
 {
     static const char *const modes[] = {"canonical", "relaxed"};
-    const char *src = getenv("MBK_SRCDIR");
-    const char *py = getenv("MBK_PYTHON");
-    char cmd[1400];
-    int rc;
 
-    if (src == NULL) {
-        fprintf(stderr, "skip: MBK_SRCDIR is not set\n");
-        skip();
-    }
-    snprintf(cmd, sizeof(cmd), "'%s' '%s/tests/integration/foreign_python.py'"
-             " '%s'", py != NULL ? py : "/usr/bin/python3", src, g->tmp);
-    rc = system(cmd);
-    if (WIFEXITED(rc) && WEXITSTATUS(rc) == 77) {
-        fprintf(stderr, "skip: python3-bson (bson.json_util) is missing\n");
-        skip();
-    }
-    assert_int_equal(rc, 0);
     for (size_t m = 0; m < 2; m++) {
         struct mbk_restore_opts o;
         struct mbk_restore_report rep;
@@ -1066,19 +1050,19 @@ test_restore_files_of_other_writers(void **state)
         bson_reader_t *rd;
         const bson_t *want;
         char path[600];
-        char *db = mbk_test_db_new("rpy");
+        char *db = mbk_test_db_new("rforeign");
         bool eof = false;
         int n = 0;
 
-        snprintf(path, sizeof(path), "%s/%s.json", g->tmp, modes[m]);
+        snprintf(path, sizeof(path), "%s/%s%s.json", g->tmp, prefix, modes[m]);
         default_opts(&o, db);
         o.drop = m == 1;
         if (restore_path(path, &o, &rep, &err) != 0) {
-            fail_msg("restore of json_util %s: %s", modes[m], err.message);
+            fail_msg("restore of %s: %s", path, err.message);
         }
         assert_int_equal(rep.failed, 0);
         mbk_engine_restore_report_free(&rep);
-        snprintf(path, sizeof(path), "%s/%s.bson", g->tmp, modes[m]);
+        snprintf(path, sizeof(path), "%s/%s%s.bson", g->tmp, prefix, modes[m]);
         rd = bson_reader_new_from_file(path, NULL);
         assert_non_null(rd);
         while ((want = bson_reader_read(rd, &eof)) != NULL) {
@@ -1091,6 +1075,71 @@ test_restore_files_of_other_writers(void **state)
         mbk_test_db_drop(db);
         free(db);
     }
+}
+
+/* Run a shell command; 77 from it skips the test with why. */
+static void
+run_or_skip(const char *cmd, const char *why)
+{
+    int rc = system(cmd);
+
+    if (WIFEXITED(rc) && WEXITSTATUS(rc) == 77) {
+        fprintf(stderr, "skip: %s\n", why);
+        skip();
+    }
+    if (rc != 0) {
+        fail_msg("%s: exit status %d", cmd, rc);
+    }
+}
+
+/* The source tree (make check sets MBK_SRCDIR), or a skip. */
+static const char *
+srcdir(void)
+{
+    const char *s = getenv("MBK_SRCDIR");
+
+    if (s == NULL) {
+        fprintf(stderr, "skip: MBK_SRCDIR is not set\n");
+        skip();
+    }
+    return s;
+}
+
+/* Files of Python's bson.json_util, canonical and relaxed: each document
+ * restores as json_util.loads reads the same text. */
+static void
+test_restore_files_of_python(void **state)
+{
+    const char *py = getenv("MBK_PYTHON");
+    char cmd[1400];
+
+    snprintf(cmd, sizeof(cmd), "'%s' '%s/tests/integration/foreign_python.py'"
+             " '%s'", py != NULL ? py : "/usr/bin/python3",
+             srcdir(), g->tmp);
+    run_or_skip(cmd, "python3-bson (bson.json_util) is missing");
+    restore_foreign("");
+}
+
+/* Files of Node's bson (EJSON.stringify), pinned, installed from npm into
+ * the test's folder: each document restores as EJSON.parse reads it. */
+static void
+test_restore_files_of_node(void **state)
+{
+    char cmd[1600];
+
+    snprintf(cmd, sizeof(cmd),
+             "command -v node >/dev/null && command -v npm >/dev/null "
+             "|| exit 77; mkdir -p '%s/node' && cd '%s/node' && "
+             "npm install --no-audit --no-fund --no-save --prefix . "
+             "bson@6.10.3 >npm.log 2>&1 || { cat npm.log >&2; exit 77; }",
+             g->tmp, g->tmp);
+    run_or_skip(cmd, "node, npm or the npm registry (bson@6.10.3) is "
+                     "unavailable");
+    snprintf(cmd, sizeof(cmd),
+             "node '%s/tests/integration/foreign_node.cjs' '%s/node' '%s'",
+             srcdir(), g->tmp, g->tmp);
+    run_or_skip(cmd, "node cannot run the writer");
+    restore_foreign("node-");
 }
 
 static void
@@ -1211,7 +1260,8 @@ main(void)
         cmocka_unit_test(test_restore_bad_files_refused_target_unchanged),
         cmocka_unit_test(test_restore_plain_json_of_the_original_service),
         cmocka_unit_test(test_restore_what_the_server_changes),
-        cmocka_unit_test(test_restore_files_of_other_writers),
+        cmocka_unit_test(test_restore_files_of_python),
+        cmocka_unit_test(test_restore_files_of_node),
         cmocka_unit_test(test_restore_torture_fs),
         cmocka_unit_test(test_restore_torture_tar),
         cmocka_unit_test(test_restore_from_stream),
