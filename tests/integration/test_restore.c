@@ -1092,6 +1092,53 @@ run_or_skip(const char *cmd, const char *why)
     }
 }
 
+/* Kinds a restore cannot do safely as asked are refused before any write:
+ * a time-series collection with drop (renameCollection refuses it), a
+ * capped one with --conflict replace. */
+static void
+test_restore_unsafe_kinds_refused(void **state)
+{
+    static const char ts[] =
+        "{\"metadata\":{\"database\":\"x\",\"collections\":[\"a\",\"m\"],"
+        "\"collectionInfo\":{\"a\":{},\"m\":{\"type\":\"timeseries\",\"options\":"
+        "{\"timeseries\":{\"timeField\":\"t\"}}}}},"
+        "\"collections\":{\"a\":[{\"_id\":1}],\"m\":[]}}";
+    static const char capped[] =
+        "{\"metadata\":{\"database\":\"x\",\"collections\":[\"a\",\"c\"],"
+        "\"collectionInfo\":{\"a\":{},\"c\":{\"type\":\"collection\",\"options\":"
+        "{\"capped\":true,\"size\":{\"$numberInt\":\"4096\"}}}}},"
+        "\"collections\":{\"a\":[{\"_id\":1}],\"c\":[{\"_id\":1}]}}";
+    char *path = tmp_path("kinds.json");
+    char *db = mbk_test_db_new("rkind");
+    struct mbk_restore_opts o;
+    struct mbk_restore_report rep;
+    struct mbk_error err;
+
+    write_file(path, ts, strlen(ts));
+    default_opts(&o, db);
+    o.drop = true;
+    assert_int_equal(restore_path(path, &o, &rep, &err), -1);
+    mbk_engine_restore_report_free(&rep);
+    if (strstr(err.message, "is a time-series") == NULL) {
+        fail_msg("unexpected error: %s", err.message);
+    }
+    assert_non_null(strstr(err.message,
+                           "collection \"m\" is a time-series collection: "
+                           "MongoDB cannot rename one"));
+    assert_int_equal(count_where(db, "a", bson_new()), 0);
+    write_file(path, capped, strlen(capped));
+    default_opts(&o, db);
+    o.conflict = MBK_RESTORE_REPLACE;
+    assert_int_equal(restore_path(path, &o, &rep, &err), -1);
+    mbk_engine_restore_report_free(&rep);
+    assert_non_null(strstr(err.message, "collection \"c\" is capped: "
+                                        "--conflict replace"));
+    assert_int_equal(count_where(db, "a", bson_new()), 0);
+    mbk_test_db_drop(db);
+    free(db);
+    free(path);
+}
+
 /* The source tree (make check sets MBK_SRCDIR), or a skip. */
 static const char *
 srcdir(void)
@@ -1260,6 +1307,7 @@ main(void)
         cmocka_unit_test(test_restore_bad_files_refused_target_unchanged),
         cmocka_unit_test(test_restore_plain_json_of_the_original_service),
         cmocka_unit_test(test_restore_what_the_server_changes),
+        cmocka_unit_test(test_restore_unsafe_kinds_refused),
         cmocka_unit_test(test_restore_files_of_python),
         cmocka_unit_test(test_restore_files_of_node),
         cmocka_unit_test(test_restore_torture_fs),
