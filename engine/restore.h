@@ -68,6 +68,8 @@ struct mbk_restore_coll {
     uint64_t failed;
     uint32_t indexes;         /* index specs in the backup */
     uint32_t indexes_created;
+    uint32_t indexes_converted; /* legacy specs converted as mongorestore's
+                                 * --convertLegacyIndexes would */
     bool options;             /* the backup has collection options */
     bool typed;               /* Extended JSON type wrappers seen */
     /* documents whose _id the server moved first, and those with an empty

@@ -307,7 +307,111 @@ on_index_name(const bson_t *doc, void *ud, struct mbk_error *err)
     return mbk_engine_restore_on_name(doc, ud, err);
 }
 
-/* The backup's index specs, less _id_ and the legacy "ns" field. */
+/*
+ * Index specs of old deployments, converted as mongorestore's
+ * --convertLegacyIndexes does (our own code, same rules): a key value that
+ * is a number equal to 0, an empty string or neither number nor string
+ * becomes 1; options mongod no longer knows (dropDups, safe, ...) are
+ * dropped; a numeric "background" becomes a boolean.  Returns how many
+ * changes were made; the report counts converted specs.
+ */
+static int
+legacy_key(const bson_t *key, bson_t *out)
+{
+    bson_iter_t it;
+    int changed = 0;
+
+    if (!bson_iter_init(&it, key)) {
+        return 0;
+    }
+    while (bson_iter_next(&it)) {
+        const char *k = bson_iter_key(&it);
+        bool one;
+
+        switch (bson_iter_type(&it)) {
+        case BSON_TYPE_INT32:
+        case BSON_TYPE_INT64:
+        case BSON_TYPE_DOUBLE:
+            one = bson_iter_as_double(&it) == 0.0;
+            break;
+        case BSON_TYPE_DECIMAL128: {
+            bson_decimal128_t d;
+            char text[BSON_DECIMAL128_STRING];
+            double v;
+
+            bson_iter_decimal128(&it, &d);
+            bson_decimal128_to_string(&d, text);
+            v = strtod(text, NULL);
+            one = v == 0.0;
+            break;
+        }
+        case BSON_TYPE_UTF8:
+            one = bson_iter_utf8(&it, NULL)[0] == '\0';
+            break;
+        default:
+            one = true;
+            break;
+        }
+        if (one) {
+            BSON_APPEND_INT32(out, k, 1);
+            changed++;
+        } else {
+            bson_append_iter(out, k, -1, &it);
+        }
+    }
+    return changed;
+}
+
+static int
+legacy_index(const bson_t *spec, bson_t *out)
+{
+    static const char *const known[] = {
+        "v", "key", "name", "unique", "partialFilterExpression", "sparse",
+        "expireAfterSeconds", "storageEngine", "weights", "default_language",
+        "language_override", "textIndexVersion", "2dsphereIndexVersion",
+        "bits", "min", "max", "bucketSize", "collation", "wildcardProjection",
+        "hidden", "background", "coarsestIndexedLevel", "finestIndexedLevel",
+        "clustered", "prepareUnique", "columnstoreProjection", NULL};
+    bson_iter_t it;
+    int changed = 0;
+
+    if (!bson_iter_init(&it, spec)) {
+        return 0;
+    }
+    while (bson_iter_next(&it)) {
+        const char *k = bson_iter_key(&it);
+        const char *const *w = known;
+
+        if (strcmp(k, "ns") == 0) {
+            continue; /* mongod 4.4+ does not keep it: not a change */
+        }
+        while (*w != NULL && strcmp(*w, k) != 0) {
+            w++;
+        }
+        if (*w == NULL) {
+            changed++;
+        } else if (strcmp(k, "key") == 0 && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+            const uint8_t *data;
+            uint32_t len;
+            bson_t key;
+            bson_t conv;
+
+            bson_iter_document(&it, &len, &data);
+            bson_init_static(&key, data, len);
+            BSON_APPEND_DOCUMENT_BEGIN(out, "key", &conv);
+            changed += legacy_key(&key, &conv);
+            bson_append_document_end(out, &conv);
+        } else if (strcmp(k, "background") == 0 && !BSON_ITER_HOLDS_BOOL(&it)) {
+            BSON_APPEND_BOOL(out, "background", bson_iter_as_bool(&it));
+            changed++;
+        } else {
+            bson_append_iter(out, k, -1, &it);
+        }
+    }
+    return changed;
+}
+
+/* The backup's index specs, less _id_, converted as above. */
 static int
 index_specs(const struct rcoll *c, const struct names *skip, bson_t *out,
             struct mbk_error *err)
@@ -343,7 +447,9 @@ index_specs(const struct rcoll *c, const struct names *skip, bson_t *out,
             bson_destroy(&clean);
             continue;
         }
-        bson_copy_to_excluding_noinit(&spec, &clean, "ns", NULL);
+        if (legacy_index(&spec, &clean) > 0) {
+            c->rep->indexes_converted++;
+        }
         bson_uint32_to_string(n++, &key, k, sizeof(k));
         if (!bson_append_document(out, key, -1, &clean)) {
             bson_destroy(&clean);

@@ -1139,6 +1139,72 @@ test_restore_unsafe_kinds_refused(void **state)
     free(path);
 }
 
+/* Legacy index specs are converted as mongorestore --convertLegacyIndexes
+ * does, and the report says so. */
+static void
+test_restore_legacy_indexes_converted(void **state)
+{
+    static const char file[] =
+        "{\"metadata\":{\"database\":\"x\",\"collections\":[\"a\"],"
+        "\"collectionInfo\":{\"a\":{\"type\":\"collection\",\"indexes\":["
+        "{\"v\":{\"$numberInt\":\"1\"},\"key\":{\"a\":{\"$numberInt\":\"0\"},"
+        "\"b\":\"\",\"c\":true,\"d\":{\"$numberInt\":\"-1\"}},\"name\":\"old\","
+        "\"ns\":\"x.a\",\"dropDups\":true,\"safe\":null,"
+        "\"background\":{\"$numberInt\":\"1\"}}]}}},"
+        "\"collections\":{\"a\":[{\"_id\":1}]}}";
+    char *path = tmp_path("legacy-index.json");
+    char *db = mbk_test_db_new("rlegacy");
+    mongoc_collection_t *c;
+    mongoc_cursor_t *cur;
+    const bson_t *spec;
+    struct mbk_restore_opts o;
+    struct mbk_restore_report rep;
+    struct mbk_error err;
+    bson_iter_t it;
+    bson_t key;
+    int found = 0;
+
+    write_file(path, file, strlen(file));
+    default_opts(&o, db);
+    if (restore_path(path, &o, &rep, &err) != 0) {
+        fail_msg("restore: %s", err.message);
+    }
+    assert_int_equal(rep.colls[0].indexes_converted, 1);
+    mbk_engine_restore_report_free(&rep);
+    c = mongoc_client_get_collection(g->client, db, "a");
+    cur = mongoc_collection_find_indexes_with_opts(c, NULL);
+    while (mongoc_cursor_next(cur, &spec)) {
+        if (!bson_iter_init_find(&it, spec, "name")
+            || strcmp(bson_iter_utf8(&it, NULL), "old") != 0) {
+            continue;
+        }
+        found++;
+        assert_false(bson_iter_init_find(&it, spec, "dropDups"));
+        assert_false(bson_iter_init_find(&it, spec, "safe"));
+        bson_init(&key);
+        BSON_APPEND_INT32(&key, "a", 1);
+        BSON_APPEND_INT32(&key, "b", 1);
+        BSON_APPEND_INT32(&key, "c", 1);
+        BSON_APPEND_INT32(&key, "d", -1);
+        assert_true(bson_iter_init_find(&it, spec, "key"));
+        {
+            const uint8_t *data;
+            uint32_t len;
+
+            bson_iter_document(&it, &len, &data);
+            assert_int_equal(len, key.len);
+            assert_memory_equal(data, bson_get_data(&key), len);
+        }
+        bson_destroy(&key);
+    }
+    assert_int_equal(found, 1);
+    mongoc_cursor_destroy(cur);
+    mongoc_collection_destroy(c);
+    mbk_test_db_drop(db);
+    free(db);
+    free(path);
+}
+
 /* The source tree (make check sets MBK_SRCDIR), or a skip. */
 static const char *
 srcdir(void)
@@ -1308,6 +1374,7 @@ main(void)
         cmocka_unit_test(test_restore_plain_json_of_the_original_service),
         cmocka_unit_test(test_restore_what_the_server_changes),
         cmocka_unit_test(test_restore_unsafe_kinds_refused),
+        cmocka_unit_test(test_restore_legacy_indexes_converted),
         cmocka_unit_test(test_restore_files_of_python),
         cmocka_unit_test(test_restore_files_of_node),
         cmocka_unit_test(test_restore_torture_fs),
