@@ -1139,6 +1139,81 @@ test_restore_unsafe_kinds_refused(void **state)
     free(path);
 }
 
+/* A time-series and a clustered collection back up and restore without
+ * drop (created with their options, the measurements inserted); with drop
+ * the time-series one is refused before any write. */
+static void
+test_restore_timeseries_and_clustered(void **state)
+{
+    mongoc_database_t *d;
+    mongoc_collection_t *c;
+    bson_t *opts;
+    bson_error_t e;
+    struct mbk_restore_opts o;
+    struct mbk_restore_report rep;
+    struct mbk_error err;
+    char file[200];
+    char *src = mbk_test_db_new("rtssrc");
+    char *dst = mbk_test_db_new("rtsdst");
+    char *a;
+    char *b;
+
+    d = mongoc_client_get_database(g->client, src);
+    opts = BCON_NEW("timeseries", "{", "timeField", "at", "metaField", "m",
+                    "}");
+    c = mongoc_database_create_collection(d, "ts", opts, &e);
+    if (c == NULL) {
+        fail_msg("creating a time-series collection: %s", e.message);
+    }
+    bson_destroy(opts);
+    for (int i = 0; i < 3; i++) {
+        bson_t *doc = BCON_NEW("at", BCON_DATE_TIME(1700000000000 + i),
+                               "m", "sensor", "v", BCON_INT32(i));
+
+        assert_true(mongoc_collection_insert_one(c, doc, NULL, NULL, &e));
+        bson_destroy(doc);
+    }
+    mongoc_collection_destroy(c);
+    opts = BCON_NEW("clusteredIndex", "{", "key", "{", "_id", BCON_INT32(1),
+                    "}", "unique", BCON_BOOL(true), "}");
+    c = mongoc_database_create_collection(d, "clustered", opts, &e);
+    if (c == NULL) {
+        fail_msg("creating a clustered collection: %s", e.message);
+    }
+    bson_destroy(opts);
+    opts = BCON_NEW("_id", BCON_INT32(1));
+    assert_true(mongoc_collection_insert_one(c, opts, NULL, NULL, &e));
+    bson_destroy(opts);
+    mongoc_collection_destroy(c);
+    mongoc_database_destroy(d);
+
+    backup_db(g->fs, src, "timeseries", 0, file, sizeof(file));
+    default_opts(&o, dst);
+    if (restore_name(g->fs, file, &o, &rep, &err) != 0) {
+        fail_msg("restore: %s", err.message);
+    }
+    mbk_engine_restore_report_free(&rep);
+    a = mbk_snapshot(g->client, src, NULL);
+    b = mbk_snapshot(g->client, dst, NULL);
+    if (strcmp(a, b) != 0) {
+        fail_msg("differs:\n--- source\n%.3000s\n--- restored\n%.3000s", a,
+                 b);
+    }
+    free(a);
+    free(b);
+    mbk_test_db_drop(dst);
+    default_opts(&o, dst);
+    o.drop = true;
+    assert_int_equal(restore_name(g->fs, file, &o, &rep, &err), -1);
+    mbk_engine_restore_report_free(&rep);
+    assert_non_null(strstr(err.message, "is a time-series collection"));
+    assert_int_equal(count_where(dst, "clustered", bson_new()), 0);
+    mbk_test_db_drop(src);
+    mbk_test_db_drop(dst);
+    free(src);
+    free(dst);
+}
+
 /* Legacy index specs are converted as mongorestore --convertLegacyIndexes
  * does, and the report says so. */
 static void
@@ -1375,6 +1450,7 @@ main(void)
         cmocka_unit_test(test_restore_what_the_server_changes),
         cmocka_unit_test(test_restore_unsafe_kinds_refused),
         cmocka_unit_test(test_restore_legacy_indexes_converted),
+        cmocka_unit_test(test_restore_timeseries_and_clustered),
         cmocka_unit_test(test_restore_files_of_python),
         cmocka_unit_test(test_restore_files_of_node),
         cmocka_unit_test(test_restore_torture_fs),

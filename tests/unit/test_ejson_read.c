@@ -537,7 +537,7 @@ fails_with(const char *json, int32_t code, const char *text)
 static void
 test_ejson_read_converter_errors(void **state)
 {
-    char deep[1024];
+    char deep[4096];
     struct mbk_error err;
     bson_t out;
     size_t n;
@@ -592,6 +592,54 @@ test_ejson_read_converter_errors(void **state)
     fails_with("{\"a\": [1,]}", MBK_ENGINE_EFORMAT, "unexpected character");
     fails_with("{\"a\"\n:\n 1\n\"b\": 2}", MBK_ENGINE_EFORMAT,
                "(line 4, column 1)");
+    /* Our own table of the parse errors the Extended JSON and BSON corpus
+     * specifications describe, type by type. */
+    {
+        static const struct {
+            const char *json;
+            const char *why;
+        } corpus_errors[] = {
+            {"{\"a\": {\"$numberInt\": 42}}", "must be a string"},
+            {"{\"a\": {\"$numberInt\": \"1.5\"}}", "$numberInt"},
+            {"{\"a\": {\"$numberInt\": \" 1\"}}", "$numberInt"},
+            {"{\"a\": {\"$numberLong\": \"1e3\"}}", "$numberLong"},
+            {"{\"a\": {\"$numberDouble\": 1.5}}", "must be a string"},
+            {"{\"a\": {\"$numberDouble\": \"inf\"}}", "is not a double"},
+            {"{\"a\": {\"$numberDecimal\": 1}}", "must be a string"},
+            {"{\"a\": {\"$date\": {\"$numberLong\": 1}}}",
+             "must be a string"},
+            {"{\"a\": {\"$date\": true}}", "$date"},
+            {"{\"a\": {\"$binary\": {\"base64\": \"AA==\", \"subType\":"
+             " \"000\"}}}",
+             "1 or 2 hex digits"},
+            {"{\"a\": {\"$binary\": {\"base64\": \"AA==\"}}}",
+             "needs base64 and subType"},
+            {"{\"a\": {\"$binary\": {\"base64\": \"AA==\", \"subType\":"
+             " \"00\", \"x\": 1}}}",
+             "unexpected key \"x\" in $binary"},
+            {"{\"a\": {\"$regularExpression\": {\"pattern\": \"a\"}}}",
+             "needs pattern and options"},
+            {"{\"a\": {\"$timestamp\": {\"t\": -1, \"i\": 1}}}",
+             "out of range"},
+            {"{\"a\": {\"$timestamp\": {\"t\": 1}}}", "needs t and i"},
+            {"{\"a\": {\"$dbPointer\": {\"$ref\": \"c\", \"$id\": 1}}}",
+             "$dbPointer"},
+            {"{\"a\": {\"$code\": 1}}", "must be a string"},
+            {"{\"a\": {\"$symbol\": 1}}", "must be a string"},
+            {"{\"a\": {\"$maxKey\": 0}}", "$maxKey must be 1"},
+            {"{\"a\": {\"$undefined\": false}}", "$undefined must be true"},
+            {"{\"a\": {\"$oid\": \"0123456789abcdef01234567\","
+             " \"$numberInt\": \"1\"}}",
+             "to close the $oid wrapper"},
+            {"{\"a\": {\"$uuid\": 5}}", "must be a string"},
+        };
+
+        for (size_t i = 0; i < sizeof(corpus_errors) / sizeof(*corpus_errors);
+             i++) {
+            fails_with(corpus_errors[i].json, MBK_ENGINE_EFORMAT,
+                       corpus_errors[i].why);
+        }
+    }
     fails_with("{\"_id\": 1, \"_id\": 2}", MBK_ENGINE_EFORMAT,
                "duplicate key \"_id\" in an object at byte 11");
     fails_with("{\"a\": {\"x\": 1, \"y\": 2, \"x\": 3}}", MBK_ENGINE_EFORMAT,
