@@ -19,6 +19,7 @@
 #include <mongoc/mongoc.h>
 
 #include "engine/catalog.h"
+#include "engine/mongo.h"
 #include "engine/restore.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/restore_util.h"
@@ -442,6 +443,50 @@ test_restore_files_of_node(void **state)
     restore_foreign("node-");
 }
 
+/* A server's BadValue (code 2) is a server error, never "unreachable":
+ * the driver's domain decides, once, in engine/mongo.c. */
+static void
+test_lossless_server_error_is_not_unreachable(void **state)
+{
+    static const char file[] =
+        "{\"metadata\":{\"database\":\"x\",\"collections\":[\"v\"],"
+        "\"collectionInfo\":{\"v\":{\"type\":\"collection\",\"options\":"
+        "{\"validator\":{\"a\":{\"$numberInt\":\"1\"}},"
+        "\"validationLevel\":\"bogus\"}}}},"
+        "\"collections\":{\"v\":[{\"_id\":1}]}}";
+    char *path = mbk_rt_tmp_path("badvalue.json");
+    char *db = mbk_test_db_new("rbadv");
+    struct mbk_restore_opts o;
+    struct mbk_restore_report rep;
+    struct mbk_error err;
+
+    (void)state;
+    assert_int_equal(mbk_mongo_error_code(MONGOC_ERROR_SERVER, 2), 2);
+    assert_int_equal(mbk_mongo_error_code(MONGOC_ERROR_STREAM,
+                                          MONGOC_ERROR_STREAM_CONNECT),
+                     MBK_MONGO_CODE_UNREACHABLE);
+    assert_int_equal(mbk_mongo_error_code(MONGOC_ERROR_SERVER_SELECTION,
+                                          MONGOC_ERROR_SERVER_SELECTION_FAILURE),
+                     MBK_MONGO_CODE_UNREACHABLE);
+    assert_true(mbk_mongo_error_code(MONGOC_ERROR_CLIENT, 2) < 0);
+    mbk_rt_write_file(path, file, strlen(file));
+    for (int drop = 0; drop <= 1; drop++) {
+        mbk_rt_default_opts(&o, db);
+        o.drop = drop;
+        assert_int_equal(mbk_rt_restore_path(path, &o, &rep, &err), -1);
+        mbk_engine_restore_report_free(&rep);
+        assert_int_equal(err.domain, MBK_ERROR_MONGO);
+        assert_int_not_equal(err.code, MBK_MONGO_CODE_UNREACHABLE);
+        if (strstr(err.message, "validationLevel") == NULL) {
+            fail_msg("the server's message is lost: %s", err.message);
+        }
+        assert_int_equal(mbk_rt_count_where(db, "v", bson_new()), 0);
+    }
+    mbk_test_db_drop(db);
+    free(db);
+    free(path);
+}
+
 int
 main(void)
 {
@@ -454,6 +499,7 @@ main(void)
         cmocka_unit_test(test_restore_legacy_indexes_converted),
         cmocka_unit_test(test_restore_files_of_python),
         cmocka_unit_test(test_restore_files_of_node),
+        cmocka_unit_test(test_lossless_server_error_is_not_unreachable),
     };
 
     if (mbk_test_mongo_uri() == NULL) {

@@ -212,6 +212,12 @@ def create(cmd, db, conn):
         size = int(opts['size'])
         size = (size + 255) // 256 * 256
         opts['size'] = size
+    for k, allowed in (('validationLevel', ('off', 'strict', 'moderate')),
+                       ('validationAction', ('error', 'warn'))):
+        if k in opts and opts[k] not in allowed:
+            # mongod's IDL parser: an unknown enumeration value is BadValue
+            raise MongoError(2, 'BadValue', "Enumeration value '%s' for "
+                             "field '%s' is not a valid value." % (opts[k], k))
     if 'validator' in opts:
         opts.setdefault('validationLevel', 'strict')
         opts.setdefault('validationAction', 'error')
