@@ -3,7 +3,8 @@
  * a naive Extended JSON round trip loses (type look-alikes, repeated keys,
  * 180 levels, _id elsewhere, the every-type set) and collection kinds with
  * options (a deep validator with level and action, a capped collection,
- * indexes: partial, hidden, wildcard, 2dsphere, text with weights).
+ * a collation, a view with a collation, indexes: partial, hidden,
+ * wildcard, 2dsphere, text with weights, one with a collation).
  */
 #include "config.h"
 
@@ -199,6 +200,8 @@ indexes(mongoc_database_t *d, bson_error_t *e)
         "{", "key", "{", "title", "text", "body", "text", "}", "name",
         "text", "weights", "{", "title", BCON_INT32(10), "body",
         BCON_INT32(1), "}", "default_language", "english", "}",
+        "{", "key", "{", "city", BCON_INT32(1), "}", "name", "city_de",
+        "collation", "{", "locale", "de", "}", "}",
         "]");
     bool ok = mongoc_database_command_simple(d, cmd, NULL, NULL, e);
 
@@ -239,7 +242,16 @@ mbk_torture_fill(mongoc_client_t *client, const char *db, bson_error_t *e)
                   BCON_NEW("capped", BCON_BOOL(true), "size",
                            BCON_INT64(65536), "max", BCON_INT64(100)),
                   e) != 0
-        || create(d, "places", bson_new(), e) != 0 || indexes(d, e) != 0) {
+        || create(d, "places", bson_new(), e) != 0 || indexes(d, e) != 0
+        || create(d, "french",
+                  BCON_NEW("collation", "{", "locale", "fr", "strength",
+                           BCON_INT32(2), "}"),
+                  e) != 0
+        || create(d, "french_view",
+                  BCON_NEW("viewOn", "french", "pipeline", "[", "]",
+                           "collation", "{", "locale", "fr", "strength",
+                           BCON_INT32(2), "}"),
+                  e) != 0) {
         goto out;
     }
     rc = 0;

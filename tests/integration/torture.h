@@ -7,8 +7,9 @@
 
 #include <mongoc/mongoc.h>
 
-/* types, lookalikes, deep, validated, capped, places (indexes) */
-#define MBK_TORTURE_COLLECTIONS 6
+/* types, lookalikes, deep, validated, capped, places (indexes), french
+ * (a collation) and french_view (a view with a collation) */
+#define MBK_TORTURE_COLLECTIONS 8
 
 /* Create and fill the collections in db; 0, or -1 with e set. */
 int

@@ -140,6 +140,28 @@ CREATE_OPTS = ('capped', 'size', 'max', 'validator', 'validationLevel',
                'timeseries', 'clusteredIndex', 'changeStreamPreAndPostImages')
 
 
+COLLATION_DEFAULTS = (('caseLevel', False), ('caseFirst', 'off'),
+                      ('strength', 3), ('numericOrdering', False),
+                      ('alternate', 'non-ignorable'), ('maxVariable', 'punct'),
+                      ('normalization', False), ('backwards', False),
+                      ('version', '57.1'))
+
+
+def full_collation(coll):
+    """A collation as mongod reports it in listCollections and listIndexes:
+    every field, defaults filled in, with the ICU version (manual:
+    Collation); None for the simple binary comparison."""
+    if not isinstance(coll, dict) or not isinstance(coll.get('locale'), str):
+        raise MongoError(40414, 'Location40414', "BSON field "
+                         "'collation.locale' is missing but a required field")
+    if coll['locale'] == 'simple':
+        return None
+    out = SON([('locale', coll['locale'])])
+    for k, v in COLLATION_DEFAULTS:
+        out[k] = coll.get(k, v)
+    return out
+
+
 def timeseries_options(ts):
     """The timeseries option as mongod reports it (manual: Time Series
     Collections, create): timeField required, granularity 'seconds' and
@@ -185,6 +207,12 @@ def create(cmd, db, conn):
             raise MongoError(40415, 'Location40415',
                              "BSON field 'create.%s' is an unknown field." % k)
         opts[k] = v
+    if 'collation' in opts:
+        coll = full_collation(opts['collation'])
+        if coll is None:
+            del opts['collation']
+        else:
+            opts['collation'] = coll
     if 'timeseries' in opts:
         opts['timeseries'] = timeseries_options(opts['timeseries'])
     if 'clusteredIndex' in opts:
@@ -354,6 +382,10 @@ def index_spec(raw):
                              "specification." % k)
         if k == 'unique' and not v:
             continue
+        if k == 'collation':
+            v = full_collation(v)
+            if v is None:
+                continue
         spec[k] = v
     return spec
 
