@@ -108,10 +108,9 @@ exit_code(const struct mbk_error *err)
 {
     switch (err->domain) {
     case MBK_ERROR_MONGO:
-        return err->code == MBK_MONGO_CODE_UNREACHABLE ||
-                       err->code == 2 /* MONGOC_ERROR_STREAM_CONNECT-ish */
-                   ? MBK_EXIT_UNREACHABLE
-                   : MBK_EXIT_FAILED;
+        /* engine/mongo.c classifies: only its UNREACHABLE is */
+        return err->code == MBK_MONGO_CODE_UNREACHABLE ? MBK_EXIT_UNREACHABLE
+                                                       : MBK_EXIT_FAILED;
     case MBK_ERROR_STORAGE:
         /* A bad backup name is the command line's, whoever checked it. */
         return err->code == MBK_STORAGE_EBADNAME ? MBK_EXIT_USAGE

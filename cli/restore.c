@@ -100,6 +100,12 @@ coll_json(const struct mbk_restore_coll *c, bool dry)
         json_object_object_add(o, "seconds", json_object_new_double(c->seconds));
     }
     json_object_object_add(o, "typed", json_object_new_boolean(c->typed));
+    json_object_object_add(o, "indexesConverted",
+                           json_object_new_int((int)c->indexes_converted));
+    json_object_object_add(o, "reorderedByServer",
+                           json_object_new_int64((int64_t)c->reordered));
+    json_object_object_add(o, "timestampsFilledByServer",
+                           json_object_new_int64((int64_t)c->filled_timestamps));
     for (uint32_t i = 0; i < c->nerrors; i++) {
         struct json_object *e = json_object_new_object();
 
@@ -160,6 +166,21 @@ print_report(const struct mbk_restore_report *r, bool dry, bool drop)
     if (!r->typed && r->ncoll > 0) {
         printf("note: this file carries no type information (plain JSON "
                "documents): values restore as plain JSON types\n");
+    }
+    for (size_t i = 0; i < r->ncoll && !dry; i++) {
+        if (r->colls[i].indexes_converted > 0) {
+            printf("note: %s: %u legacy index spec(s) converted as "
+                   "mongorestore --convertLegacyIndexes does\n",
+                   r->colls[i].name, r->colls[i].indexes_converted);
+        }
+        if (r->colls[i].reordered + r->colls[i].filled_timestamps > 0) {
+            printf("note: %s: the server moved _id first in %llu document(s) "
+                   "and filled %llu empty top-level timestamp(s), as MongoDB "
+                   "does\n",
+                   r->colls[i].name,
+                   (unsigned long long)r->colls[i].reordered,
+                   (unsigned long long)r->colls[i].filled_timestamps);
+        }
     }
     if (dry) {
         printf("dry run: %s -> %s, %llu documents, nothing written\n",

@@ -200,6 +200,35 @@ list_all(struct run *r, struct mbk_error *err)
 
 /* ---- reading a collection --------------------------------------------- */
 
+/* The _id of the BSON document at data/len as Extended JSON, for a
+ * message naming a document the encoder refused. */
+static const char *
+id_text(const uint8_t *data, size_t len, char *buf, size_t cap)
+{
+    struct mbk_buf b;
+    bson_t doc;
+    bson_t one;
+    bson_iter_t it;
+
+    snprintf(buf, cap, "%s", "unknown");
+    if (!bson_init_static(&doc, data, len)
+        || !bson_iter_init_find(&it, &doc, "_id")) {
+        return buf;
+    }
+    bson_init(&one);
+    mbk_buf_init(&b, 4096);
+    if (bson_append_iter(&one, "_id", 3, &it)
+        && bson_iter_type(&it) != BSON_TYPE_DOCUMENT
+        && bson_iter_type(&it) != BSON_TYPE_ARRAY
+        && mbk_ejson_write_bson(&b, &one, NULL) == 0 && b.len > 12) {
+        /* "{ "_id" : X }" less its frame */
+        snprintf(buf, cap, "%.*s", (int)(b.len - 12), b.data + 10);
+    }
+    mbk_buf_free(&b);
+    bson_destroy(&one);
+    return buf;
+}
+
 static int
 flush_text(struct coll *c, EVP_MD_CTX *md, struct mbk_buf *text,
            struct run *r, struct mbk_error *err)
@@ -226,6 +255,7 @@ dump_collection(struct run *r, size_t idx, struct mbk_error *err)
     EVP_MD_CTX *md;
     const uint8_t *data;
     size_t len;
+    int escapes;
     int more;
     int rc = -1;
 
@@ -261,11 +291,15 @@ dump_collection(struct run *r, size_t idx, struct mbk_error *err)
                                err) != 0) {
                 goto out;
             }
-            if (mbk_ejson_write(&text, data, len, err) != 0) {
-                mbk_error_prefix(err, "document %llu",
-                                 (unsigned long long)c->docs + 1);
+            if (mbk_ejson_write_ex(&text, data, len, &escapes, err) != 0) {
+                char id[96];
+
+                mbk_error_prefix(err, "document %llu (_id %s)",
+                                 (unsigned long long)c->docs + 1,
+                                 id_text(data, len, id, sizeof(id)));
                 goto out;
             }
+            c->escaped += escapes > 0;
             c->docs++;
             atomic_fetch_add(&r->docs_done, 1);
             if (text.len >= TEXT_FLUSH) {

@@ -11,6 +11,7 @@
 #include <json-c/json.h>
 
 #include "engine/backup_private.h"
+#include "engine/ejson_read.h"
 #include "engine/ejson_write.h"
 #include "engine/names.h"
 
@@ -23,11 +24,17 @@ bson_to_json_c(const bson_t *doc, struct mbk_error *err)
 {
     struct mbk_buf b;
     struct json_object *j = NULL;
-    enum json_tokener_error jerr;
+    struct json_tokener *tok = json_tokener_new_ex(MBK_EJSON_META_DEPTH);
+    enum json_tokener_error jerr = json_tokener_error_depth;
 
     mbk_buf_init(&b, (size_t)64 << 20);
-    if (mbk_ejson_write_bson(&b, doc, err) == 0) {
-        j = json_tokener_parse_verbose(b.data, &jerr);
+    if (tok != NULL && mbk_ejson_write_bson(&b, doc, err) == 0) {
+        j = json_tokener_parse_ex(tok, b.data, (int)b.len);
+        jerr = json_tokener_get_error(tok);
+        if (jerr != json_tokener_success) {
+            json_object_put(j);
+            j = NULL;
+        }
         if (j == NULL) {
             mbk_error_set(err, MBK_ERROR_JSON, (int32_t)jerr,
                           "re-reading collection options: %s",
@@ -35,6 +42,7 @@ bson_to_json_c(const bson_t *doc, struct mbk_error *err)
         }
     }
     mbk_buf_free(&b);
+    json_tokener_free(tok);
     return j;
 }
 
@@ -101,6 +109,8 @@ coll_info(const struct run *r, const struct coll *c, struct json_object *info,
     }
     if (add(ci, "documentCount", json_object_new_int64((int64_t)c->docs),
             err) != 0 ||
+        add(ci, "escapedDocuments",
+            json_object_new_int64((int64_t)c->escaped), err) != 0 ||
         add(ci, "bytes", json_object_new_int64((int64_t)c->bytes), err) != 0 ||
         add(ci, "sha256", json_object_new_string(digest), err) != 0) {
         return -1;

@@ -25,6 +25,7 @@ struct coll {
     int64_t estimate;
     struct mbk_spool *spool;
     uint64_t docs;
+    uint64_t escaped; /* documents holding an escape (README) */
     uint64_t bytes;
     unsigned char sha[32];
 };

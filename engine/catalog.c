@@ -17,6 +17,25 @@
 
 /* ---- metadata from the head ------------------------------------------- */
 
+/* The metadata's text as json-c, as deep as the reader allows. */
+static struct json_object *
+meta_parse(const char *json, size_t len)
+{
+    struct json_tokener *tok = json_tokener_new_ex(MBK_EJSON_META_DEPTH);
+    struct json_object *o;
+
+    if (tok == NULL) {
+        return NULL;
+    }
+    o = json_tokener_parse_ex(tok, json, (int)len);
+    if (json_tokener_get_error(tok) != json_tokener_success) {
+        json_object_put(o);
+        o = NULL;
+    }
+    json_tokener_free(tok);
+    return o;
+}
+
 struct head {
     struct json_object *meta;
     int stop; /* set when the metadata callback asked to stop */
@@ -26,10 +45,7 @@ static int
 on_meta_stop(void *ud, const char *json, size_t len, struct mbk_error *err)
 {
     struct head *h = ud;
-    struct json_tokener *tok = json_tokener_new();
-
-    h->meta = tok ? json_tokener_parse_ex(tok, json, (int)len) : NULL;
-    json_tokener_free(tok);
+    h->meta = meta_parse(json, len);
     h->stop = 1;
     return mbk_error_set(err, MBK_ERROR_NONE, 0, "stop");
 }
@@ -181,7 +197,7 @@ emit(struct mbk_storage *st, const struct mbk_storage_entry *se,
 
     mbk_error_clear(&me);
     if (se->meta_json != NULL) {
-        e.meta = json_tokener_parse(se->meta_json);
+        e.meta = meta_parse(se->meta_json, strlen(se->meta_json));
         if (e.meta == NULL) {
             e.meta_error = "the stored metadata is not valid JSON";
         }
@@ -266,10 +282,7 @@ static int
 on_meta_keep(void *ud, const char *json, size_t len, struct mbk_error *err)
 {
     struct verify *v = ud;
-    struct json_tokener *tok = json_tokener_new();
-
-    v->meta = tok ? json_tokener_parse_ex(tok, json, (int)len) : NULL;
-    json_tokener_free(tok);
+    v->meta = meta_parse(json, len);
     if (v->meta == NULL) {
         return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EFORMAT,
                              "the metadata object cannot be read");
@@ -439,6 +452,8 @@ int
 mbk_engine_verify(struct mbk_storage *st, const char *name,
                   struct mbk_verify_result *res, struct mbk_error *err)
 {
+    /* verify also proves each document would come back identical */
+    struct mbk_ejson_limits lim = {.check_text = 1};
     struct mbk_source *src;
     int rc;
 
@@ -447,7 +462,7 @@ mbk_engine_verify(struct mbk_storage *st, const char *name,
     if (src == NULL) {
         return -1;
     }
-    rc = mbk_engine_verify_stream(src, NULL, res, NULL, err);
+    rc = mbk_engine_verify_stream(src, &lim, res, NULL, err);
     if (rc != 0) {
         mbk_error_prefix(err, "verify \"%s\"", name);
     }

@@ -15,6 +15,7 @@
 
 #include "engine/ejson_read.h"
 #include "engine/ejson_read_private.h"
+#include "engine/ejson_write.h"
 
 /* --- capture -------------------------------------------------------- */
 
@@ -31,14 +32,54 @@ cap_start(struct mbk_ejson_reader *r, size_t i, enum mbk_ejr_state next)
     r->state = next;
 }
 
+/* check_text: the converted document, written again, must be its text. */
+static int
+again_differs(struct mbk_ejson_reader *r, const char *text, size_t n,
+              struct mbk_error *err)
+{
+    struct mbk_error we;
+    size_t k = 0;
+
+    while (n > 0 && (*text == ' ' || *text == '\n' || *text == '\r'
+                     || *text == '\t')) {
+        text++;
+        n--;
+    }
+    mbk_buf_reset(&r->again);
+    mbk_error_clear(&we);
+    if (mbk_ejson_write(&r->again, r->conv.out, r->conv.len, &we) != 0) {
+        return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EFORMAT,
+                             "collection \"%.40s\", document %llu would not "
+                             "come back identical: %.120s",
+                             r->coll, (unsigned long long)r->count,
+                             we.message);
+    }
+    if (r->again.len == n && memcmp(r->again.data, text, n) == 0) {
+        return 0;
+    }
+    while (k < n && k < r->again.len && r->again.data[k] == text[k]) {
+        k++;
+    }
+    return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EFORMAT,
+                         "collection \"%.40s\", document %llu would not come "
+                         "back identical: written again it differs at byte "
+                         "%zu of its text",
+                         r->coll, (unsigned long long)r->count, k + 1);
+}
+
 /* The converted document (in r->conv) to the callback. */
 static int
-document_emit(struct mbk_ejson_reader *r, struct mbk_error *err)
+document_emit(struct mbk_ejson_reader *r, const char *text, size_t n,
+              struct mbk_error *err)
 {
     bson_t doc;
 
     r->count++;
     r->typed |= r->conv.typed;
+    if (r->lim.check_text && r->conv.strict
+        && again_differs(r, text, n, err) != 0) {
+        return -1;
+    }
     if (r->cb.document == NULL) {
         return 0;
     }
@@ -62,7 +103,7 @@ document_done(struct mbk_ejson_reader *r, const char *text, size_t n,
         return mbk_ejr_fail_conv(r, &r->conv, r->cap_offset, r->cap_line,
                                  r->cap_line_start, err, ctx);
     }
-    return document_emit(r, err);
+    return document_emit(r, text, n, err);
 }
 
 /*
@@ -91,7 +132,7 @@ document_in_place(struct mbk_ejson_reader *r, const char *buf, size_t *pi,
     }
     *pi += used;
     r->state = MBK_EJR_S_DOC_NEXT;
-    return document_emit(r, err) < 0 ? -1 : 1;
+    return document_emit(r, d, used, err) < 0 ? -1 : 1;
 }
 
 /* The metadata object or a document, from buf[*pi]. */
@@ -540,6 +581,7 @@ mbk_ejson_reader_new(const struct mbk_ejson_limits *limits,
     }
     mbk_ejr_init(&r->conv, r->lim.doc_bytes, r->lim.string_bytes,
                  r->lim.depth);
+    mbk_buf_init(&r->again, r->lim.doc_text_bytes * 2);
     return r;
 }
 
@@ -550,6 +592,7 @@ mbk_ejson_reader_free(struct mbk_ejson_reader *r)
         return;
     }
     mbk_ejr_free(&r->conv);
+    mbk_buf_free(&r->again);
     for (size_t i = 0; i < r->names_cap; i++) {
         free(r->names[i]);
     }

@@ -23,16 +23,24 @@
  * hit fails with (MBK_ERROR_ENGINE, MBK_ENGINE_ENOMEM) and says which.
  */
 struct mbk_ejson_limits {
-    int depth;             /* BSON nesting, top document = 1 (100) */
+    int depth;             /* BSON nesting as mongod counts it (180) */
     size_t doc_bytes;      /* one document as BSON (16 MiB) */
     size_t doc_text_bytes; /* one document as JSON text (4 x doc_bytes) */
     uint64_t total_bytes;  /* the whole decompressed stream (64 GiB) */
     size_t collections;    /* collections in the file (10000) */
     size_t string_bytes;   /* one string, decoded (doc_bytes) */
     size_t metadata_bytes; /* the metadata object's text (16 MiB) */
+    /* Not a limit: in an mbk file (metadata "format": "mbk/..."), check
+     * that each document, converted and written again, gives exactly its
+     * text in the file, so it would come back identical (mbk verify). */
+    int check_text;
 };
 
-#define MBK_EJSON_DEPTH 100
+#define MBK_EJSON_DEPTH 180 /* = MBK_EJSON_MAX_DEPTH of ejson_write.h */
+/* JSON nesting of the metadata object (and of json-c tokeners reading it):
+ * collection options as deep as a document, each level possibly inside an
+ * escape, under the metadata's own few levels. */
+#define MBK_EJSON_META_DEPTH (2 * MBK_EJSON_DEPTH + 16)
 #define MBK_EJSON_DOC_BYTES ((size_t)16 * 1024 * 1024)
 #define MBK_EJSON_TOTAL_BYTES ((uint64_t)64 * 1024 * 1024 * 1024)
 #define MBK_EJSON_COLLECTIONS 10000

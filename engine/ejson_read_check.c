@@ -294,7 +294,7 @@ mbk_ejr_metadata_done(struct mbk_ejson_reader *r, struct mbk_error *err)
     int rc = -1;
 
     mbk_ejr_init(&c, r->lim.metadata_bytes * 8 + 1024, r->lim.string_bytes,
-                 r->lim.depth);
+                 2 * r->lim.depth + 16);
     c.plain = 1;
     if (mbk_ejr_document(&c, r->cap, r->cap_len, NULL) < 0) {
         rc = mbk_ejr_fail_conv(r, &c, r->cap_offset, r->cap_line,
@@ -332,6 +332,11 @@ mbk_ejr_metadata_done(struct mbk_ejson_reader *r, struct mbk_error *err)
         rc = mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_ENOMEM,
                            "out of memory");
         goto out;
+    }
+    /* An mbk file: its documents hold no legacy forms (ejson_read.h). */
+    if (bson_iter_init_find(&it, &doc, "format") && BSON_ITER_HOLDS_UTF8(&it)
+        && strncmp(bson_iter_utf8(&it, NULL), "mbk/", 4) == 0) {
+        r->conv.strict = 1;
     }
     r->cap[r->cap_len] = '\0';
     rc = 0;

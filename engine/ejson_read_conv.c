@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "engine/ejson_read_private.h"
+#include "engine/ejson_write.h"
 
 void
 mbk_ejr_init(struct mbk_ejr_conv *c, size_t max_bytes, size_t max_string,
@@ -375,9 +376,32 @@ literal(struct mbk_ejr_conv *c, const char *word, size_t n)
     return 0;
 }
 
-/* The first key of an object at p ('{'): is it a type wrapper? */
+/* The inside of the escape {"$mbk:doc": {members}}: p at its value. */
 static int
-maybe_wrapper(struct mbk_ejr_conv *c)
+escape_body(struct mbk_ejr_conv *c)
+{
+    if (c->p >= c->end || *c->p != '{') {
+        return mbk_ejr_fail(c, c->p, MBK_EJR_E_SYNTAX,
+                            "%s must hold an object", MBK_EJSON_ESCAPE_KEY);
+    }
+    if (mbk_ejr_doc_body(c, 1) < 0) {
+        return -1;
+    }
+    mbk_ejr_ws(c);
+    if (c->p < c->end && *c->p == '}') {
+        c->p++;
+        c->escaped = 1;
+        return MBK_EJR_T_DOC;
+    }
+    return mbk_ejr_fail(c, c->p, MBK_EJR_E_SYNTAX,
+                        "%s must be the only key of its object",
+                        MBK_EJSON_ESCAPE_KEY);
+}
+
+/* The first key of an object at p ('{'): is it a type wrapper (or, with
+ * only_escape, the escape)? */
+static int
+maybe_wrapper(struct mbk_ejr_conv *c, int only_escape)
 {
     const char *save = c->p;
     size_t mark = c->len;
@@ -431,7 +455,11 @@ maybe_wrapper(struct mbk_ejr_conv *c)
     }
     c->p++;
     mbk_ejr_ws(c);
-    t = mbk_ejr_wrapper(c, name, n);
+    if (n == sizeof(MBK_EJSON_ESCAPE_KEY) - 1
+        && memcmp(name, MBK_EJSON_ESCAPE_KEY, n) == 0) {
+        return escape_body(c);
+    }
+    t = only_escape ? 0 : mbk_ejr_wrapper(c, name, n);
     if (t == 0) {
         c->len = mark;
         c->p = save;
@@ -469,12 +497,12 @@ value(struct mbk_ejr_conv *c)
         return MBK_EJR_T_STRING;
     case '{':
         if (!c->plain) {
-            t = maybe_wrapper(c);
+            t = maybe_wrapper(c, 0);
             if (t != 0) {
                 return t;
             }
         }
-        return mbk_ejr_doc_body(c) < 0 ? -1 : MBK_EJR_T_DOC;
+        return mbk_ejr_doc_body(c, 0) < 0 ? -1 : MBK_EJR_T_DOC;
     case '[':
         return mbk_ejr_array_body(c) < 0 ? -1 : MBK_EJR_T_ARRAY;
     case 't':
@@ -499,13 +527,13 @@ value(struct mbk_ejr_conv *c)
     }
 }
 
+/* Open an object or array at p.  Depth as mongod counts it (ejson_write.h):
+ * the top document is 1, an empty object or array adds nothing. */
 static int
 enter(struct mbk_ejr_conv *c, size_t *at)
 {
-    if (++c->depth > c->max_depth) {
-        return mbk_ejr_fail(c, c->p, MBK_EJR_E_LIMIT, "nesting deeper than %d",
-                            c->max_depth);
-    }
+    const char *open = c->p;
+
     if (mbk_ejr_reserve(c, 4) < 0) {
         return -1;
     }
@@ -513,7 +541,49 @@ enter(struct mbk_ejr_conv *c, size_t *at)
     c->len += 4;
     c->p++;
     mbk_ejr_ws(c);
+    if (++c->depth > c->max_depth && c->p < c->end && *c->p != '}'
+        && *c->p != ']') {
+        return mbk_ejr_fail(c, open, MBK_EJR_E_LIMIT,
+                            "document nested deeper than %d levels",
+                            c->max_depth);
+    }
     return 0;
+}
+
+/* One bit of 256 for the key k[0..n) (as in ejson_write.c). */
+static inline unsigned
+key_bit(const unsigned char *k, size_t n)
+{
+    uint32_t h;
+
+    if (n == 0) {
+        return 0;
+    }
+    h = (uint32_t)n | (uint32_t)k[0] << 8 | (uint32_t)k[n / 2] << 16
+        | (uint32_t)k[n - 1] << 24;
+    return (h * 0x9e3779b1u) >> 24;
+}
+
+/* Does the object being written at out[at..) hold, before the element at
+ * out[tpos], the key that element has?  The object's elements so far are
+ * walked as a BSON document ending at tpos. */
+static int
+key_repeated(struct mbk_ejr_conv *c, size_t at, size_t tpos)
+{
+    const char *k = (const char *)c->out + tpos + 1;
+    unsigned char saved = c->out[tpos];
+    bson_iter_t it;
+    int found = 0;
+
+    mbk_ejr_put32(c->out + at, (uint32_t)(tpos - at + 1));
+    c->out[tpos] = 0;
+    if (bson_iter_init_from_data(&it, c->out + at, tpos - at + 1)) {
+        while (!found && bson_iter_next(&it)) {
+            found = strcmp(bson_iter_key_unsafe(&it), k) == 0;
+        }
+    }
+    c->out[tpos] = saved;
+    return found;
 }
 
 static int
@@ -535,8 +605,9 @@ leave(struct mbk_ejr_conv *c, size_t at)
 }
 
 int
-mbk_ejr_doc_body(struct mbk_ejr_conv *c)
+mbk_ejr_doc_body(struct mbk_ejr_conv *c, int literal)
 {
+    uint64_t seen[4] = {0, 0, 0, 0};
     size_t at;
 
     if (enter(c, &at) < 0) {
@@ -546,6 +617,7 @@ mbk_ejr_doc_body(struct mbk_ejr_conv *c)
         return leave(c, at);
     }
     for (;;) {
+        const char *kat;
         size_t tpos;
         int t;
 
@@ -553,8 +625,21 @@ mbk_ejr_doc_body(struct mbk_ejr_conv *c)
             return -1;
         }
         tpos = c->len++;
+        kat = c->p;
         if (key(c) < 0) {
             return -1;
+        }
+        if (!literal) {
+            size_t kn = c->len - tpos - 2;
+            unsigned bit = key_bit(c->out + tpos + 1, kn);
+            uint64_t mask = (uint64_t)1 << (bit & 63);
+
+            if ((seen[bit >> 6] & mask) != 0 && key_repeated(c, at, tpos)) {
+                return mbk_ejr_fail(c, kat, MBK_EJR_E_SYNTAX,
+                                    "duplicate key \"%.60s\" in an object",
+                                    (const char *)c->out + tpos + 1);
+            }
+            seen[bit >> 6] |= mask;
         }
         t = value(c);
         if (t < 0) {
@@ -573,6 +658,17 @@ mbk_ejr_doc_body(struct mbk_ejr_conv *c)
         return mbk_ejr_fail(c, c->p, MBK_EJR_E_SYNTAX,
                             "expected ',' or '}' in an object");
     }
+}
+
+int
+mbk_ejr_object(struct mbk_ejr_conv *c)
+{
+    int t = c->plain ? 0 : maybe_wrapper(c, 1);
+
+    if (t != 0) {
+        return t < 0 ? -1 : 0;
+    }
+    return mbk_ejr_doc_body(c, 0);
 }
 
 int
@@ -643,7 +739,7 @@ mbk_ejr_document(struct mbk_ejr_conv *c, const char *json, size_t len,
         return mbk_ejr_fail(c, c->p, MBK_EJR_E_SYNTAX,
                             "a document must be a JSON object");
     }
-    if (mbk_ejr_doc_body(c) < 0) {
+    if (mbk_ejr_object(c) < 0) {
         return -1;
     }
     if (used != NULL) {

@@ -57,8 +57,10 @@ struct mbk_ejr_conv {
     size_t max_string; /* longest string, in decoded bytes */
     int max_depth;     /* BSON nesting; the top document is depth 1 */
     int depth;
-    int plain; /* 1: no type wrappers (metadata) */
-    int typed; /* set when a type wrapper was converted */
+    int plain;  /* 1: no type wrappers (metadata) */
+    int strict; /* 1: an mbk file: no legacy forms (see ejson_read.h) */
+    int typed;  /* set when a type wrapper was converted */
+    int escaped; /* set when an mbk escape ($mbk:doc) was converted */
     /* The first error: where, what kind, and a message without position. */
     const char *err_at;
     int err_kind;
@@ -128,12 +130,19 @@ mbk_ejr_ws(struct mbk_ejr_conv *c)
 int
 mbk_ejr_string(struct mbk_ejr_conv *c, size_t *n, int *has_nul);
 
-/* p at '{' or '['; appends the whole embedded document or array. */
+/* p at '{' or '['; appends the whole embedded document or array.
+ * literal: the object's members are field names as given (the inside of
+ * an mbk escape): no duplicate check. */
 int
-mbk_ejr_doc_body(struct mbk_ejr_conv *c);
+mbk_ejr_doc_body(struct mbk_ejr_conv *c, int literal);
 
 int
 mbk_ejr_array_body(struct mbk_ejr_conv *c);
+
+/* A document at p ('{'): the escape {"$mbk:doc": {...}} or a plain
+ * object (no type wrapper: a top document or a $scope). */
+int
+mbk_ejr_object(struct mbk_ejr_conv *c);
 
 /*
  * p at the value of a first key key[0..klen) that starts with '$'.
@@ -221,6 +230,7 @@ mbk_ejr_put_options(struct mbk_ejr_conv *c, unsigned mask);
  */
 #include <openssl/evp.h>
 
+#include "engine/buf.h"
 #include "engine/ejson_read.h"
 
 #define MBK_EJR_NAME_RAW_MAX                                                  \
@@ -300,6 +310,7 @@ struct mbk_ejson_reader {
 
     char *database;
     struct mbk_ejr_conv conv;
+    struct mbk_buf again; /* check_text: the document written again */
 };
 
 int

@@ -56,7 +56,9 @@ mbk_ejr_scan(struct mbk_ejson_reader *r, const char *buf, size_t *pi,
     int depth = r->cap_depth;
     int in_str = r->cap_str;
     int esc = r->cap_esc;
-    int maxd = r->lim.depth + 3;
+    /* JSON nesting: a level may sit in an escape, and the metadata has a
+     * few of its own; the converter checks documents' real depth. */
+    int maxd = 2 * r->lim.depth + 16;
 
     while (i < len) {
         if (in_str) {

@@ -557,7 +557,7 @@ code(struct mbk_ejr_conv *c, int scope_first)
             return mbk_ejr_fail(c, c->p, MBK_EJR_E_SYNTAX,
                                 "$scope must be an object");
         }
-        if (mbk_ejr_doc_body(c) < 0) {
+        if (mbk_ejr_object(c) < 0) {
             return -1;
         }
         dlen = c->len - at - 4;
@@ -615,7 +615,7 @@ code(struct mbk_ejr_conv *c, int scope_first)
     }
     memmove(c->out + at + 4, c->out + at, slen);
     c->len += 4;
-    if (mbk_ejr_doc_body(c) < 0) {
+    if (mbk_ejr_object(c) < 0) {
         return -1;
     }
     mbk_ejr_put32(c->out + at, (uint32_t)(c->len - at));
@@ -633,6 +633,109 @@ literal_value(struct mbk_ejr_conv *c, const char *word, const char *name)
     }
     c->p += n;
     return mbk_ejr_close_wrapper(c, name);
+}
+
+/* A legacy form in an mbk file: mbk never writes one, and it escapes
+ * documents that look like one, so this is not a backup of mbk's. */
+static int
+legacy_refused(struct mbk_ejr_conv *c, const char *name)
+{
+    return mbk_ejr_fail(c, c->p, MBK_EJR_E_SYNTAX,
+                        "legacy %s form in an mbk file (mbk writes canonical "
+                        "Extended JSON and escapes look-alike documents)",
+                        name);
+}
+
+/* {"$uuid": "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"}: Binary subtype 4. */
+static int
+uuid(struct mbk_ejr_conv *c)
+{
+    const char *at = c->p;
+    unsigned char bytes[16];
+    size_t mark;
+    size_t n;
+    size_t k = 0;
+    const unsigned char *s;
+
+    if (mbk_ejr_tmp_string(c, "$uuid", &mark, &n) < 0) {
+        return -1;
+    }
+    s = c->out + mark;
+    for (size_t i = 0; n == 36 && i < n; i++) {
+        int h;
+
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-') {
+                break;
+            }
+            continue;
+        }
+        h = s[i] >= '0' && s[i] <= '9'   ? s[i] - '0'
+            : s[i] >= 'a' && s[i] <= 'f' ? s[i] - 'a' + 10
+            : s[i] >= 'A' && s[i] <= 'F' ? s[i] - 'A' + 10
+                                         : -1;
+        if (h < 0) {
+            break;
+        }
+        if (k % 2 == 0) {
+            bytes[k / 2] = (unsigned char)(h << 4);
+        } else {
+            bytes[k / 2] |= (unsigned char)h;
+        }
+        k++;
+    }
+    if (k != 32) {
+        return mbk_ejr_fail(c, at, MBK_EJR_E_SYNTAX,
+                            "$uuid \"%.*s\" is not a UUID "
+                            "(8-4-4-4-12 hex digits)",
+                            (int)(n > 40 ? 40 : n), (const char *)s);
+    }
+    c->len = mark;
+    if (mbk_ejr_reserve(c, 5) < 0) {
+        return -1;
+    }
+    mbk_ejr_put32(c->out + c->len, 16);
+    c->out[c->len + 4] = 4;
+    c->len += 5;
+    return mbk_ejr_put_fixed(c, bytes, 16) < 0
+                   || mbk_ejr_close_wrapper(c, "$uuid") < 0
+               ? -1
+               : MBK_EJR_T_BINARY;
+}
+
+/* {"$timestamp": "<t * 2^32 + i>"}: what js-bson's Timestamp.toJSON()
+ * gives, so what the original service wrote. */
+static int
+timestamp_string(struct mbk_ejr_conv *c)
+{
+    const char *at = c->p;
+    size_t mark;
+    size_t n;
+    uint64_t v = 0;
+    const unsigned char *s;
+
+    if (mbk_ejr_tmp_string(c, "$timestamp", &mark, &n) < 0) {
+        return -1;
+    }
+    s = c->out + mark;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9' || n > 20
+            || v > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10) {
+            n = 0;
+            break;
+        }
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    }
+    c->len = mark;
+    if (n == 0) {
+        return mbk_ejr_fail(c, at, MBK_EJR_E_SYNTAX,
+                            "$timestamp string is not an unsigned 64-bit "
+                            "integer");
+    }
+    return mbk_ejr_put_i64(c, (int64_t)v) < 0
+                   || mbk_ejr_close_wrapper(c, "$timestamp") < 0
+               ? -1
+               : MBK_EJR_T_TIMESTAMP;
 }
 
 /* key[0..klen) is the literal: a length test, then an inlined memcmp. */
@@ -654,6 +757,9 @@ mbk_ejr_wrapper(struct mbk_ejr_conv *c, const char *key, size_t klen)
                    : MBK_EJR_T_OID;
     }
     if (IS("$date")) {
+        if (c->strict && c->p < c->end && *c->p != '{' && *c->p != '"') {
+            return legacy_refused(c, "$date");
+        }
         return date(c);
     }
     if (IS("$numberInt")) {
@@ -666,11 +772,8 @@ mbk_ejr_wrapper(struct mbk_ejr_conv *c, const char *key, size_t klen)
         return mbk_ejr_close_wrapper(c, key) < 0 ? -1 : MBK_EJR_T_INT32;
     }
     if (IS("$numberLong")) {
-        if (c->p < c->end && *c->p != '"') {
-            if (mbk_ejr_json_int(c, key, INT64_MIN, INT64_MAX, &v) < 0) {
-                return -1;
-            }
-        } else if (mbk_ejr_string_int(c, key, INT64_MIN, INT64_MAX, &v) < 0) {
+        /* A string only, as the specification and libbson say. */
+        if (mbk_ejr_string_int(c, key, INT64_MIN, INT64_MAX, &v) < 0) {
             return -1;
         }
         return mbk_ejr_put_i64(c, v) < 0 || mbk_ejr_close_wrapper(c, key) < 0
@@ -731,9 +834,19 @@ mbk_ejr_wrapper(struct mbk_ejr_conv *c, const char *key, size_t klen)
         return mbk_ejr_close_wrapper(c, key) < 0 ? -1 : MBK_EJR_T_DECIMAL;
     }
     if (IS("$binary")) {
+        if (c->strict && c->p < c->end && *c->p == '"') {
+            return legacy_refused(c, "$binary");
+        }
         return binary(c);
     }
+    if (IS("$uuid")) {
+        return uuid(c);
+    }
     if (IS("$timestamp")) {
+        if (c->p < c->end && *c->p == '"') {
+            return c->strict ? legacy_refused(c, "$timestamp")
+                             : timestamp_string(c);
+        }
         return timestamp(c);
     }
     if (IS("$regularExpression")) {
@@ -741,7 +854,10 @@ mbk_ejr_wrapper(struct mbk_ejr_conv *c, const char *key, size_t klen)
     }
     if (IS("$regex")) {
         /* Only a string: {"$regex": {...}} is a query operator. */
-        return c->p < c->end && *c->p == '"' ? legacy_regex(c) : 0;
+        if (c->p < c->end && *c->p == '"') {
+            return c->strict ? legacy_refused(c, "$regex") : legacy_regex(c);
+        }
+        return 0;
     }
     if (IS("$symbol")) {
         return mbk_ejr_put_string_value(c, key) < 0

@@ -21,17 +21,90 @@ enum frame_kind {
 
 struct frame {
     bson_iter_t it;
-    size_t base; /* offset of this document inside the top one */
+    const uint8_t *data; /* this document, to walk it again */
+    size_t len;
+    size_t base;      /* offset of this document inside the top one */
+    size_t open;      /* offset in out of its '{', to write it again */
+    uint64_t seen[4]; /* a Bloom filter of the keys written so far */
     int kind;
     int count;   /* elements written so far */
+    int escaped; /* written inside the $mbk:doc escape */
 };
 
 struct enc {
     struct mbk_buf *out;
     const uint8_t *top;
-    int depth;
+    int depth; /* index of the current frame: the top document is 0 */
+    int escapes;
+    char *wstart; /* where write_element started writing ... */
+    size_t wbase; /* ... and the offset in out that stands for */
+    /* Up to MBK_EJSON_MAX_DEPTH non-empty levels, plus an empty one. */
     struct frame stack[MBK_EJSON_MAX_DEPTH + 1];
 };
+
+#define ESCAPE_OPEN "{ \"" MBK_EJSON_ESCAPE_KEY "\" : { "
+
+/*
+ * The escape rule (README, "The backup file"): a document whose first key
+ * a reader would take for a type wrapper, or which holds one key twice, is
+ * written as {"$mbk:doc": {its members as given}}.  The escape key is in
+ * the list, so a document that starts with it is escaped too.
+ */
+int
+mbk_ejson_key_is_keyword(const char *k)
+{
+    static const char *const words[] = {
+        "$oid", "$date", "$numberInt", "$numberLong", "$numberDouble",
+        "$numberDecimal", "$binary", "$type", "$uuid", "$timestamp",
+        "$regularExpression", "$regex", "$options", "$symbol", "$code",
+        "$scope", "$dbPointer", "$minKey", "$maxKey", "$undefined",
+        MBK_EJSON_ESCAPE_KEY};
+
+    if (k[0] != '$') {
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        if (strcmp(k, words[i]) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* One bit of 256 for a key of klen bytes (length, first, middle and last
+ * bytes, mixed by a multiplication). */
+static inline unsigned
+key_bit(const char *k, size_t klen)
+{
+    uint32_t h;
+
+    if (klen == 0) {
+        return 0;
+    }
+    h = (uint32_t)klen | (uint32_t)(uint8_t)k[0] << 8
+        | (uint32_t)(uint8_t)k[klen / 2] << 16
+        | (uint32_t)(uint8_t)k[klen - 1] << 24;
+    return (h * 0x9e3779b1u) >> 24;
+}
+
+/* Does frame f hold the key k before its current element? */
+static int
+key_seen_before(const struct frame *f, const char *k, size_t klen)
+{
+    bson_iter_t it;
+
+    if (!bson_iter_init_from_data(&it, f->data, f->len)) {
+        return 0;
+    }
+    while (bson_iter_next(&it) && it.off < f->it.off) {
+        const char *o = bson_iter_key_unsafe(&it);
+
+        if (memcmp(o, k, klen + 1) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
 
 /* What each element may add on top of its escaped key and variable part. */
 #define ELEMENT_SLACK 160
@@ -137,9 +210,11 @@ push(struct enc *e, const uint8_t *data, size_t len, int kind,
     struct frame *child;
     char path[160];
 
-    if (e->depth >= MBK_EJSON_MAX_DEPTH) {
+    /* MongoDB's count: the top document is level 1 (frame 0), and an
+     * empty document or array adds no level. */
+    if (e->depth + 2 > MBK_EJSON_MAX_DEPTH && len > 5) {
         return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EFORMAT,
-                             "documents nested deeper than %d levels at "
+                             "document nested deeper than %d levels at "
                              "\"%s\"",
                              MBK_EJSON_MAX_DEPTH,
                              path_of(e, e->depth, 1, path, sizeof(path)));
@@ -149,9 +224,15 @@ push(struct enc *e, const uint8_t *data, size_t len, int kind,
         || !bson_iter_init_from_data(&child->it, data, len)) {
         return fail_corrupt(e, f->base + f->it.off, err);
     }
+    child->data = data;
+    child->len = len;
     child->base = (size_t)(data - e->top);
     child->kind = kind;
     child->count = 0;
+    memset(child->seen, 0, sizeof(child->seen));
+    child->escaped = kind != FRAME_ARRAY && len > 5
+                     && mbk_ejson_key_is_keyword((const char *)data + 5);
+    e->escapes += child->escaped;
     e->depth++;
     return 0;
 }
@@ -282,8 +363,13 @@ write_element(struct enc *e, struct frame *f, size_t klen, char *p,
         if (push(e, data, len, array ? FRAME_ARRAY : FRAME_DOC, err) != 0) {
             return NULL;
         }
-        *p++ = array ? '[' : '{';
-        *p++ = ' ';
+        e->stack[e->depth].open = e->wbase + (size_t)(p - e->wstart);
+        if (e->stack[e->depth].escaped) {
+            PUT(p, ESCAPE_OPEN);
+        } else {
+            *p++ = array ? '[' : '{';
+            *p++ = ' ';
+        }
         break;
     }
     case BSON_TYPE_BINARY: {
@@ -424,7 +510,12 @@ write_element(struct enc *e, struct frame *f, size_t klen, char *p,
         if (push(e, scope, slen, FRAME_SCOPE, err) != 0) {
             return NULL;
         }
-        PUT(p, "{ ");
+        e->stack[e->depth].open = e->wbase + (size_t)(p - e->wstart);
+        if (e->stack[e->depth].escaped) {
+            PUT(p, ESCAPE_OPEN);
+        } else {
+            PUT(p, "{ ");
+        }
         break;
     }
     case BSON_TYPE_INT32:
@@ -493,6 +584,8 @@ element_spill(struct enc *e, struct frame *f, size_t klen, size_t need,
         return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_ENOMEM,
                              "out of memory (%zu bytes)", need);
     }
+    e->wstart = tmp;
+    e->wbase = e->out->len;
     end = write_element(e, f, klen, tmp, err);
     rc = end == NULL ? -1 : mbk_buf_append(e->out, tmp, (size_t)(end - tmp),
                                            err);
@@ -500,19 +593,48 @@ element_spill(struct enc *e, struct frame *f, size_t klen, size_t need,
     return rc;
 }
 
+/* Frame f holds a key twice: write it again from its '{', escaped. */
+static int
+restart_escaped(struct enc *e, struct frame *f, struct mbk_error *err)
+{
+    e->out->len = f->open;
+    if (mbk_buf_append(e->out, ESCAPE_OPEN, sizeof(ESCAPE_OPEN) - 1, err)
+        != 0) {
+        return -1;
+    }
+    (void)bson_iter_init_from_data(&f->it, f->data, f->len);
+    f->count = 0;
+    f->escaped = 1;
+    e->escapes++;
+    return 0;
+}
+
 static int
 element(struct enc *e, struct frame *f, struct mbk_error *err)
 {
     struct mbk_buf *out = e->out;
-    size_t klen = strlen(bson_iter_key_unsafe(&f->it));
+    const char *key = bson_iter_key_unsafe(&f->it);
+    size_t klen = strlen(key);
     size_t need;
     char *end;
 
+    if (f->kind != FRAME_ARRAY && !f->escaped) {
+        unsigned bit = key_bit(key, klen);
+        uint64_t mask = (uint64_t)1 << (bit & 63);
+
+        if ((f->seen[bit >> 6] & mask) != 0
+            && key_seen_before(f, key, klen)) {
+            return restart_escaped(e, f, err);
+        }
+        f->seen[bit >> 6] |= mask;
+    }
     need = element_room(&f->it, klen);
     if (out->cap - out->len <= need
         && mbk_buf_reserve(out, need, NULL) != 0) {
         return element_spill(e, f, klen, need, err);
     }
+    e->wstart = out->data + out->len;
+    e->wbase = out->len;
     end = write_element(e, f, klen, out->data + out->len, err);
     if (end == NULL) {
         return -1;
@@ -529,11 +651,24 @@ encode(struct enc *e, const uint8_t *data, size_t len, struct mbk_error *err)
     int rc;
 
     e->depth = 0;
+    e->escapes = 0;
     (void)bson_iter_init_from_data(&f->it, data, len);
+    f->data = data;
+    f->len = len;
     f->base = 0;
+    f->open = e->out->len;
+    memset(f->seen, 0, sizeof(f->seen));
     f->kind = FRAME_DOC;
     f->count = 0;
-    if (mbk_buf_append(e->out, "{ ", 2, err) != 0) {
+    f->escaped = mbk_ejson_key_is_keyword((const char *)data + 5);
+    e->escapes += f->escaped;
+    if (f->escaped) {
+        rc = mbk_buf_append(e->out, ESCAPE_OPEN, sizeof(ESCAPE_OPEN) - 1,
+                            err);
+    } else {
+        rc = mbk_buf_append(e->out, "{ ", 2, err);
+    }
+    if (rc != 0) {
         return -1;
     }
     for (;;) {
@@ -552,6 +687,9 @@ encode(struct enc *e, const uint8_t *data, size_t len, struct mbk_error *err)
         }
         if (f->it.err_off != 0) {
             return fail_corrupt(e, f->base + f->it.err_off, err);
+        }
+        if (f->escaped && mbk_buf_append(e->out, " }", 2, err) != 0) {
+            return -1;
         }
         switch (f->kind) {
         case FRAME_ARRAY:
@@ -578,6 +716,13 @@ int
 mbk_ejson_write(struct mbk_buf *out, const uint8_t *data, size_t len,
                 struct mbk_error *err)
 {
+    return mbk_ejson_write_ex(out, data, len, NULL, err);
+}
+
+int
+mbk_ejson_write_ex(struct mbk_buf *out, const uint8_t *data, size_t len,
+                   int *escapes, struct mbk_error *err)
+{
     struct enc *e;
     struct enc local;
     size_t start = out->len;
@@ -593,6 +738,9 @@ mbk_ejson_write(struct mbk_buf *out, const uint8_t *data, size_t len,
                              "corrupt BSON: %zu bytes are not a document",
                              len);
     }
+    if (escapes != NULL) {
+        *escapes = 0;
+    }
     if (len == 5) {
         return mbk_buf_append(out, "{ }", 3, err);
     }
@@ -607,6 +755,9 @@ mbk_ejson_write(struct mbk_buf *out, const uint8_t *data, size_t len,
         return -1;
     }
     out->data[out->len] = '\0';
+    if (escapes != NULL) {
+        *escapes = e->escapes;
+    }
     return 0;
 }
 

@@ -41,11 +41,34 @@ init_driver(void)
     mongoc_log_set_handler(NULL, NULL);
 }
 
-/* Driver and server errors: domain MONGO, code the server's (API v2). */
+/*
+ * Driver and server errors, domain MONGO, classified once, here, from the
+ * driver's domain (error API v2): a lost or unreachable server (stream and
+ * server-selection errors) is MBK_MONGO_CODE_UNREACHABLE; the server's own
+ * errors keep the server's code (2 is BadValue, not a network error); the
+ * driver's other errors get MBK_MONGO_DRIVER_CODE(domain, code), negative,
+ * so they never collide with a server code.
+ */
+int32_t
+mbk_mongo_error_code(uint32_t domain, uint32_t code)
+{
+    switch (domain) {
+    case MONGOC_ERROR_STREAM:
+    case MONGOC_ERROR_SERVER_SELECTION:
+        return MBK_MONGO_CODE_UNREACHABLE;
+    case MONGOC_ERROR_SERVER:
+    case MONGOC_ERROR_WRITE_CONCERN:
+        return (int32_t)code;
+    default:
+        return MBK_MONGO_DRIVER_CODE(domain, code);
+    }
+}
+
 static int
 fail_mongo(struct mbk_error *err, const bson_error_t *e, const char *what)
 {
-    return mbk_error_set(err, MBK_ERROR_MONGO, (int32_t)e->code, "%s: %s",
+    return mbk_error_set(err, MBK_ERROR_MONGO,
+                         mbk_mongo_error_code(e->domain, e->code), "%s: %s",
                          what, e->message);
 }
 

@@ -20,8 +20,17 @@
 #define MBK_MONGO_CODE_NAMESPACE_NOT_FOUND 26
 #define MBK_MONGO_CODE_NAMESPACE_EXISTS    48
 #define MBK_MONGO_CODE_DUPLICATE_KEY       11000
-#define MBK_MONGO_CODE_UNREACHABLE         13053 /* server selection failed */
+#define MBK_MONGO_CODE_UNREACHABLE         13053 /* lost or unreachable */
 #define MBK_MONGO_CODE_BAD_URI             (-2)
+/* A driver error that is neither the server's nor a lost server: its
+ * domain and code, as a negative number (domains start at 1). */
+#define MBK_MONGO_DRIVER_CODE(domain, code)                                  \
+    (-(int32_t)(1000 * (int32_t)(domain) + (int32_t)(code)))
+
+/* The MONGO-domain code of a driver bson_error_t's (domain, code): the
+ * one place that decides what "unreachable" is.  Thread-safe. */
+int32_t
+mbk_mongo_error_code(uint32_t domain, uint32_t code);
 
 struct mbk_mongo;
 struct mbk_mongo_cursor;

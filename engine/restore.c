@@ -238,6 +238,39 @@ json_to_bson(struct json_object *j, bool is_array, bson_t *out,
     return rc;
 }
 
+/* Collection kinds a restore cannot do safely as asked: refused here,
+ * before any write, with the reason. */
+static int
+kind_problem(const struct plan *p, const struct rcoll *c,
+             struct json_object *ci, struct mbk_error *err)
+{
+    struct json_object *v = jget(ci, "type");
+    bson_iter_t it;
+
+    if (p->o->drop && v != NULL
+        && strcmp(json_object_get_string(v), "timeseries") == 0) {
+        return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EINVAL,
+                             "collection \"%s\" is a time-series collection: "
+                             "MongoDB cannot rename one, so --drop cannot "
+                             "swap it in safely; restore it without --drop "
+                             "into a database that does not hold it",
+                             c->rep->name);
+    }
+    if (!p->o->drop && p->o->conflict == MBK_RESTORE_REPLACE
+        && bson_iter_init_find(&it, &c->options, "capped")
+        && bson_iter_as_bool(&it)) {
+        return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EINVAL,
+                             "collection \"%s\" is capped: --conflict "
+                             "replace may change a document's size, which "
+                             "MongoDB refuses in a capped collection, and "
+                             "inserting into a capped target can evict "
+                             "documents a rollback cannot put back; restore "
+                             "it with --drop",
+                             c->rep->name);
+    }
+    return 0;
+}
+
 static int
 plan_coll(struct plan *p, size_t i, const char *name, struct mbk_error *err)
 {
@@ -294,7 +327,7 @@ plan_coll(struct plan *p, size_t i, const char *name, struct mbk_error *err)
             }
         }
     }
-    return 0;
+    return c->selected ? kind_problem(p, c, ci, err) : 0;
 }
 
 static int

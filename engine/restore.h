@@ -68,8 +68,14 @@ struct mbk_restore_coll {
     uint64_t failed;
     uint32_t indexes;         /* index specs in the backup */
     uint32_t indexes_created;
+    uint32_t indexes_converted; /* legacy specs converted as mongorestore's
+                                 * --convertLegacyIndexes would */
     bool options;             /* the backup has collection options */
     bool typed;               /* Extended JSON type wrappers seen */
+    /* documents whose _id the server moved first, and those with an empty
+     * top-level Timestamp the server filled in (counted with drop) */
+    uint64_t reordered;
+    uint64_t filled_timestamps;
     double seconds;
     /* what the target held (dry run, and before a real restore) */
     bool target_exists;

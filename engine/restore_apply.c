@@ -299,9 +299,11 @@ insert(struct plan *p, struct rcoll *c, bson_t **docs, size_t n,
     }
     if (rc == 0) {
         for (size_t i = 0; i < n; i++) {
-            mbk_engine_restore_sum(c->sum, bson_get_data(docs[i]),
-                                   docs[i]->len);
+            mbk_engine_restore_sum_doc(&c->sums, bson_get_data(docs[i]),
+                                       docs[i]->len);
         }
+        c->rep->reordered = c->sums.reordered;
+        c->rep->filled_timestamps = c->sums.empty_ts;
     }
     pthread_mutex_unlock(&c->mu);
     if (rc != 0 && wr.failed > 0 && !p->o->drop && !c->created) {

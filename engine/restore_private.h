@@ -17,6 +17,17 @@
 #include "engine/spool.h"
 
 /* One collection of the backup as restore handles it. */
+/* Order-independent digests of documents as mongod keeps them (_id
+ * first): of all their bytes, and with top-level Timestamps zeroed (the
+ * comparison when some were Timestamp(0, 0), which mongod fills in). */
+struct mbk_restore_sums {
+    uint64_t full[2];
+    uint64_t no_ts[2];
+    uint64_t reordered; /* documents whose _id was not first */
+    uint64_t empty_ts;  /* documents with an empty top-level Timestamp */
+    bool oom;
+};
+
 struct rcoll {
     struct mbk_restore_coll *rep; /* its line of the report */
     bool selected;
@@ -32,7 +43,7 @@ struct rcoll {
     bson_t old_view; /* a view we replaced: its listCollections options */
     bool had_view;
     pthread_mutex_t mu; /* counters, sums and errors */
-    uint64_t sum[2];          /* order-independent digest of what went in */
+    struct mbk_restore_sums sums; /* of what went in */
     double started;
 };
 
@@ -71,6 +82,16 @@ mbk_engine_restore_apply(struct plan *p, struct mbk_error *err);
 /* The order-independent checksum of one BSON document, added to sum. */
 void
 mbk_engine_restore_sum(uint64_t sum[2], const uint8_t *data, size_t len);
+
+/* Add one document to s, as mongod would keep it. */
+void
+mbk_engine_restore_sum_doc(struct mbk_restore_sums *s, const uint8_t *data,
+                           size_t len);
+
+/* Do the documents read back match those written? */
+bool
+mbk_engine_restore_sums_equal(const struct mbk_restore_sums *written,
+                              const struct mbk_restore_sums *read);
 
 /* _id as short relaxed Extended JSON, for error reports. */
 void

@@ -31,6 +31,115 @@ mbk_engine_restore_sum(uint64_t sum[2], const uint8_t *data, size_t len)
     sum[1] += (uint64_t)len * 0x9e3779b97f4a7c15ULL + crc;
 }
 
+/* The bytes of data/len as mongod keeps them: _id moved first. */
+static uint8_t *
+id_moved_first(const uint8_t *data, size_t len)
+{
+    bson_iter_t it;
+    uint8_t *out;
+    size_t s;
+    size_t e;
+
+    if (!bson_iter_init_from_data(&it, data, len)
+        || !bson_iter_find(&it, "_id")) {
+        return NULL;
+    }
+    out = malloc(len);
+    if (out == NULL) {
+        return NULL;
+    }
+    s = it.off;
+    e = it.next_off;
+    memcpy(out, data, 4);
+    memcpy(out + 4, data + s, e - s);
+    memcpy(out + 4 + (e - s), data + 4, s - 4);
+    memcpy(out + 4 + (e - s) + (s - 4), data + e, len - e);
+    return out;
+}
+
+/* Top-level Timestamps but _id's: 0 none, 1 some, 2 some Timestamp(0, 0)
+ * (mongod replaces those with the time of the insert).  With zero set,
+ * each is zeroed in place. */
+static int
+timestamps(uint8_t *data, size_t len, bool zero)
+{
+    bson_iter_t it;
+    int rc = 0;
+
+    if (!bson_iter_init_from_data(&it, data, len)) {
+        return 0;
+    }
+    while (bson_iter_next(&it)) {
+        static const uint8_t none[8];
+        uint8_t *v;
+
+        if (bson_iter_type_unsafe(&it) != BSON_TYPE_TIMESTAMP
+            || strcmp(bson_iter_key_unsafe(&it), "_id") == 0) {
+            continue;
+        }
+        v = data + it.d1;
+        if (memcmp(v, none, 8) == 0) {
+            rc = 2;
+        } else if (rc == 0) {
+            rc = 1;
+        }
+        if (zero) {
+            memset(v, 0, 8);
+        }
+    }
+    return rc;
+}
+
+void
+mbk_engine_restore_sum_doc(struct mbk_restore_sums *s, const uint8_t *data,
+                           size_t len)
+{
+    uint8_t *moved = NULL;
+    uint8_t *zeroed;
+    int ts;
+
+    /* mongod stores _id first (engine/restore.h) */
+    if (len > 9 && memcmp(data + 5, "_id", 4) != 0) {
+        moved = id_moved_first(data, len);
+        if (moved != NULL) {
+            data = moved;
+            s->reordered++;
+        }
+    }
+    mbk_engine_restore_sum(s->full, data, len);
+    ts = timestamps((uint8_t *)data, len, false);
+    if (ts == 0) {
+        mbk_engine_restore_sum(s->no_ts, data, len);
+    } else {
+        s->empty_ts += ts == 2;
+        zeroed = malloc(len);
+        if (zeroed == NULL) {
+            s->oom = true;
+        } else {
+            memcpy(zeroed, data, len);
+            (void)timestamps(zeroed, len, true);
+            mbk_engine_restore_sum(s->no_ts, zeroed, len);
+            free(zeroed);
+        }
+    }
+    free(moved);
+}
+
+bool
+mbk_engine_restore_sums_equal(const struct mbk_restore_sums *written,
+                              const struct mbk_restore_sums *read)
+{
+    if (written->oom || read->oom) {
+        return false;
+    }
+    if (written->empty_ts > 0) {
+        return written->no_ts[0] == read->no_ts[0]
+               && written->no_ts[1] == read->no_ts[1];
+    }
+    return written->full[0] == read->full[0]
+           && written->full[1] == read->full[1];
+}
+
 void
 mbk_engine_restore_id_text(const bson_t *doc, char *buf, size_t len)
 {
@@ -198,7 +307,111 @@ on_index_name(const bson_t *doc, void *ud, struct mbk_error *err)
     return mbk_engine_restore_on_name(doc, ud, err);
 }
 
-/* The backup's index specs, less _id_ and the legacy "ns" field. */
+/*
+ * Index specs of old deployments, converted as mongorestore's
+ * --convertLegacyIndexes does (our own code, same rules): a key value that
+ * is a number equal to 0, an empty string or neither number nor string
+ * becomes 1; options mongod no longer knows (dropDups, safe, ...) are
+ * dropped; a numeric "background" becomes a boolean.  Returns how many
+ * changes were made; the report counts converted specs.
+ */
+static int
+legacy_key(const bson_t *key, bson_t *out)
+{
+    bson_iter_t it;
+    int changed = 0;
+
+    if (!bson_iter_init(&it, key)) {
+        return 0;
+    }
+    while (bson_iter_next(&it)) {
+        const char *k = bson_iter_key(&it);
+        bool one;
+
+        switch (bson_iter_type(&it)) {
+        case BSON_TYPE_INT32:
+        case BSON_TYPE_INT64:
+        case BSON_TYPE_DOUBLE:
+            one = bson_iter_as_double(&it) == 0.0;
+            break;
+        case BSON_TYPE_DECIMAL128: {
+            bson_decimal128_t d;
+            char text[BSON_DECIMAL128_STRING];
+            double v;
+
+            bson_iter_decimal128(&it, &d);
+            bson_decimal128_to_string(&d, text);
+            v = strtod(text, NULL);
+            one = v == 0.0;
+            break;
+        }
+        case BSON_TYPE_UTF8:
+            one = bson_iter_utf8(&it, NULL)[0] == '\0';
+            break;
+        default:
+            one = true;
+            break;
+        }
+        if (one) {
+            BSON_APPEND_INT32(out, k, 1);
+            changed++;
+        } else {
+            bson_append_iter(out, k, -1, &it);
+        }
+    }
+    return changed;
+}
+
+static int
+legacy_index(const bson_t *spec, bson_t *out)
+{
+    static const char *const known[] = {
+        "v", "key", "name", "unique", "partialFilterExpression", "sparse",
+        "expireAfterSeconds", "storageEngine", "weights", "default_language",
+        "language_override", "textIndexVersion", "2dsphereIndexVersion",
+        "bits", "min", "max", "bucketSize", "collation", "wildcardProjection",
+        "hidden", "background", "coarsestIndexedLevel", "finestIndexedLevel",
+        "clustered", "prepareUnique", "columnstoreProjection", NULL};
+    bson_iter_t it;
+    int changed = 0;
+
+    if (!bson_iter_init(&it, spec)) {
+        return 0;
+    }
+    while (bson_iter_next(&it)) {
+        const char *k = bson_iter_key(&it);
+        const char *const *w = known;
+
+        if (strcmp(k, "ns") == 0) {
+            continue; /* mongod 4.4+ does not keep it: not a change */
+        }
+        while (*w != NULL && strcmp(*w, k) != 0) {
+            w++;
+        }
+        if (*w == NULL) {
+            changed++;
+        } else if (strcmp(k, "key") == 0 && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+            const uint8_t *data;
+            uint32_t len;
+            bson_t key;
+            bson_t conv;
+
+            bson_iter_document(&it, &len, &data);
+            bson_init_static(&key, data, len);
+            BSON_APPEND_DOCUMENT_BEGIN(out, "key", &conv);
+            changed += legacy_key(&key, &conv);
+            bson_append_document_end(out, &conv);
+        } else if (strcmp(k, "background") == 0 && !BSON_ITER_HOLDS_BOOL(&it)) {
+            BSON_APPEND_BOOL(out, "background", bson_iter_as_bool(&it));
+            changed++;
+        } else {
+            bson_append_iter(out, k, -1, &it);
+        }
+    }
+    return changed;
+}
+
+/* The backup's index specs, less _id_, converted as above. */
 static int
 index_specs(const struct rcoll *c, const struct names *skip, bson_t *out,
             struct mbk_error *err)
@@ -234,7 +447,9 @@ index_specs(const struct rcoll *c, const struct names *skip, bson_t *out,
             bson_destroy(&clean);
             continue;
         }
-        bson_copy_to_excluding_noinit(&spec, &clean, "ns", NULL);
+        if (legacy_index(&spec, &clean) > 0) {
+            c->rep->indexes_converted++;
+        }
         bson_uint32_to_string(n++, &key, k, sizeof(k));
         if (!bson_append_document(out, key, -1, &clean)) {
             bson_destroy(&clean);
@@ -303,7 +518,7 @@ static int
 on_sum(const bson_t *doc, void *ud, struct mbk_error *err)
 {
     (void)err;
-    mbk_engine_restore_sum(ud, bson_get_data(doc), doc->len);
+    mbk_engine_restore_sum_doc(ud, bson_get_data(doc), doc->len);
     return 0;
 }
 
@@ -313,8 +528,10 @@ static int
 check_staging(struct plan *p, struct rcoll *c, struct mbk_error *err)
 {
     bson_t filter = BSON_INITIALIZER;
-    uint64_t sum[2] = {0, 0};
+    struct mbk_restore_sums sums;
     int64_t n;
+
+    memset(&sums, 0, sizeof(sums));
     int rc;
 
     n = mbk_mongo_count(p->m, p->db, c->dest, err);
@@ -330,13 +547,13 @@ check_staging(struct plan *p, struct rcoll *c, struct mbk_error *err)
                              c->rep->name, (long long)n,
                              (unsigned long long)c->rep->docs);
     }
-    rc = mbk_mongo_find_each(p->m, p->db, c->dest, &filter, NULL, on_sum, sum,
-                             err);
+    rc = mbk_mongo_find_each(p->m, p->db, c->dest, &filter, NULL, on_sum,
+                             &sums, err);
     bson_destroy(&filter);
     if (rc != 0) {
         return -1;
     }
-    if (sum[0] != c->sum[0] || sum[1] != c->sum[1]) {
+    if (!mbk_engine_restore_sums_equal(&c->sums, &sums)) {
         return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EDIGEST,
                              "collection \"%s\": the documents read back "
                              "from staging differ from those written",
@@ -600,9 +817,9 @@ mbk_engine_restore_rollback(struct plan *p)
         /* everything this run changed is in its journal */
         if (p->journaled) {
             failures = mbk_engine_restore_undo(p->m, p->db, p->journal, &e);
-        }
-        for (size_t i = 0; i < p->n; i++) {
-            undone += p->colls[i].selected;
+            for (size_t i = 0; i < p->n && failures == 0; i++) {
+                undone += p->colls[i].selected;
+            }
         }
     } else {
         for (size_t k = p->n; k-- > 0;) {
@@ -640,7 +857,10 @@ mbk_engine_restore_rollback(struct plan *p)
         }
         journal_delete(p);
     }
-    if (failures == 0) {
+    if (failures == 0 && undone == 0) {
+        snprintf(p->rep->rollback, sizeof(p->rep->rollback), "%s",
+                 "nothing to roll back: the target had not been changed");
+    } else if (failures == 0) {
         snprintf(p->rep->rollback, sizeof(p->rep->rollback),
                  "rolled back: %u collection(s) put back as they were",
                  undone);

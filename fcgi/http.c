@@ -279,8 +279,7 @@ static int
 mongo_status(int32_t code)
 {
     switch (code) {
-    case MBK_MONGO_CODE_UNREACHABLE:
-    case 2:     /* MONGOC_ERROR_STREAM_CONNECT (driver API v2) */
+    case MBK_MONGO_CODE_UNREACHABLE: /* engine/mongo.c: stream, selection */
     case 6:     /* HostUnreachable */
     case 7:     /* HostNotFound */
     case 89:    /* NetworkTimeout */

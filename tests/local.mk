@@ -101,7 +101,11 @@ tests_integration_test_gzip_backup_CFLAGS = $(INTEG_CFLAGS)
 tests_integration_test_gzip_backup_LDADD = $(INTEG_LDADD)
 
 tests_integration_libfixtures_la_SOURCES += \
-	tests/integration/snapshot.c tests/integration/snapshot.h
+	tests/integration/snapshot.c tests/integration/snapshot.h \
+	tests/integration/torture.c tests/integration/torture.h \
+	tests/integration/restore_util.c tests/integration/restore_util.h
+EXTRA_DIST += tests/integration/foreign_python.py \
+	tests/integration/foreign_node.cjs
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/integration/test_restore
@@ -112,6 +116,14 @@ endif
 tests_integration_test_restore_SOURCES = tests/integration/test_restore.c
 tests_integration_test_restore_CFLAGS = $(INTEG_CFLAGS)
 tests_integration_test_restore_LDADD = $(INTEG_LDADD)
+
+if HAVE_CMOCKA
+check_PROGRAMS += tests/integration/test_lossless
+TESTS += tests/integration/test_lossless
+endif
+tests_integration_test_lossless_SOURCES = tests/integration/test_lossless.c
+tests_integration_test_lossless_CFLAGS = $(INTEG_CFLAGS)
+tests_integration_test_lossless_LDADD = $(INTEG_LDADD)
 
 tests_integration_libfixtures_la_SOURCES += \
 	tests/integration/proxy.c tests/integration/proxy.h

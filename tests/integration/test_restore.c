@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -23,127 +24,13 @@
 #include <zlib.h>
 
 #include "engine/backup.h"
+#include "engine/catalog.h"
 #include "engine/restore.h"
 #include "storage/loader.h"
 #include "tests/integration/fixtures.h"
 #include "tests/integration/harness.h"
+#include "tests/integration/restore_util.h"
 #include "tests/integration/snapshot.h"
-
-struct ctx {
-    char *src; /* the fixture database */
-    char tmp[256];
-    mongoc_client_t *client;
-    struct mbk_mongo *m;
-    struct mbk_storage *fs;
-    struct mbk_storage *tar;
-};
-
-static struct ctx *g;
-
-static int
-setup(void **state)
-{
-    struct ctx *c = calloc(1, sizeof(*c));
-    struct mbk_error err;
-    bson_error_t e;
-    char spec[400];
-
-    c->src = mbk_test_db_new("rsrc");
-    snprintf(c->tmp, sizeof(c->tmp), "%s/mbk-test-restore-XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    assert_non_null(mkdtemp(c->tmp));
-    c->client = mongoc_client_new(mbk_test_mongo_uri());
-    assert_int_equal(mbk_fixture_fill(c->client, c->src, &e), 0);
-    c->m = mbk_mongo_open(mbk_test_mongo_uri(), 8, NULL);
-    snprintf(spec, sizeof(spec), "fs:%s", c->tmp);
-    c->fs = mbk_storage_open(spec, getenv("MBK_TEST_PLUGIN_DIR"), &err);
-    assert_non_null(c->fs);
-    snprintf(spec, sizeof(spec), "tar:%s/backups.tar", c->tmp);
-    c->tar = mbk_storage_open(spec, getenv("MBK_TEST_PLUGIN_DIR"), &err);
-    assert_non_null(c->tar);
-    g = c;
-    *state = c;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    struct ctx *c = *state;
-    char cmd[300];
-
-    mbk_storage_close(c->fs);
-    mbk_storage_close(c->tar);
-    mbk_mongo_close(c->m);
-    mongoc_client_destroy(c->client);
-    mbk_test_db_drop(c->src);
-    free(c->src);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", c->tmp);
-    assert_int_equal(system(cmd), 0);
-    free(c);
-    return 0;
-}
-
-/* Back the fixture up as name into st; returns the stored file name. */
-static void
-backup(struct mbk_storage *st, const char *name, int gzip, char *file,
-       size_t len)
-{
-    struct mbk_backup_opts o;
-    struct mbk_backup_result res;
-    struct mbk_error err;
-
-    memset(&o, 0, sizeof(o));
-    o.db = g->src;
-    o.name = name;
-    o.gzip_level = gzip;
-    o.include_indexes = true;
-    if (mbk_engine_backup_run(g->m, st, &o, &res, &err) != 0) {
-        fail_msg("backup: %s", err.message);
-    }
-    snprintf(file, len, "%s", res.file);
-    mbk_engine_backup_result_free(&res);
-}
-
-static void
-default_opts(struct mbk_restore_opts *o, const char *target)
-{
-    memset(o, 0, sizeof(*o));
-    o->target_db = target;
-    o->jobs = 2;
-}
-
-static int
-restore_name(struct mbk_storage *st, const char *file,
-             const struct mbk_restore_opts *o, struct mbk_restore_report *rep,
-             struct mbk_error *err)
-{
-    struct mbk_restore_input in = {st, file, NULL, -1};
-
-    return mbk_engine_restore_run(g->m, &in, o, rep, err);
-}
-
-static int
-restore_path(const char *path, const struct mbk_restore_opts *o,
-             struct mbk_restore_report *rep, struct mbk_error *err)
-{
-    struct mbk_restore_input in = {NULL, NULL, path, -1};
-
-    return mbk_engine_restore_run(g->m, &in, o, rep, err);
-}
-
-static void
-expect_same_db(const char *a, const char *b)
-{
-    char *sa = mbk_snapshot(g->client, a, NULL);
-    char *sb = mbk_snapshot(g->client, b, NULL);
-
-    if (strcmp(sa, sb) != 0) {
-        fail_msg("databases %s and %s differ", a, b);
-    }
-    free(sa);
-    free(sb);
-}
 
 /* ---- round trips ------------------------------------------------------ */
 
@@ -158,11 +45,11 @@ round_trip(struct mbk_storage *st, int gzip, bool drop, unsigned jobs)
     char *target = mbk_test_db_new("rdst");
 
     snprintf(name, sizeof(name), "rt-%d-%d-%u", gzip, drop, jobs);
-    backup(st, name, gzip, file, sizeof(file));
-    default_opts(&o, target);
+    mbk_rt_backup(st, name, gzip, file, sizeof(file));
+    mbk_rt_default_opts(&o, target);
     o.drop = drop;
     o.jobs = jobs;
-    if (restore_name(st, file, &o, &rep, &err) != 0) {
+    if (mbk_rt_restore_name(st, file, &o, &rep, &err) != 0) {
         fail_msg("restore %s: %s", file, err.message);
     }
     assert_string_equal(rep.status, "ok");
@@ -173,7 +60,7 @@ round_trip(struct mbk_storage *st, int gzip, bool drop, unsigned jobs)
     assert_int_equal(rep.failed, 0);
     assert_int_equal(strlen(rep.backup_sha256), 64);
     mbk_engine_restore_report_free(&rep);
-    expect_same_db(g->src, target);
+    mbk_rt_expect_same_db(mbk_rt->src, target);
     mbk_test_db_drop(target);
     free(target);
 }
@@ -181,25 +68,25 @@ round_trip(struct mbk_storage *st, int gzip, bool drop, unsigned jobs)
 static void
 test_restore_round_trip_fs_plain(void **state)
 {
-    round_trip(g->fs, 0, false, 2);
+    round_trip(mbk_rt->fs, 0, false, 2);
 }
 
 static void
 test_restore_round_trip_fs_gzip_drop(void **state)
 {
-    round_trip(g->fs, 6, true, 3);
+    round_trip(mbk_rt->fs, 6, true, 3);
 }
 
 static void
 test_restore_round_trip_tar_plain_drop(void **state)
 {
-    round_trip(g->tar, 0, true, 1);
+    round_trip(mbk_rt->tar, 0, true, 1);
 }
 
 static void
 test_restore_round_trip_tar_gzip(void **state)
 {
-    round_trip(g->tar, 1, false, 4);
+    round_trip(mbk_rt->tar, 1, false, 4);
 }
 
 static void
@@ -209,42 +96,23 @@ test_restore_into_itself_with_drop(void **state)
     struct mbk_restore_report rep;
     struct mbk_error err;
     char file[200];
-    char *before = mbk_snapshot(g->client, g->src, NULL);
+    char *before = mbk_snapshot(mbk_rt->client, mbk_rt->src, NULL);
     char *after;
 
-    backup(g->fs, "self", 0, file, sizeof(file));
-    default_opts(&o, NULL); /* the backup's own database */
+    mbk_rt_backup(mbk_rt->fs, "self", 0, file, sizeof(file));
+    mbk_rt_default_opts(&o, NULL); /* the backup's own database */
     o.drop = true;
-    if (restore_name(g->fs, file, &o, &rep, &err) != 0) {
+    if (mbk_rt_restore_name(mbk_rt->fs, file, &o, &rep, &err) != 0) {
         fail_msg("restore: %s", err.message);
     }
     mbk_engine_restore_report_free(&rep);
-    after = mbk_snapshot(g->client, g->src, NULL);
+    after = mbk_snapshot(mbk_rt->client, mbk_rt->src, NULL);
     assert_string_equal(before, after);
     free(before);
     free(after);
 }
 
 /* ---- files made by hand ------------------------------------------------- */
-
-static void
-write_file(const char *path, const char *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-
-    assert_non_null(f);
-    assert_int_equal(fwrite(data, 1, len, f), len);
-    assert_int_equal(fclose(f), 0);
-}
-
-static char *
-tmp_path(const char *name)
-{
-    char *p = malloc(400);
-
-    snprintf(p, 400, "%s/%s", g->tmp, name);
-    return p;
-}
 
 /* A plain backup file (no mbk digests) with a unique index on people. */
 static const char hand_file[] =
@@ -268,7 +136,7 @@ static char *
 make_target(void)
 {
     char *db = mbk_test_db_new("rtgt");
-    mongoc_database_t *d = mongoc_client_get_database(g->client, db);
+    mongoc_database_t *d = mongoc_client_get_database(mbk_rt->client, db);
     mongoc_collection_t *c = mongoc_database_get_collection(d, "people");
     bson_t *doc = BCON_NEW("_id", BCON_INT32(1), "email", "a@x");
     bson_t *cmd;
@@ -292,16 +160,16 @@ expect_failure_unchanged(const char *path, struct mbk_restore_opts *o,
 {
     struct mbk_restore_report rep;
     struct mbk_error err;
-    char *before = mbk_snapshot(g->client, db, NULL);
+    char *before = mbk_snapshot(mbk_rt->client, db, NULL);
     char *after;
 
     mbk_error_clear(&err);
-    assert_int_equal(restore_path(path, o, &rep, &err), -1);
+    assert_int_equal(mbk_rt_restore_path(path, o, &rep, &err), -1);
     if (strstr(err.message, expect) == NULL) {
         fail_msg("expected \"%s\" in: %s", expect, err.message);
     }
     mbk_engine_restore_report_free(&rep);
-    after = mbk_snapshot(g->client, db, NULL);
+    after = mbk_snapshot(mbk_rt->client, db, NULL);
     if (strcmp(before, after) != 0) {
         fail_msg("target %s changed:\nbefore:\n%.2000s\nafter:\n%.2000s", db,
                  before, after);
@@ -313,12 +181,12 @@ expect_failure_unchanged(const char *path, struct mbk_restore_opts *o,
 static void
 test_restore_unique_break_with_drop_leaves_target(void **state)
 {
-    char *path = tmp_path("hand.json");
+    char *path = mbk_rt_tmp_path("hand.json");
     char *db = make_target();
     struct mbk_restore_opts o;
 
-    write_file(path, hand_file, strlen(hand_file));
-    default_opts(&o, db);
+    mbk_rt_write_file(path, hand_file, strlen(hand_file));
+    mbk_rt_default_opts(&o, db);
     o.drop = true;
     /* duplicates b@x inside the file: the index build on staging fails */
     expect_failure_unchanged(path, &o, db, "E11000");
@@ -330,12 +198,12 @@ test_restore_unique_break_with_drop_leaves_target(void **state)
 static void
 test_restore_unique_break_without_drop_leaves_target(void **state)
 {
-    char *path = tmp_path("hand2.json");
+    char *path = mbk_rt_tmp_path("hand2.json");
     char *db = make_target();
     struct mbk_restore_opts o;
 
-    write_file(path, hand_file, strlen(hand_file));
-    default_opts(&o, db);
+    mbk_rt_write_file(path, hand_file, strlen(hand_file));
+    mbk_rt_default_opts(&o, db);
     /* _id 11 has a@x, which _id 1 holds in the target: the insert fails;
      * "other", created by the restore, must go too */
     expect_failure_unchanged(path, &o, db, "E11000");
@@ -351,9 +219,9 @@ test_restore_validator_break_leaves_target(void **state)
         "{\"metadata\":{\"database\":\"v\",\"collections\":[\"contacts\"]},"
         "\"collections\":{\"contacts\":[{\"_id\":1,\"name\":\"ok\"},"
         "{\"_id\":2,\"name\":5}]}}";
-    char *path = tmp_path("validator.json");
+    char *path = mbk_rt_tmp_path("validator.json");
     char *db = mbk_test_db_new("rval");
-    mongoc_database_t *d = mongoc_client_get_database(g->client, db);
+    mongoc_database_t *d = mongoc_client_get_database(mbk_rt->client, db);
     bson_t *cmd = BCON_NEW("create", "contacts", "validator", "{", "name", "{",
                            "$type", "string", "}", "}");
     struct mbk_restore_opts o;
@@ -362,8 +230,8 @@ test_restore_validator_break_leaves_target(void **state)
     assert_true(mongoc_database_command_simple(d, cmd, NULL, NULL, &e));
     bson_destroy(cmd);
     mongoc_database_destroy(d);
-    write_file(path, file, strlen(file));
-    default_opts(&o, db);
+    mbk_rt_write_file(path, file, strlen(file));
+    mbk_rt_default_opts(&o, db);
     expect_failure_unchanged(path, &o, db, "alidation");
     mbk_test_db_drop(db);
     free(db);
@@ -377,7 +245,7 @@ static char *
 make_conflicting_target(void)
 {
     char *db = mbk_test_db_new("rconf");
-    mongoc_collection_t *c = mongoc_client_get_collection(g->client, db,
+    mongoc_collection_t *c = mongoc_client_get_collection(mbk_rt->client, db,
                                                           "users");
     bson_error_t e;
 
@@ -406,19 +274,6 @@ make_conflicting_target(void)
     return db;
 }
 
-static int64_t
-count_where(const char *db, const char *coll, bson_t *filter)
-{
-    mongoc_collection_t *c = mongoc_client_get_collection(g->client, db, coll);
-    bson_error_t e;
-    int64_t n = mongoc_collection_count_documents(c, filter, NULL, NULL, NULL,
-                                                  &e);
-
-    mongoc_collection_destroy(c);
-    bson_destroy(filter);
-    return n;
-}
-
 static void
 test_restore_dry_run_writes_nothing(void **state)
 {
@@ -428,14 +283,14 @@ test_restore_dry_run_writes_nothing(void **state)
     struct mbk_error err;
     char file[200];
     char *db = make_conflicting_target();
-    char *before = mbk_snapshot(g->client, db, NULL);
+    char *before = mbk_snapshot(mbk_rt->client, db, NULL);
     char *after;
 
-    backup(g->fs, "dry", 6, file, sizeof(file));
-    default_opts(&o, db);
+    mbk_rt_backup(mbk_rt->fs, "dry", 6, file, sizeof(file));
+    mbk_rt_default_opts(&o, db);
     o.dry_run = true;
     o.collections = only;
-    if (restore_name(g->fs, file, &o, &rep, &err) != 0) {
+    if (mbk_rt_restore_name(mbk_rt->fs, file, &o, &rep, &err) != 0) {
         fail_msg("dry run: %s", err.message);
     }
     assert_string_equal(rep.status, "dry-run");
@@ -450,7 +305,7 @@ test_restore_dry_run_writes_nothing(void **state)
     assert_int_equal(rep.colls[1].indexes, 4);
     assert_int_equal(rep.inserted, 0);
     mbk_engine_restore_report_free(&rep);
-    after = mbk_snapshot(g->client, db, NULL);
+    after = mbk_snapshot(mbk_rt->client, db, NULL);
     assert_string_equal(before, after);
     free(before);
     free(after);
@@ -471,45 +326,45 @@ conflict_case(enum mbk_restore_conflict policy)
     int rc;
 
     snprintf(name, sizeof(name), "conflict-%d", (int)policy);
-    backup(g->fs, name, 0, file, sizeof(file));
-    default_opts(&o, db);
+    mbk_rt_backup(mbk_rt->fs, name, 0, file, sizeof(file));
+    mbk_rt_default_opts(&o, db);
     o.conflict = policy;
     o.collections = only;
     if (policy == MBK_RESTORE_FAIL) {
-        char *before = mbk_snapshot(g->client, db, NULL);
+        char *before = mbk_snapshot(mbk_rt->client, db, NULL);
         char *after;
 
-        rc = restore_name(g->fs, file, &o, &rep, &err);
+        rc = mbk_rt_restore_name(mbk_rt->fs, file, &o, &rep, &err);
         assert_int_equal(rc, -1);
         assert_non_null(strstr(err.message, "exists in the target"));
-        after = mbk_snapshot(g->client, db, NULL);
+        after = mbk_snapshot(mbk_rt->client, db, NULL);
         assert_string_equal(before, after);
         free(before);
         free(after);
     } else {
-        rc = restore_name(g->fs, file, &o, &rep, &err);
+        rc = mbk_rt_restore_name(mbk_rt->fs, file, &o, &rep, &err);
         if (rc != 0) {
             fail_msg("restore: %s", err.message);
         }
         assert_int_equal(rep.colls[0].inserted, MBK_FIXTURE_USERS - 3);
         if (policy == MBK_RESTORE_SKIP) {
             assert_int_equal(rep.colls[0].skipped, 3);
-            assert_int_equal(count_where(db, "users",
+            assert_int_equal(mbk_rt_count_where(db, "users",
                                          BCON_NEW("department", "old")),
                              3);
         } else {
             assert_int_equal(rep.colls[0].replaced, 3);
-            assert_int_equal(count_where(db, "users",
+            assert_int_equal(mbk_rt_count_where(db, "users",
                                          BCON_NEW("department", "old")),
                              0);
-            assert_int_equal(count_where(db, "users",
+            assert_int_equal(mbk_rt_count_where(db, "users",
                                          BCON_NEW("email",
                                                   "user000@example.com")),
                              1);
         }
         /* the document only the target had is still there */
-        assert_int_equal(count_where(db, "users", BCON_NEW("_id", "mine")), 1);
-        assert_int_equal(count_where(db, "users", bson_new()),
+        assert_int_equal(mbk_rt_count_where(db, "users", BCON_NEW("_id", "mine")), 1);
+        assert_int_equal(mbk_rt_count_where(db, "users", bson_new()),
                          MBK_FIXTURE_USERS + 1);
     }
     mbk_engine_restore_report_free(&rep);
@@ -546,12 +401,12 @@ test_restore_duplicate_ids_in_the_file_rolled_back(void **state)
         "\"collections\":{\"people\":["
         "{\"_id\":30,\"email\":\"p@x\"},{\"_id\":31,\"email\":\"q@x\"},"
         "{\"_id\":30,\"email\":\"r@x\"}]}}";
-    char *path = tmp_path("dupid.json");
+    char *path = mbk_rt_tmp_path("dupid.json");
     char *db = make_target();
     struct mbk_restore_opts o;
 
-    write_file(path, file, strlen(file));
-    default_opts(&o, db);
+    mbk_rt_write_file(path, file, strlen(file));
+    mbk_rt_default_opts(&o, db);
     expect_failure_unchanged(path, &o, db, "E11000");
     mbk_test_db_drop(db);
     free(db);
@@ -569,23 +424,23 @@ test_restore_numeric_ids_are_one_id(void **state)
         "{\"_id\":{\"$numberLong\":\"1\"},\"email\":\"x@x\"},"
         "{\"_id\":{\"$numberDouble\":\"1.0\"},\"email\":\"y@x\"},"
         "{\"_id\":2,\"email\":\"z@x\"}]}}";
-    char *path = tmp_path("numeric.json");
+    char *path = mbk_rt_tmp_path("numeric.json");
     char *db = make_target();
     struct mbk_restore_opts o;
     struct mbk_restore_report rep;
     struct mbk_error err;
 
-    write_file(path, file, strlen(file));
-    default_opts(&o, db);
+    mbk_rt_write_file(path, file, strlen(file));
+    mbk_rt_default_opts(&o, db);
     o.ordered = true;
-    if (restore_path(path, &o, &rep, &err) != 0) {
+    if (mbk_rt_restore_path(path, &o, &rep, &err) != 0) {
         fail_msg("restore: %s", err.message);
     }
     assert_int_equal(rep.skipped, 2);
     assert_int_equal(rep.inserted, 1);
     mbk_engine_restore_report_free(&rep);
-    assert_int_equal(count_where(db, "people", bson_new()), 2);
-    assert_int_equal(count_where(db, "people", BCON_NEW("email", "a@x")), 1);
+    assert_int_equal(mbk_rt_count_where(db, "people", bson_new()), 2);
+    assert_int_equal(mbk_rt_count_where(db, "people", BCON_NEW("email", "a@x")), 1);
     mbk_test_db_drop(db);
     free(db);
     free(path);
@@ -601,12 +456,12 @@ test_restore_replace_rolled_back_on_failure(void **state)
         "\"collections\":{\"people\":["
         "{\"_id\":1,\"email\":\"a@x\",\"v\":\"new\"},"
         "{\"_id\":20,\"email\":\"c@x\"},{\"_id\":21,\"email\":\"c@x\"}]}}";
-    char *path = tmp_path("replace.json");
+    char *path = mbk_rt_tmp_path("replace.json");
     char *db = make_target();
     struct mbk_restore_opts o;
 
-    write_file(path, file, strlen(file));
-    default_opts(&o, db);
+    mbk_rt_write_file(path, file, strlen(file));
+    mbk_rt_default_opts(&o, db);
     o.conflict = MBK_RESTORE_REPLACE;
     o.ordered = true;
     expect_failure_unchanged(path, &o, db, "E11000");
@@ -628,16 +483,16 @@ good_text(size_t *len)
     ssize_t k;
     char chunk[65536];
 
-    backup(g->fs, "good", 0, file, sizeof(file));
-    r = mbk_storage_get_open(g->fs, file, &err);
+    mbk_rt_backup(mbk_rt->fs, "good", 0, file, sizeof(file));
+    r = mbk_storage_get_open(mbk_rt->fs, file, &err);
     assert_non_null(r);
-    while ((k = mbk_storage_get_read(g->fs, r, chunk, sizeof(chunk), &err)) >
+    while ((k = mbk_storage_get_read(mbk_rt->fs, r, chunk, sizeof(chunk), &err)) >
            0) {
         buf = realloc(buf, n + (size_t)k + 1);
         memcpy(buf + n, chunk, (size_t)k);
         n += (size_t)k;
     }
-    mbk_storage_get_close(g->fs, r);
+    mbk_storage_get_close(mbk_rt->fs, r);
     buf[n] = '\0';
     *len = n;
     return buf;
@@ -724,6 +579,15 @@ test_restore_bad_files_refused_target_unchanged(void **state)
                              0, "duplicate", 0};
     cases[nc].len = strlen(cases[nc].data);
     nc++;
+    /* a document with a key twice, outside the escape */
+    cases[nc] = (struct bad){"dupdoc.json",
+                             strdup("{\"metadata\":{\"database\":\"x\","
+                                    "\"collections\":[\"a\"]},"
+                                    "\"collections\":{\"a\":[{\"_id\":1,"
+                                    "\"v\":1,\"_id\":2}]}}"),
+                             0, "document 1: duplicate key \"_id\"", 0};
+    cases[nc].len = strlen(cases[nc].data);
+    nc++;
     /* wrong types */
     cases[nc] = (struct bad){"types.json",
                              strdup("{\"metadata\":{\"database\":\"x\"},"
@@ -736,14 +600,16 @@ test_restore_bad_files_refused_target_unchanged(void **state)
     pos = (size_t)sprintf(deep, "{\"metadata\":{\"database\":\"x\","
                                 "\"collections\":[\"a\"]},\"collections\":"
                                 "{\"a\":[{\"_id\":1,\"d\":");
-    for (int i = 0; i < 150; i++) {
+    for (int i = 0; i < 200; i++) {
         deep[pos++] = '[';
     }
-    for (int i = 0; i < 150; i++) {
+    deep[pos++] = '1';
+    for (int i = 0; i < 200; i++) {
         deep[pos++] = ']';
     }
     pos += (size_t)sprintf(deep + pos, "}]}}");
-    cases[nc++] = (struct bad){"deep.json", deep, pos, "nesting deeper", 0};
+    cases[nc++] = (struct bad){"deep.json", deep, pos,
+                               "nested deeper than 180 levels", 0};
     /* a string larger than a document may be */
     big = malloc(18u << 20);
     pos = (size_t)sprintf(big, "{\"metadata\":{\"database\":\"x\","
@@ -782,10 +648,10 @@ test_restore_bad_files_refused_target_unchanged(void **state)
     }
     for (size_t i = 0; i < nc; i++) {
         struct mbk_restore_opts o;
-        char *path = tmp_path(cases[i].file);
+        char *path = mbk_rt_tmp_path(cases[i].file);
 
-        write_file(path, cases[i].data, cases[i].len);
-        default_opts(&o, db);
+        mbk_rt_write_file(path, cases[i].data, cases[i].len);
+        mbk_rt_default_opts(&o, db);
         o.max_bytes = cases[i].max_bytes;
         expect_failure_unchanged(path, &o, db, cases[i].expect);
         free(path);
@@ -808,22 +674,22 @@ test_restore_plain_json_of_the_original_service(void **state)
         "\"collections\":{\"users\":[{\"_id\":\"652f0c2b1a9d3e4f5a6b7c8d\","
         "\"name\":\"Ada\",\"age\":36,\"score\":4.5,\"tags\":[\"a\"],"
         "\"createdAt\":\"2025-10-09T10:00:00.000Z\"}],\"roles\":[]}}";
-    char *path = tmp_path("ts.json");
+    char *path = mbk_rt_tmp_path("ts.json");
     char *db = mbk_test_db_new("rts");
     struct mbk_restore_opts o;
     struct mbk_restore_report rep;
     struct mbk_error err;
 
-    write_file(path, file, strlen(file));
-    default_opts(&o, db);
-    if (restore_path(path, &o, &rep, &err) != 0) {
+    mbk_rt_write_file(path, file, strlen(file));
+    mbk_rt_default_opts(&o, db);
+    if (mbk_rt_restore_path(path, &o, &rep, &err) != 0) {
         fail_msg("restore: %s", err.message);
     }
     assert_false(rep.typed);
     assert_false(rep.digests_checked);
     assert_int_equal(rep.inserted, 1);
     mbk_engine_restore_report_free(&rep);
-    assert_int_equal(count_where(db, "users",
+    assert_int_equal(mbk_rt_count_where(db, "users",
                                  BCON_NEW("age", BCON_INT32(36), "_id",
                                           "652f0c2b1a9d3e4f5a6b7c8d")),
                      1);
@@ -843,18 +709,18 @@ test_restore_from_stream(void **state)
     char path[600];
     char *target = mbk_test_db_new("rstream");
 
-    backup(g->fs, "stream", 6, file, sizeof(file));
-    snprintf(path, sizeof(path), "%s/%s", g->tmp, file);
+    mbk_rt_backup(mbk_rt->fs, "stream", 6, file, sizeof(file));
+    snprintf(path, sizeof(path), "%s/%s", mbk_rt->tmp, file);
     in.fd = open(path, O_RDONLY);
     assert_true(in.fd >= 0);
-    default_opts(&o, target);
+    mbk_rt_default_opts(&o, target);
     o.drop = true;
-    if (mbk_engine_restore_run(g->m, &in, &o, &rep, &err) != 0) {
+    if (mbk_engine_restore_run(mbk_rt->m, &in, &o, &rep, &err) != 0) {
         fail_msg("restore from a stream: %s", err.message);
     }
     close(in.fd);
     mbk_engine_restore_report_free(&rep);
-    expect_same_db(g->src, target);
+    mbk_rt_expect_same_db(mbk_rt->src, target);
     mbk_test_db_drop(target);
     free(target);
 }
@@ -868,7 +734,7 @@ test_restore_recovers_a_crashed_run(void **state)
      * in 1970, so it is dead. */
     static const char run[] = "00000001-1-1000";
     char *db = mbk_test_db_new("rcrash");
-    mongoc_database_t *d = mongoc_client_get_database(g->client, db);
+    mongoc_database_t *d = mongoc_client_get_database(mbk_rt->client, db);
     mongoc_collection_t *c;
     char staging[200];
     char orig[200];
@@ -888,13 +754,13 @@ test_restore_recovers_a_crashed_run(void **state)
     assert_true(mongoc_collection_insert_one(c, doc, NULL, NULL, &e));
     bson_destroy(doc);
     mongoc_collection_destroy(c);
-    want = mbk_snapshot(g->client, db, NULL);
+    want = mbk_snapshot(mbk_rt->client, db, NULL);
     /* the crash: people moved aside, new data in its place */
     snprintf(from_ns, sizeof(from_ns), "%s.people", db);
     snprintf(to_ns, sizeof(to_ns), "%s.%s", db, orig);
     doc = BCON_NEW("renameCollection", BCON_UTF8(from_ns), "to",
                    BCON_UTF8(to_ns));
-    assert_true(mongoc_client_command_simple(g->client, "admin", doc, NULL,
+    assert_true(mongoc_client_command_simple(mbk_rt->client, "admin", doc, NULL,
                                              NULL, &e));
     bson_destroy(doc);
     c = mongoc_database_get_collection(d, "people");
@@ -916,11 +782,11 @@ test_restore_recovers_a_crashed_run(void **state)
     mongoc_collection_destroy(c);
     mongoc_database_destroy(d);
 
-    if (mbk_engine_restore_recover(g->m, db, &removed, &err) != 0) {
+    if (mbk_engine_restore_recover(mbk_rt->m, db, &removed, &err) != 0) {
         fail_msg("recover: %s", err.message);
     }
     assert_int_equal(removed, 2); /* orig renamed back, staging dropped */
-    got = mbk_snapshot(g->client, db, NULL);
+    got = mbk_snapshot(mbk_rt->client, db, NULL);
     assert_string_equal(want, got);
     free(want);
     free(got);
@@ -956,5 +822,5 @@ main(void)
     if (mbk_test_mongo_uri() == NULL) {
         return 77;
     }
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, mbk_rt_setup, mbk_rt_teardown);
 }

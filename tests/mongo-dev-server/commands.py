@@ -140,6 +140,57 @@ CREATE_OPTS = ('capped', 'size', 'max', 'validator', 'validationLevel',
                'timeseries', 'clusteredIndex', 'changeStreamPreAndPostImages')
 
 
+COLLATION_DEFAULTS = (('caseLevel', False), ('caseFirst', 'off'),
+                      ('strength', 3), ('numericOrdering', False),
+                      ('alternate', 'non-ignorable'), ('maxVariable', 'punct'),
+                      ('normalization', False), ('backwards', False),
+                      ('version', '57.1'))
+
+
+def full_collation(coll):
+    """A collation as mongod reports it in listCollections and listIndexes:
+    every field, defaults filled in, with the ICU version (manual:
+    Collation); None for the simple binary comparison."""
+    if not isinstance(coll, dict) or not isinstance(coll.get('locale'), str):
+        raise MongoError(40414, 'Location40414', "BSON field "
+                         "'collation.locale' is missing but a required field")
+    if coll['locale'] == 'simple':
+        return None
+    out = SON([('locale', coll['locale'])])
+    for k, v in COLLATION_DEFAULTS:
+        out[k] = coll.get(k, v)
+    return out
+
+
+def timeseries_options(ts):
+    """The timeseries option as mongod reports it (manual: Time Series
+    Collections, create): timeField required, granularity 'seconds' and
+    bucketMaxSpanSeconds 3600 by default."""
+    if not isinstance(ts, dict) or not isinstance(ts.get('timeField'), str):
+        raise MongoError(40414, 'Location40414', "BSON field "
+                         "'create.timeseries.timeField' is missing but a "
+                         "required field")
+    out = SON([('timeField', ts['timeField'])])
+    if 'metaField' in ts:
+        out['metaField'] = ts['metaField']
+    out['granularity'] = ts.get('granularity', 'seconds')
+    spans = {'seconds': 3600, 'minutes': 86400, 'hours': 2592000}
+    out['bucketMaxSpanSeconds'] = ts.get('bucketMaxSpanSeconds',
+                                         spans.get(out['granularity'], 3600))
+    return out
+
+
+def clustered_options(ci):
+    """clusteredIndex as mongod reports it: v 2, key {_id: 1}, a name
+    (default _id_), unique true (manual: Clustered Collections)."""
+    if not isinstance(ci, dict) or dict(ci.get('key') or {}) != {'_id': 1} \
+            or ci.get('unique') is not True:
+        raise MongoError(2, 'BadValue', 'The clusteredIndex option must be '
+                         "{key: {_id: 1}, unique: true}")
+    return SON([('v', 2), ('key', SON([('_id', 1)])),
+                ('name', ci.get('name', '_id_')), ('unique', True)])
+
+
 def create(cmd, db, conn):
     name = cmd['create']
     if not isinstance(name, str) or not name or '$' in name:
@@ -156,10 +207,16 @@ def create(cmd, db, conn):
             raise MongoError(40415, 'Location40415',
                              "BSON field 'create.%s' is an unknown field." % k)
         opts[k] = v
-    if 'timeseries' in opts or 'clusteredIndex' in opts:
-        raise MongoError(115, 'CommandNotSupported',
-                         'time-series and clustered collections are not '
-                         'supported by the mbk development server')
+    if 'collation' in opts:
+        coll = full_collation(opts['collation'])
+        if coll is None:
+            del opts['collation']
+        else:
+            opts['collation'] = coll
+    if 'timeseries' in opts:
+        opts['timeseries'] = timeseries_options(opts['timeseries'])
+    if 'clusteredIndex' in opts:
+        opts['clusteredIndex'] = clustered_options(opts['clusteredIndex'])
     if 'viewOn' in opts:
         if not isinstance(opts['viewOn'], str):
             raise MongoError(14, 'TypeMismatch', "'viewOn' must be a string")
@@ -183,6 +240,12 @@ def create(cmd, db, conn):
         size = int(opts['size'])
         size = (size + 255) // 256 * 256
         opts['size'] = size
+    for k, allowed in (('validationLevel', ('off', 'strict', 'moderate')),
+                       ('validationAction', ('error', 'warn'))):
+        if k in opts and opts[k] not in allowed:
+            # mongod's IDL parser: an unknown enumeration value is BadValue
+            raise MongoError(2, 'BadValue', "Enumeration value '%s' for "
+                             "field '%s' is not a valid value." % (opts[k], k))
     if 'validator' in opts:
         opts.setdefault('validationLevel', 'strict')
         opts.setdefault('validationAction', 'error')
@@ -192,8 +255,10 @@ def create(cmd, db, conn):
 
 
 def coll_info(c):
-    info = SON([('name', c.name), ('type', 'view' if c.view else 'collection'),
-                ('options', c.options)])
+    kind = 'view' if c.view else 'collection'
+    if 'timeseries' in c.options:
+        kind = 'timeseries'
+    info = SON([('name', c.name), ('type', kind), ('options', c.options)])
     if c.view:
         info['info'] = SON([('readOnly', True)])
     else:
@@ -275,6 +340,10 @@ def rename_collection(cmd, db, conn):
     if c.view:
         raise MongoError(166, 'CommandNotSupportedOnView', 'cannot rename '
                          'view: %s' % src)
+    if 'timeseries' in c.options:
+        # manual, Time Series Collection Limitations: no renameCollection
+        raise MongoError(72, 'InvalidOptions', 'Cannot rename time-series '
+                         'collection: %s' % src)
     if src == dst:
         raise MongoError(20, 'IllegalOperation', "Can't rename a collection "
                          "to itself")
@@ -313,6 +382,10 @@ def index_spec(raw):
                              "specification." % k)
         if k == 'unique' and not v:
             continue
+        if k == 'collation':
+            v = full_collation(v)
+            if v is None:
+                continue
         spec[k] = v
     return spec
 

@@ -2,6 +2,8 @@
 # delete, find, count, distinct, aggregate) of the development MongoDB
 # server.  Documents stay raw BSON; they are decoded only to be evaluated.
 
+import datetime
+
 from bson.int64 import Int64
 from bson.objectid import ObjectId
 from bson.son import SON
@@ -167,6 +169,19 @@ def insert(cmd, db, conn):
             doc = dict([('_id', oid)] + list(doc.items()))
         else:
             raw = store.id_first(bytes(raw))
+        ts = c.options.get('timeseries')
+        if ts and not isinstance(doc.get(ts['timeField']),
+                                 datetime.datetime):
+            errors.append(write_error(i, MongoError(
+                2, 'BadValue', "'%s' must be present and contain a valid "
+                "BSON UTC datetime value" % ts['timeField'])))
+            if ordered:
+                break
+            continue
+        filled = store.fill_timestamps(raw)
+        if filled is not raw:
+            raw = filled
+            doc = decode(raw)
         err = None
         if isinstance(doc['_id'], list):
             err = (MongoError(53, 'InvalidIdField',

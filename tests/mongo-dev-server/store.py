@@ -6,6 +6,7 @@
 import datetime
 import struct
 import threading
+import time
 import uuid as uuidlib
 
 import bson
@@ -191,6 +192,31 @@ def id_first(raw, new_id=None):
         return None
     body = new_id + raw[4:-1]
     return _PACK_I(len(body) + 5) + body + b'\x00'
+
+
+_ts_lock = threading.Lock()
+_ts_last = [0, 0]
+
+
+def fill_timestamps(raw):
+    """mongod replaces an empty Timestamp(0, 0) in a top-level field (not
+    _id) with the time of the insert (manual: BSON Types, Timestamps).
+    Returns the raw document, changed or not."""
+    out = None
+    for t, name, s, e in raw_elements(raw):
+        if t != 0x11 or name == b'_id' or raw[e - 8:e] != bytes(8):
+            continue
+        with _ts_lock:
+            now = int(time.time())
+            if now == _ts_last[0]:
+                _ts_last[1] += 1
+            else:
+                _ts_last[0], _ts_last[1] = now, 1
+            inc, secs = _ts_last[1], _ts_last[0]
+        if out is None:
+            out = bytearray(raw)
+        out[e - 8:e] = struct.pack('<II', inc, secs)
+    return raw if out is None else bytes(out)
 
 
 # ---- values as keys, values as text ----------------------------------------

@@ -313,6 +313,42 @@ test_ejson_read_stream_typescript_file(void **state)
 }
 
 /* A callback's error stops the parse and comes back unchanged. */
+/* check_text (mbk verify): in an mbk file each document must be exactly
+ * what the writer would write again; other files are not held to it. */
+static void
+test_ejson_read_stream_check_text(void **state)
+{
+    static const char head[] =
+        "{\"metadata\": {\"database\": \"crm\", \"collections\": [\"c\"]%s},"
+        "\n\"collections\": {\"c\": [\n%s\n]}}";
+    static const char good[] =
+        "{ \"_id\" : { \"$numberInt\" : \"1\" }, \"q\" : { \"$mbk:doc\" : "
+        "{ \"$regex\" : \"^a\", \"$options\" : \"i\" } } }";
+    static const char loose[] = "{\"_id\": {\"$numberInt\": \"1\"}}";
+    struct mbk_ejson_limits lim = {.check_text = 1};
+    struct mbk_error err;
+    unsigned char digest[32];
+    char text[1024];
+    char *log;
+
+    (void)state;
+    snprintf(text, sizeof(text), head, ", \"format\": \"mbk/1\"", good);
+    assert_int_equal(parse(text, strlen(text), 0, &lim, 0, &log, digest, &err),
+                     0);
+    free(log);
+    snprintf(text, sizeof(text), head, ", \"format\": \"mbk/1\"", loose);
+    assert_int_equal(parse(text, strlen(text), 0, &lim, 0, &log, digest, &err),
+                     -1);
+    assert_non_null(strstr(err.message,
+                           "collection \"c\", document 1 would not come back "
+                           "identical: written again it differs at byte 2"));
+    free(log);
+    snprintf(text, sizeof(text), head, "", loose);
+    assert_int_equal(parse(text, strlen(text), 0, &lim, 0, &log, digest, &err),
+                     0);
+    free(log);
+}
+
 static void
 test_ejson_read_stream_callback_error(void **state)
 {
@@ -476,6 +512,7 @@ main(void)
         cmocka_unit_test(test_ejson_read_stream_empty_collections),
         cmocka_unit_test(test_ejson_read_stream_typescript_file),
         cmocka_unit_test(test_ejson_read_stream_callback_error),
+        cmocka_unit_test(test_ejson_read_stream_check_text),
         cmocka_unit_test(test_ejson_read_stream_bad_files),
     };
 
