@@ -323,6 +323,28 @@ api POST "$API" -H 'Content-Type: application/json' \
 check "the audit log was reopened" grep -q after-hup /var/log/mbk/audit.log
 check "the old audit log is no longer written" sh -c '! grep -q after-hup /var/log/mbk/audit.log.1'
 
+echo "# ---- password guessing is slowed"
+# One curl, many requests on one connection with a wrong password: far
+# faster than the 10 requests/s (burst 50) mbk-auth.conf allows a client.
+urls=
+i=0
+while [ $i -lt 300 ]; do urls="$urls $URL/api/settings/backup"; i=$((i + 1)); done
+# shellcheck disable=SC2086
+curl -s --cacert "$CA" --resolve "$HOST:443:127.0.0.1" -u admin:guess \
+    -w '%{http_code}\n' -o /dev/null $urls >"$OUT/guesses" 2>&1
+check "guessing passwords is answered 429 once over the limit" grep -qx 429 "$OUT/guesses"
+i=0
+STATUS=
+while [ "$STATUS" != 429 ] && [ $i -lt 500 ]; do
+    call "$URL/api/settings/backup" -u admin:guess
+    i=$((i + 1))
+done
+expect_eq "$STATUS" 429 "a guess right after the burst: 429"
+expect_eq "$(jget 'd["error"]')" "too many requests: slow down" "the 429 is the envelope"
+security_headers "a 429"
+check "the limit lifts: the right password works again" \
+    wait_for "[ \"\$(curl -s -o /dev/null -w '%{http_code}' --cacert $CA --resolve $HOST:443:127.0.0.1 -u 'admin:$PW' $URL/api/settings/backup)\" = 200 ]" 300
+
 echo "# ---- remove and purge"
 rm -f /etc/nginx/sites-enabled/other  # the administrator's include goes first
 check "apt-get remove mbk" apt-get remove -y -q mbk
