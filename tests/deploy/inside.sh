@@ -265,6 +265,11 @@ server {
         default_type text/plain;
         return 200 "the administrator's own site\n";
     }
+    # The test's own door into the internal download location, to try
+    # what nginx itself does with a symbolic link there.
+    location /probe/ {
+        rewrite ^/probe/(.*)\$ /_mbk_files/\$1 last;
+    }
     include snippets/mbk-prefix.conf;
 }
 EOF
@@ -299,6 +304,13 @@ api GET "$PA/download?name=prefixed.json"
 expect_eq "$STATUS" 200 "download under /mbk/"
 check "the download under /mbk/ is the stored file" \
     cmp "$OUT/body" /var/lib/mbk/backups/prefixed.json
+call "$P/probe/prefixed.json"
+expect_eq "$STATUS" 200 "nginx (www-data) reads a backup in the X-Accel location"
+ln -s prefixed.json /var/lib/mbk/backups/swapped.json
+call "$P/probe/swapped.json"
+expect_eq "$STATUS" 403 "a symbolic link swapped into the backups is not followed (disable_symlinks)"
+expect_eq "$(jget 'd["success"]')" False "... answered in the envelope"
+rm -f /var/lib/mbk/backups/swapped.json
 api DELETE "$PA?name=prefixed.json"
 expect_eq "$STATUS" 200 "delete under /mbk/"
 
