@@ -95,7 +95,9 @@ check "apt-get install ./mbk.deb" apt-get install -y -q --no-install-recommends 
 for f in /usr/bin/mbk /usr/sbin/mbk-fcgi /usr/share/mbk/www/index.html \
     /usr/share/man/man1/mbk.1.gz /usr/share/man/man8/mbk-fcgi.8.gz \
     /etc/nginx/sites-available/mbk /etc/nginx/snippets/mbk-prefix.conf \
-    /etc/nginx/snippets/mbk-headers.conf /etc/nginx/conf.d/mbk.conf; do
+    /etc/nginx/snippets/mbk-headers.conf /etc/nginx/conf.d/mbk.conf \
+    /usr/share/doc/mbk/README.md.gz /usr/share/doc/mbk/README.fcgi.md.gz \
+    /usr/share/doc/mbk/README.nginx.md; do
     check "installed: $f" test -f "$f"
 done
 check "plugins in the multiarch directory" sh -c '
