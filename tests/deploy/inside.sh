@@ -162,6 +162,11 @@ check "a certificate for $HOST and $OTHER" openssl req -x509 -newkey ec \
 cp /root/deploy/cert.pem "$CA"
 sed -i 's|^mongo_uri = .*|mongo_uri = mongodb://127.0.0.1:27017/|; s|^db = .*|db = crm|' \
     /etc/mbk/mbk-fcgi.conf
+# The user's role, where the responder has roles (issue 11's roles key,
+# documented in the packaged configuration).
+if grep -q '^#roles = ' /etc/mbk/mbk-fcgi.conf; then
+    echo 'roles = admin:admin' >>/etc/mbk/mbk-fcgi.conf
+fi
 check "mbk-fcgi -t accepts the configuration" \
     runuser -u mbk -- mbk-fcgi -t -c /etc/mbk/mbk-fcgi.conf
 printf 'mongo_uri = x\nno_such_key = 1\n' >/tmp/mbk-bad.conf
