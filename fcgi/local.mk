@@ -20,8 +20,84 @@ fcgi_mbk_fcgi_SOURCES = fcgi/server.c
 fcgi_mbk_fcgi_CFLAGS = $(AM_CFLAGS) $(BSON_CFLAGS) $(JSONC_CFLAGS)
 fcgi_mbk_fcgi_LDADD = fcgi/libmbkfcgi.la $(FCGI_LIBS) $(PTHREAD_LIBS)
 
-EXTRA_DIST += fcgi/README.md fcgi/mbk-fcgi.service fcgi/mbk-fcgi.socket \
-	fcgi/mbk-fcgi.conf.example
+EXTRA_DIST += fcgi/README.md fcgi/mbk-fcgi.conf.example
+dist_man_MANS += fcgi/mbk-fcgi.8
+
+# What `make install` and the Debian package install besides the programs:
+# the units, sysusers.d and tmpfiles.d, the configuration; each made from a
+# template with this build's paths (configure's, so `make prefix=...`
+# works too), so that the files agree with each other and the binaries.
+mbkstatedir = $(localstatedir)/lib/mbk
+mbklogdir = $(localstatedir)/log/mbk
+mbkrundir = $(runstatedir)/mbk
+mbkconfdir = $(sysconfdir)/mbk
+MBK_SUBST = $(SED) \
+	-e 's|@sbindir[@]|$(sbindir)|g' \
+	-e 's|@sysconfdir[@]|$(sysconfdir)|g' \
+	-e 's|@pkgdatadir[@]|$(pkgdatadir)|g' \
+	-e 's|@mbkstatedir[@]|$(mbkstatedir)|g' \
+	-e 's|@mbklogdir[@]|$(mbklogdir)|g' \
+	-e 's|@mbkrundir[@]|$(mbkrundir)|g' \
+	-e 's|@nginxgroup[@]|$(NGINX_GROUP)|g' \
+	-e 's|@mbksnippets[@]|$(nginxconfdir)/snippets|g' \
+	-e 's|@mbksocket[@]|$(mbkrundir)/mbk-fcgi.sock|g' \
+	-e 's|@mbkfilesdir[@]|$(mbkstatedir)/backups|g' \
+	-e 's|@mbkwwwdir[@]|$(pkgdatadir)/www|g' \
+	-e 's|@mbkhtpasswd[@]|$(mbkconfdir)/htpasswd|g' \
+	-e 's|@mbksecretconf[@]|$(mbkconfdir)/nginx-proxy-secret.conf|g' \
+	-e 's|@mbkmaxbody[@]|2g|g' \
+	-e 's|@mbkrate[@]|10r/s|g'
+# A template made into its file; fails if a @name@ is left unsubstituted.
+MBK_SUBST_RULE = $(AM_V_GEN)$(MKDIR_P) $(@D) && rm -f $@ $@.tmp && \
+	$(MBK_SUBST) $< >$@.tmp && \
+	if grep -n '@[a-z]*@' $@.tmp; then \
+		echo "$@: unsubstituted name in $<" >&2; rm -f $@.tmp; exit 1; \
+	fi && mv $@.tmp $@
+
+MBK_FCGI_GEN = fcgi/mbk-fcgi.service fcgi/mbk-fcgi.socket \
+	fcgi/mbk.sysusers fcgi/mbk.tmpfiles fcgi/mbk-fcgi.conf
+EXTRA_DIST += fcgi/mbk-fcgi.service.in fcgi/mbk-fcgi.socket.in \
+	fcgi/mbk.sysusers.in fcgi/mbk.tmpfiles.in
+CLEANFILES += $(MBK_FCGI_GEN)
+noinst_DATA = $(MBK_FCGI_GEN)
+fcgi/mbk-fcgi.service: $(srcdir)/fcgi/mbk-fcgi.service.in Makefile
+	$(MBK_SUBST_RULE)
+fcgi/mbk-fcgi.socket: $(srcdir)/fcgi/mbk-fcgi.socket.in Makefile
+	$(MBK_SUBST_RULE)
+fcgi/mbk.sysusers: $(srcdir)/fcgi/mbk.sysusers.in Makefile
+	$(MBK_SUBST_RULE)
+fcgi/mbk.tmpfiles: $(srcdir)/fcgi/mbk.tmpfiles.in Makefile
+	$(MBK_SUBST_RULE)
+# The installed configuration is the example with this build's paths.
+fcgi/mbk-fcgi.conf: $(srcdir)/fcgi/mbk-fcgi.conf.example Makefile
+	$(AM_V_GEN)$(MKDIR_P) $(@D) && \
+	$(SED) -e 's|/etc/mbk/|$(mbkconfdir)/|g' \
+		-e 's|/var/lib/mbk/|$(mbkstatedir)/|g' \
+		-e 's|/var/log/mbk/|$(mbklogdir)/|g' \
+		-e 's|^\# /etc/mbk/mbk-fcgi.conf|\# $(mbkconfdir)/mbk-fcgi.conf|' \
+		$(srcdir)/fcgi/mbk-fcgi.conf.example >$@
+
+systemdunit_DATA = fcgi/mbk-fcgi.service fcgi/mbk-fcgi.socket
+systemdunitdir = $(systemdsystemunitdir)
+# sysusers.d and tmpfiles.d want NAME.conf.
+install-data-local: install-data-local-fcgi
+install-data-local-fcgi: fcgi/mbk.sysusers fcgi/mbk.tmpfiles fcgi/mbk-fcgi.conf
+	$(MKDIR_P) '$(DESTDIR)$(prefix)/lib/sysusers.d' \
+		'$(DESTDIR)$(prefix)/lib/tmpfiles.d' '$(DESTDIR)$(mbkconfdir)'
+	$(INSTALL_DATA) fcgi/mbk.sysusers '$(DESTDIR)$(prefix)/lib/sysusers.d/mbk.conf'
+	$(INSTALL_DATA) fcgi/mbk.tmpfiles '$(DESTDIR)$(prefix)/lib/tmpfiles.d/mbk.conf'
+	@# Never replace an administrator's configuration.
+	if test -f '$(DESTDIR)$(mbkconfdir)/mbk-fcgi.conf'; then \
+		echo "$(DESTDIR)$(mbkconfdir)/mbk-fcgi.conf exists: kept"; \
+	else \
+		$(INSTALL_DATA) -m 0640 fcgi/mbk-fcgi.conf \
+			'$(DESTDIR)$(mbkconfdir)/mbk-fcgi.conf'; \
+	fi
+uninstall-local: uninstall-local-fcgi
+uninstall-local-fcgi:
+	rm -f '$(DESTDIR)$(prefix)/lib/sysusers.d/mbk.conf' \
+		'$(DESTDIR)$(prefix)/lib/tmpfiles.d/mbk.conf'
+.PHONY: install-data-local-fcgi uninstall-local-fcgi
 
 # Unit tests: routing, validation, multipart parsing; no libfcgi in them.
 FCGI_UNIT_CFLAGS = $(UNIT_CFLAGS) $(JSONC_CFLAGS)

@@ -14,6 +14,8 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
@@ -218,22 +221,91 @@ handle(FCGX_Request *req)
     mbk_fcgi_response_free(&rs);
 }
 
+/* A request thread, and whether it waits in accept() (the only place
+ * where the stop may interrupt it). */
+struct worker {
+    pthread_t tid;
+    atomic_bool in_accept;
+    atomic_bool done;
+};
+
+static atomic_bool stopping;
+
+static void
+on_wake(int sig)
+{
+    (void)sig;
+}
+
 static void *
 request_thread(void *arg)
 {
+    struct worker *w = arg;
     FCGX_Request req;
 
-    (void)arg;
     if (FCGX_InitRequest(&req, listen_fd, 0) != 0) {
         mbk_fcgi_log("FCGX_InitRequest failed");
+        atomic_store(&w->done, true);
         return NULL;
     }
-    while (FCGX_Accept_r(&req) >= 0) {
+    for (;;) {
+        int rc;
+
+        atomic_store(&w->in_accept, true);
+        if (atomic_load(&stopping)) {
+            break;
+        }
+        rc = FCGX_Accept_r(&req);
+        atomic_store(&w->in_accept, false);
+        if (rc < 0) {
+            break;
+        }
         handle(&req);
         FCGX_Finish_r(&req);
     }
+    atomic_store(&w->in_accept, false);
     FCGX_Free(&req, 1);
+    atomic_store(&w->done, true);
     return NULL;
+}
+
+/* End the accept loops.  shutdown() of the socket would do it, but a
+ * socket handed over (systemd's, spawn-fcgi's) is shared with the next
+ * responder: systemd keeps it across restarts and fails the socket unit
+ * on the POLLHUP a shutdown() causes.  So the threads waiting in accept()
+ * are interrupted by SIGUSR1 (no SA_RESTART; with FCGX_ShutdownPending()
+ * libfcgi then returns), again until each has stopped, since one may be
+ * just about to enter accept(); threads busy with a request are left to
+ * finish it.  Connections left in the queue wait for the next responder. */
+static void
+stop_workers(struct worker *workers, unsigned n, bool own_socket)
+{
+    const struct timespec tick = {0, 50 * 1000 * 1000};
+    unsigned left = n;
+
+    atomic_store(&stopping, true);
+    FCGX_ShutdownPending();
+    if (own_socket) {
+        shutdown(listen_fd, SHUT_RDWR);
+    }
+    while (left > 0) {
+        left = 0;
+        for (unsigned i = 0; i < n; i++) {
+            if (atomic_load(&workers[i].done)) {
+                continue;
+            }
+            left++;
+            if (atomic_load(&workers[i].in_accept)) {
+                pthread_kill(workers[i].tid, SIGUSR1);
+            }
+        }
+        if (left > 0) {
+            nanosleep(&tick, NULL);
+        }
+    }
+    for (unsigned i = 0; i < n; i++) {
+        pthread_join(workers[i].tid, NULL);
+    }
 }
 
 /* unix:PATH (refusing a path a live server answers on) or ADDR:PORT. */
@@ -376,7 +448,9 @@ main(int argc, char **argv)
 {
     const char *config = NULL;
     bool test_only = false;
-    pthread_t *threads;
+    struct worker *workers;
+    unsigned started = 0;
+    struct sigaction wake;
     pthread_t recover_tid;
     bool recovering;
     sigset_t set;
@@ -425,10 +499,17 @@ main(int argc, char **argv)
         mbk_fcgi_app_close(&app);
         return 1;
     }
+    memset(&wake, 0, sizeof(wake));
+    wake.sa_handler = on_wake;
+    sigemptyset(&wake.sa_mask);
+    sigaction(SIGUSR1, &wake, NULL);
     recovering = pthread_create(&recover_tid, NULL, recover_thread, NULL) == 0;
-    threads = calloc(app.cfg.threads, sizeof(*threads));
-    for (unsigned i = 0; threads != NULL && i < app.cfg.threads; i++) {
-        pthread_create(&threads[i], NULL, request_thread, NULL);
+    workers = calloc(app.cfg.threads, sizeof(*workers));
+    for (unsigned i = 0; workers != NULL && i < app.cfg.threads; i++) {
+        if (pthread_create(&workers[started].tid, NULL, request_thread,
+                           &workers[started]) == 0) {
+            started++;
+        }
     }
     if (app.access.secret_len == 0) {
         mbk_fcgi_log("proxy_secret_file is not set: every process that can "
@@ -457,12 +538,8 @@ main(int argc, char **argv)
         break;
     }
     mbk_fcgi_log("signal %d: finishing the requests in flight", sig);
-    FCGX_ShutdownPending();
-    shutdown(listen_fd, SHUT_RDWR);
-    for (unsigned i = 0; threads != NULL && i < app.cfg.threads; i++) {
-        pthread_join(threads[i], NULL);
-    }
-    free(threads);
+    stop_workers(workers, started, app.cfg.listen != NULL);
+    free(workers);
     if (recovering) {
         pthread_join(recover_tid, NULL);
     }

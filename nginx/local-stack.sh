@@ -72,6 +72,15 @@ stack_start() {
     printf '%s:%s\n' "$STACK_USER" \
         "$(openssl passwd -apr1 "$STACK_PASSWORD")" >"$STACK_RUN/htpasswd"
 
+    # The secret nginx passes as MBK_PROXY_SECRET and the responder
+    # checks, in two files as the Debian package makes them.
+    (umask 077 &&
+        _secret=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n') &&
+        printf '%s\n' "$_secret" >"$STACK_RUN/proxy-secret" &&
+        printf 'fastcgi_param MBK_PROXY_SECRET "%s";\n' "$_secret" \
+            >"$STACK_RUN/nginx-proxy-secret.conf") ||
+        { stack_log "cannot write the proxy secret"; return 1; }
+
     # The responder.
     cat >"$STACK_RUN/mbk-fcgi.conf" <<EOF
 # mbk-fcgi configuration made by nginx/local-stack.sh
@@ -87,6 +96,7 @@ spool_dir = $STACK_RUN/spool
 listen = unix:$STACK_RUN/mbk-fcgi.sock
 socket_mode = 0660
 x_accel_prefix = /_mbk_files/
+proxy_secret_file = $STACK_RUN/proxy-secret
 threads = 16
 jobs = 3
 max_upload = ${STACK_MAX_UPLOAD:-1g}
@@ -104,9 +114,10 @@ EOF
         return 1
     fi
 
-    # nginx, from the template.
-    # The page: the built site (www/local.mk makes www-dist), else the
-    # sources.
+    # nginx: the production snippets made from the same templates as
+    # `make install` makes them, with the run directory's paths, into
+    # RUN/snippets and RUN/conf.d; the page: the built site (www/local.mk
+    # makes www-dist), else the sources.
     _www=$MBK_BUILDDIR/www-dist
     [ -f "$_www/index.html" ] || _www=$MBK_SRCDIR/www
     if [ "$(id -u)" = 0 ]; then
@@ -114,10 +125,27 @@ EOF
     else
         _user=""
     fi
+    mkdir -p "$STACK_RUN/snippets" "$STACK_RUN/conf.d" || return 1
+    for _t in "$MBK_SRCDIR"/nginx/mbk-*.conf.in "$MBK_SRCDIR"/nginx/mbk-*.conf; do
+        case ${_t##*/} in
+        mbk-local.conf.in|mbk-site.conf.in|mbk-mime.conf) continue ;;
+        mbk-http.conf.in) _out=$STACK_RUN/conf.d/mbk.conf ;;
+        *) _out=$STACK_RUN/snippets/$(basename "$_t" .in) ;;
+        esac
+        # The load tests send hundreds of requests a second from one
+        # address: the demo's rate limit is far above production's.
+        sed -e "s|@mbksnippets@|$STACK_RUN/snippets|g" \
+            -e "s|@mbksocket@|$STACK_RUN/mbk-fcgi.sock|g" \
+            -e "s|@mbkfilesdir@|$STACK_RUN/backups|g" \
+            -e "s|@mbkwwwdir@|$_www|g" \
+            -e "s|@mbkhtpasswd@|$STACK_RUN/htpasswd|g" \
+            -e "s|@mbksecretconf@|$STACK_RUN/nginx-proxy-secret.conf|g" \
+            -e "s|@mbkmaxbody@|${STACK_MAX_BODY:-2g}|g" \
+            -e "s|@mbkrate@|10000r/s|g" \
+            "$_t" >"$_out" || return 1
+    done
     sed -e "s|@RUN@|$STACK_RUN|g" -e "s|@CONF@|$MBK_SRCDIR/nginx|g" \
-        -e "s|@PORT@|$STACK_PORT|g" -e "s|@FILES@|$STACK_RUN/backups|g" \
-        -e "s|@WWW@|$_www|g" -e "s|@USER@|$_user|g" \
-        -e "s|@MAX_BODY@|${STACK_MAX_BODY:-2g}|g" \
+        -e "s|@PORT@|$STACK_PORT|g" -e "s|@USER@|$_user|g" \
         "$MBK_SRCDIR/nginx/mbk-local.conf.in" >"$STACK_RUN/nginx.conf"
     # nginx reads $NGINX as inherited sockets (binary upgrade): unset it.
     env -u NGINX "$STACK_NGINX" -p "$STACK_RUN" -c "$STACK_RUN/nginx.conf" \

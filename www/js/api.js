@@ -3,7 +3,9 @@
 // details}; a failure becomes an ApiError with the status, the message
 // and the field the server named.
 
-export const API = '/api/settings/backup';
+// Relative to the page, so that the page works at / and under a prefix
+// (/mbk/ when nginx/mbk-prefix.conf adds mbk to an existing server).
+export const API = new URL('api/settings/backup', document.baseURI).pathname;
 
 // Sent with every request: the responder refuses state-changing requests
 // without it (cross-site guard).
