@@ -141,6 +141,13 @@ try {
        'the result counts 613 documents');
     ok(await page.locator('#backup-result tbody tr').count() === 7,
        'the result lists every collection');
+    await page.waitForSelector('.swal2-toast');
+    const toastBox = await page.locator('.swal2-toast').boundingBox();
+    const progBox = await page.locator('#backup-progress').boundingBox();
+    ok(toastBox && progBox && (toastBox.y >= progBox.y + progBox.height ||
+                               toastBox.y + toastBox.height <= progBox.y ||
+                               toastBox.x >= progBox.x + progBox.width),
+       'the toast does not cover the progress card');
 
     // ---- (6, 8) an API error in plain words, details behind a disclosure --
     await page.getByLabel('Name', {exact: true}).fill('elsewhere');

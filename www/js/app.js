@@ -116,6 +116,15 @@ async function knownDestinations() {
     setRoots(Array.from(paths).slice(0, 20));
 }
 
+// The statistics refresh on their own while their tab is shown and the
+// page is visible.
+const STATS_EVERY = 30000;
+setInterval(() => {
+    if (current() === 'stats' && !document.hidden && retry === null) {
+        refreshStats();
+    }
+}, STATS_EVERY);
+
 function init() {
     initBackup();
     initRestore();
