@@ -326,7 +326,9 @@ try {
     await page.waitForSelector('.swal2-input');
     const affected = await page.locator('.swal2-popup .affected li')
         .allInnerTexts();
-    ok(affected.length === 6 && !affected.some((t) => /sessions/.test(t)),
+    ok(affected.length === 6 && !affected.some((t) => /sessions/.test(t)) &&
+       affected.every((t) => /\d documents? from the backup/.test(
+           t.replace(/\u00a0/g, ' '))),
        'the typed confirmation names the 6 collections: ' +
        affected.join('; '));
     await page.locator('.swal2-input').fill('crm');

@@ -444,17 +444,26 @@ function targetNow(o) {
     return r ? r.collections || {} : null;
 }
 
+// One line per chosen collection: the documents the backup brings and,
+// when the server told us, what the target holds now.
 function affected(o) {
     const now = targetNow(o);
     return chosen().map((c) => {
         const t = now && now[c.name];
-        let s = `${c.name}: ${c.documents === null ? 'its documents'
-                                                  : fmt.count(c.documents,
-                                                              'document')}`;
-        if (o.dropExisting) {
-            s += t ? (t.targetExists ? `; drops the ${fmt.count(
-                t.targetDocuments, 'document')} there now` : '; new')
-                : '; drops the collection there now';
+        const docs = c.documents !== null ? c.documents
+            : t ? t.documentCount : null;
+        let s = `${c.name}: ` + (docs === null || docs === undefined
+            ? 'the backup\'s documents'
+            : fmt.count(docs, 'document') + ' from the backup');
+        if (t && t.targetExists) {
+            s += o.dropExisting
+                ? `; the ${fmt.count(t.targetDocuments, 'document')} there ` +
+                  'now are dropped'
+                : `; ${fmt.num(t.targetDocuments)} there now`;
+        } else if (t) {
+            s += `; not in ${o.targetDatabase} yet`;
+        } else if (o.dropExisting) {
+            s += '; what is there now is dropped';
         }
         return s;
     });
