@@ -2,9 +2,10 @@
 // a reload (the development MongoDB server paused with SIGSTOP holds the
 // job running), the warning before leaving, Cancel that asks first and a
 // cancel shown as a notice; MongoDB stopped and started again: the status
-// banner shown, then cleared on its own; and every view at 360, 390, 768,
-// 1280 and 1920 px: nothing wider than its box, 44 px touch targets on
-// the phone widths, axe-core, a screenshot at 390 and 1280.
+// banner shown, then cleared on its own; and every view (the typed
+// confirmation too) at 360, 390, 768, 1280 and 1920 px: nothing wider than
+// its box, 44 px touch targets on the phone widths, axe-core, a
+// screenshot at 390 and 1280.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -180,7 +181,19 @@ const VIEWS = [
         await page.waitForSelector('.step[data-step="4"]:not([hidden]) ' +
                                    '#r-summary dl');
     }],
+    ['typed-confirm', async (page) => {
+        await page.getByRole('button', {name: 'Back'}).click();
+        await page.locator('#r-dry').uncheck();
+        await page.getByRole('button', {name: 'Next'}).click();
+        await page.getByRole('button', {name: 'Restore now'}).click();
+        await page.waitForSelector('.swal2-popup .swal2-input');
+        // Measured once the dialog's opening animation (a scale) is over.
+        await page.waitForFunction(() => document.getAnimations()
+            .every((a) => a.playState !== 'running'));
+    }],
     ['backups', async (page, url) => {
+        await page.locator('.swal2-cancel').click();
+        await page.waitForSelector('.swal2-container', {state: 'detached'});
         await page.goto(url + '#backups');
         await page.waitForSelector('#backups:not([hidden]) #list-body tbody tr');
         await page.waitForSelector('#jobs-recent tbody tr');
@@ -202,7 +215,7 @@ async function sweep(t) {
         for (const [name, show] of VIEWS) {
             await show(page, URL);
             // No toast in the way of the measurement.
-            await page.waitForSelector('.swal2-container', {state: 'detached'});
+            await page.waitForSelector('.swal2-toast', {state: 'detached'});
             const over = await page.evaluate(overflowProbe);
             ok(over.length === 0, `${name} at ${w} px: nothing wider than ` +
                'its box' + (over.length ? ': ' + over.join('; ') : ''));
