@@ -1,13 +1,17 @@
 // firefox.mjs: the admin page in Debian's Firefox ESR, driven by
 // puppeteer-core over WebDriver BiDi (Playwright needs its own patched
-// Firefox; stock Firefox speaks BiDi).  A shorter flow than run.mjs:
-// the form with the live collections, a backup followed to its result,
-// the list, an upload checked in the browser and restored as a dry run.
-// Prints TAP lines; exits non-zero on a failure.
+// Firefox; stock Firefox speaks BiDi).  The main flows of run.mjs: the
+// form with the live collections, a backup followed to its result, the
+// list, an upload read in the browser and checked by the server at step
+// 2, a dry run with a collection excluded that stays excluded for the
+// real restore, a truncated upload refused at step 2, and the views at
+// 390 and 1280 px (overflow, axe-core).  Prints TAP lines; exits non-zero
+// on a failure.
 
 import fs from 'node:fs';
 import path from 'node:path';
 import {createRequire} from 'node:module';
+import {axeSource, axeProbe, overflowProbe} from './checks.mjs';
 
 const require = createRequire(path.join(process.env.MBK_PW_DIR, 'x.js'));
 const puppeteer = require('puppeteer-core');
@@ -103,20 +107,84 @@ try {
        'the gzip upload is read in the browser: database and counts');
     await snap(page, 'upload-checked');
     await page.click('#r-next');
-    await page.waitForSelector('#r-target');
+    // The server reads the whole file before the options show.
+    await page.waitForSelector('.step[data-step="3"]:not([hidden])',
+                               {timeout: WAIT});
+    ok(await page.$eval('#r-target', (e) => e.value) === 'crm',
+       'the target defaults to the file\'s database');
     await page.$eval('#r-target', (e) => { e.value = ''; });
     await page.type('#r-target', 'crm_ff');
     ok(await page.$eval('#r-dry', (e) => e.checked), 'dry run is on');
+    await page.click('#r-colls input[value="sessions"]');
     await page.click('#r-next');
+    const shown = JSON.parse(await page.$eval('#r-sent',
+                                              (e) => e.textContent));
+    ok(shown.collections.length === 6 &&
+       !shown.collections.includes('sessions'),
+       'step 4 shows the request without sessions');
     await page.click('#r-next');
     await page.waitForSelector('.swal2-confirm', {visible: true});
     await page.click('.swal2-confirm');
     await page.waitForSelector('.report-status', {timeout: WAIT});
     ok(await page.$eval('.report-status', (e) => e.textContent) === 'dry-run',
        'the dry-run report shows');
-    ok(await page.$$eval('#r-report tbody tr', (r) => r.length) === 7,
-       'the report lists the collections');
+    ok(await page.$$eval('#r-report tbody tr', (r) => r.length) === 6,
+       'the server dry-ran the 6 chosen collections');
+    ok(/^Restoring into crm_ff would insert .* in 6\scollections\./.test(
+        await page.$eval('.conclusion', (e) => e.textContent)),
+       'the dry run leads with its conclusion');
     await snap(page, 'dry-run');
+    await page.$$eval('#r-report button', (bs) => bs.find((b) =>
+        /real restore/.test(b.textContent)).click());
+    await page.waitForSelector('.step[data-step="3"]:not([hidden])');
+    ok(!await page.$eval('#r-colls input[value="sessions"]',
+                         (e) => e.checked) &&
+       !await page.$eval('#r-dry', (e) => e.checked),
+       'after the dry run, sessions is still unticked and dry run is off');
+
+    // a truncated upload: refused at step 2
+    await page.goto(URL + '#restore', {waitUntil: 'networkidle0'});
+    await page.reload({waitUntil: 'networkidle0'});
+    await page.click('input[name="rMethod"][value="upload"]');
+    await page.click('#r-next');
+    const whole = fs.readFileSync(path.join(RUN, 'backups', file));
+    const cutPath = path.join(RUN, 'truncated.json.gz');
+    fs.writeFileSync(cutPath, whole.subarray(0, whole.length >> 1));
+    await (await page.waitForSelector('#r-file')).uploadFile(cutPath);
+    await page.waitForSelector('.filecard, #restore-error:not([hidden])',
+                               {timeout: WAIT});
+    if (await page.$('.filecard')) {
+        await page.click('#r-next');
+        await page.waitForSelector('#restore-error:not([hidden])',
+                                   {timeout: WAIT});
+    }
+    ok(await page.$eval('.step[data-step="2"]', (e) => !e.hidden),
+       'a truncated upload is refused at step 2: ' + await page.$eval(
+           '#restore-error', (e) => e.innerText.split('\n')[0]));
+
+    // the views: nothing wider than its box, axe-core
+    const AXE = axeSource(process.env.MBK_PW_DIR);
+    for (const w of [390, 1280]) {
+        await page.setViewport({width: w, height: 900});
+        for (const [hash, sel] of [['#backup', '#b-colls input'],
+                                   ['#backups', '#list-body tbody tr'],
+                                   ['#stats', '#stats-body tbody tr'],
+                                   ['#audit', '#audit-body tbody tr']]) {
+            await page.goto(URL + hash, {waitUntil: 'networkidle0'});
+            await page.waitForSelector(hash + ':not([hidden]) ' + sel,
+                                       {timeout: WAIT});
+            const over = await page.evaluate(overflowProbe);
+            ok(over.length === 0, `${hash} at ${w} px: nothing wider than ` +
+               'its box' + (over.length ? ': ' + over.join('; ') : ''));
+            if (!await page.evaluate(() => typeof window.axe === 'object')) {
+                await page.evaluate(AXE);
+            }
+            const found = await page.evaluate(axeProbe);
+            ok(found.length === 0, `${hash} at ${w} px: axe finds nothing ` +
+               'serious' + (found.length ? ': ' + found.join(' | ') : ''));
+            await snap(page, `${hash.slice(1)}-${w}`);
+        }
+    }
     ok(errors.length === 0, 'no page error: ' + errors.join(' | '));
 } catch (e) {
     ok(false, 'the flow stopped: ' + e.message);

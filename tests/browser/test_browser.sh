@@ -33,14 +33,16 @@ command -v openssl >/dev/null 2>&1 || skip "openssl is not installed"
     exit 1
 }
 
-# playwright-core, installed from the lockfile into the build folder.
+# playwright-core, puppeteer-core and axe-core, installed from the
+# lockfile into the build folder.
 dir=$MBK_BUILDDIR/tests/browser
 rm -rf "$dir/out"
 mkdir -p "$dir/out"
 if ! cmp -s "$MBK_SRCDIR/tests/browser/package-lock.json" \
     "$dir/package-lock.json" 2>/dev/null ||
     [ ! -d "$dir/node_modules/playwright-core" ] ||
-    [ ! -d "$dir/node_modules/puppeteer-core" ]; then
+    [ ! -d "$dir/node_modules/puppeteer-core" ] ||
+    [ ! -d "$dir/node_modules/axe-core" ]; then
     cp "$MBK_SRCDIR/tests/browser/package.json" \
         "$MBK_SRCDIR/tests/browser/package-lock.json" "$dir/"
     (cd "$dir" && "$NPM" ci --ignore-scripts --no-audit --no-fund \
@@ -83,7 +85,8 @@ trap 'exit 1' INT TERM
 stack_start || { echo "FAIL: the stack did not start"; exit 1; }
 MBK_URL=$STACK_URL MBK_USER=$STACK_USER MBK_PASSWORD=$STACK_PASSWORD \
 MBK_STACK_RUN=$STACK_RUN MBK_OUT=$dir/out CHROMIUM=$CHROMIUM \
-MBK_PW_DIR=$dir \
+MBK_PW_DIR=$dir MBK_MONGO_PORT=${STACK_MONGO_PORT:-} \
+MBK_SRCDIR_REAL=$real_src \
     "$NODE" "$real_src/tests/browser/run.mjs"
 rc=$?
 # The same page in Firefox (Debian's firefox-esr over WebDriver BiDi).

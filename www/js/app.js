@@ -6,6 +6,8 @@ import {call} from './api.js';
 import {initBackup, setCollections, setRoots, onBackupDone} from './backup.js';
 import {initRestore, setBackups, restoreFrom} from './restore.js';
 import {loadList, loadStats, loadAudit, initAudit, may} from './lists.js';
+import {loadJobs} from './jobs.js';
+import {h, fill} from './dom.js';
 
 const TABS = ['backup', 'restore', 'backups', 'stats', 'audit'];
 
@@ -28,6 +30,7 @@ function showTab(focus) {
     }
     if (t === 'backups') {
         refreshList();
+        loadJobs();
     } else if (t === 'audit') {
         loadAudit();
     } else if (t === 'stats') {
@@ -60,13 +63,42 @@ async function refreshList() {
     }
 }
 
+// The status banner: MongoDB (or the service) unreachable, from the
+// statistics request, which asks MongoDB; retried on its own until it
+// answers, then cleared.
+let retry = null;
+const DOWN = [0, 502, 503, 504];
+
+function banner(e) {
+    const b = $('#status-banner');
+    if (e === null) {
+        b.hidden = true;
+        b.replaceChildren();
+        return;
+    }
+    fill(b, h('strong', {}, e.status === 0 ? 'The server cannot be reached.'
+                                           : 'MongoDB cannot be reached.'),
+         ' Backups, restores and statistics fail until it is back. ' +
+         'Checking again every few seconds…',
+         h('details.error-details', {}, h('summary', {}, 'Details'),
+           h('code', {}, `HTTP ${e.status}: ${e.message}`)));
+    b.hidden = false;
+}
+
 async function refreshStats() {
-    const s = await loadStats();
-    if (s) {
+    clearTimeout(retry);
+    retry = null;
+    try {
+        const s = await loadStats();
+        banner(null);
         setCollections((s.collectionList || []).map((c) => ({name: c.name,
                                                              count: c.count})));
-    } else {
+    } catch (e) {
         setCollections(null);
+        if (DOWN.includes(e.status)) {
+            banner(e);
+            retry = setTimeout(refreshStats, 5000);
+        }
     }
 }
 
@@ -97,12 +129,22 @@ async function knownDestinations() {
     setRoots(Array.from(paths).slice(0, 20));
 }
 
+// The statistics refresh on their own while their tab is shown and the
+// page is visible.
+const STATS_EVERY = 30000;
+setInterval(() => {
+    if (current() === 'stats' && !document.hidden && retry === null) {
+        refreshStats();
+    }
+}, STATS_EVERY);
+
 function init() {
     initBackup();
     initRestore();
     initAudit();
     onBackupDone(() => {
         refreshList();
+        loadJobs();
         knownDestinations();
     });
     $('#list-refresh').addEventListener('click', refreshList);
@@ -117,6 +159,7 @@ function init() {
         refreshStats();
     }
     knownDestinations();
+    loadJobs();
     document.documentElement.dataset.ready = 'true';
 }
 

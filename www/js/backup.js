@@ -1,12 +1,13 @@
 // backup.js: the backup form: destination, name, options, collections
 // from the live list; "Create Backup" and "Create & Download" (the save
-// location asked for at the click, File System Access API where the
-// browser has it, an ordinary download elsewhere); progress; result.
+// location asked for once the server accepted the backup, File System
+// Access API where the browser has it, an ordinary download elsewhere;
+// closing the picker discards the backup); progress; result.
 
 import {call, downloadUrl} from './api.js';
 import {h, fill, $, table} from './dom.js';
 import * as fmt from './format.js';
-import {showError, clearError, followJob, toast} from './ui.js';
+import {showError, showNotice, clearError, followJob, toast} from './ui.js';
 
 const form = $('#backup-form');
 const errBox = $('#backup-error');
@@ -56,7 +57,7 @@ function syncCollMode() {
     const mode = form.elements.collMode.value;
     const box = $('#b-colls');
     box.classList.toggle('disabled', mode === 'all');
-    for (const i of box.querySelectorAll('input')) {
+    for (const i of box.querySelectorAll('input, button')) {
         i.disabled = mode === 'all';
     }
 }
@@ -105,9 +106,9 @@ function localCheck(b) {
     return null;
 }
 
-// Ask where to save, at the click (the user gesture is still there).
-// Returns a handle, or null for an ordinary download. An AbortError
-// (a cancelled picker, or a headless browser's) means "use the fallback".
+// Ask where to save, once the server has accepted the backup.  Returns
+// a handle, null for an ordinary download, or 'cancel' when the user
+// closed the picker (then the job is canceled: nothing is created).
 async function askSaveLocation(b) {
     if (typeof window.showSaveFilePicker !== 'function') {
         return null;
@@ -121,12 +122,34 @@ async function askSaveLocation(b) {
                                 : {'application/json': ['.json']}}],
         });
     } catch (e) {
-        if (e.name !== 'AbortError') {
-            console.warn('showSaveFilePicker:', e);
+        if (e.name === 'AbortError') {
+            return 'cancel';
         }
-        toast.fire({icon: 'info', title: 'No save location chosen: the ' +
-                    'browser will download the file as usual.'});
+        // No user activation left, or no picker here (headless): the
+        // browser downloads the file as usual.
         return null;
+    }
+}
+
+// The user closed the save picker: cancel the job, and delete the file
+// when the backup had already finished.
+async function discard(id) {
+    try {
+        await call('POST', '/jobs/cancel', {query: {id}});
+    } catch (e) {
+        // finished already: handled below
+    }
+    let s;
+    for (;;) {
+        s = await call('GET', '', {query: {job: id}});
+        if (s.state !== 'queued' && s.state !== 'running') {
+            break;
+        }
+        await new Promise((r) => setTimeout(r, 300));
+    }
+    if (s.state === 'done' && s.result && s.result.file) {
+        await call('DELETE', '', {query: {name: s.result.file,
+                                          storage: s.result.storage}});
     }
 }
 
@@ -173,6 +196,10 @@ function showResult(res, saved) {
               fmt.num(res.documentCount)),
           h('dt', {}, 'Duration'), h('dd', {}, fmt.duration(res.durationSeconds)),
           saved ? [h('dt', {}, 'Download'), h('dd', {}, saved)] : null),
+        res.destinationPath ? h('p.alert.notice.result-elsewhere', {},
+            `This backup was written under ${res.destinationPath}, outside ` +
+            'the configured storage: the list does not show it yet. To ' +
+            'restore it, give its path in the Restore section.') : null,
         table([
             {label: 'Collection', value: (c) => c.name},
             {label: 'Type', value: (c) => c.type},
@@ -194,18 +221,26 @@ async function run(withDownload) {
         showError(errBox, bad, form);
         return;
     }
-    // Asked first, before any await on the network: the click's user
-    // activation is needed by showSaveFilePicker.
-    const handle = withDownload ? await askSaveLocation(b) : null;
     busy = true;
     for (const btn of form.querySelectorAll('.actions button')) {
         btn.disabled = true;
     }
     result.hidden = true;
+    fill(result);
+    progress.hidden = true;
+    fill(progress);
     try {
         const job = await call('POST', '', {json: b});
+        // The server accepted it: only now ask where to save.
+        const handle = withDownload ? await askSaveLocation(b) : null;
+        if (handle === 'cancel') {
+            await discard(job.jobId);
+            showNotice(errBox, 'No save location chosen: the backup was ' +
+                       'canceled and nothing was created.');
+            return;
+        }
         const res = await followJob(progress, job.jobId, 'Backup ' +
-                                    b.backupName);
+                                    b.backupName, {own: true});
         const saved = withDownload ? await save(res, handle) : null;
         showResult(res, saved);
         toast.fire({icon: 'success', title: `Backup ${res.file} created`});

@@ -17,7 +17,7 @@ export function bytes(n) {
         v /= 1024;
         i++;
     }
-    return (i === 0 ? String(v) : v.toFixed(v < 10 ? 2 : 1)) + ' ' + units[i];
+    return (i === 0 ? String(v) : v.toFixed(v < 10 ? 2 : 1)) + '\u00a0' + units[i];
 }
 
 export function date(iso) {
@@ -55,4 +55,9 @@ export function rate(perSecond, unit) {
     }
     return unit === 'bytes' ? bytes(perSecond) + '/s'
                             : num(Math.round(perSecond)) + ' docs/s';
+}
+
+// "1 document", "613 documents".
+export function count(n, one, many) {
+    return `${num(n)}\u00a0${n === 1 ? one : (many || one + 's')}`;
 }

@@ -65,6 +65,8 @@ export async function loadList(hooks) {
     try {
         [data, seen] = await Promise.all([call('GET', ''), verifiedSet()]);
     } catch (e) {
+        // Nothing old stays next to the new error.
+        fill(box, h('p.empty', {}, 'The list is not available.'));
         showError(err, e);
         return null;
     }
@@ -91,19 +93,21 @@ export async function loadList(hooks) {
         may(role, 'admin') ? h('button.btn.small.danger', {type: 'button',
             'aria-label': 'Delete ' + b.name,
             on: {click: () => remove(b, hooks)}}, 'Delete') : null);
-    fill(box, table([
+    // Database, compression and storage go under the name, so the row
+    // keeps its actions in view at every width.
+    const t = table([
         {label: 'Name', value: (b) => h('span', {}, h('code.bname', {}, b.name),
+            h('span.bmeta', {}, `${b.database || '—'} · ` +
+              `${b.compression || '—'} · ${b.storage}`),
             b.description ? h('span.desc', {}, b.description) : null)},
-        {label: 'Date', value: (b) => h('span.nowrap', {},
-                                        fmt.date(b.timestamp || b.modified))},
-        {label: 'Database', value: (b) => b.database || '—'},
+        {label: 'Date', value: (b) => fmt.date(b.timestamp || b.modified)},
         {label: 'Size', num: true, value: (b) => fmt.bytes(b.size)},
         {label: 'Documents', num: true, value: (b) => fmt.num(b.documentCount)},
-        {label: 'Compression', value: (b) => b.compression || '—'},
-        {label: 'Storage', value: (b) => b.storage},
         {label: 'Verified', value: (b) => verifiedText(b, seen)},
         {label: 'Actions', value: actions},
-    ], rows, `${rows.length} backup${rows.length === 1 ? '' : 's'}`));
+    ], rows, `${rows.length} backup${rows.length === 1 ? '' : 's'}`);
+    t.classList.add('backup-list');
+    fill(box, t);
     return data;
 }
 
@@ -162,8 +166,9 @@ export async function loadStats() {
     try {
         s = await call('GET', '/stats');
     } catch (e) {
+        fill(box, h('p.empty', {}, 'The statistics are not available.'));
         showError(err, e);
-        return null;
+        throw e;
     }
     const tile = (label, value) => h('div.tile', {},
         h('div.tile-value', {}, value), h('div.tile-label', {}, label));
@@ -224,6 +229,10 @@ export async function loadAudit() {
                                                  offset: audit.offset,
                                                  limit: audit.limit}});
     } catch (e) {
+        fill(box, h('p.empty', {}, 'The audit log is not available.'));
+        $('#a-page').textContent = '';
+        $('#a-newer').disabled = true;
+        $('#a-older').disabled = true;
         showError(err, e, $('#audit-form'));
         return;
     }
@@ -234,7 +243,8 @@ export async function loadAudit() {
     }
     fill(box, a.entries.length === 0 ? h('p.empty', {}, 'No entries match.')
         : table([
-            {label: 'Time', value: (e) => fmt.date(e.time)},
+            {label: 'Time', value: (e) => h('span.nowrap', {},
+                                            fmt.date(e.time))},
             {label: 'User', value: (e) => e.user || '—'},
             {label: 'Operation', value: (e) => e.operation},
             {label: 'Backup', value: (e) => e.backup ? h('code', {}, e.backup)

@@ -8,6 +8,7 @@ import {h, fill, $, table} from './dom.js';
 import * as fmt from './format.js';
 import {inspectBackup} from './backupfile.js';
 import {swal, toast, showError, clearError, followJob} from './ui.js';
+import {reportView} from './report.js';
 
 const errBox = $('#restore-error');
 const st = {
@@ -17,7 +18,11 @@ const st = {
     file: null,           // the File to upload
     info: null,           // its inspection, or the server backup's metadata
     running: false,
-    defaultDb: '',
+    defaultDb: '',        // the live database (the list's)
+    source: '',           // the key of the source step 3 was built for
+    targetTouched: false, // the user typed a target: keep it
+    checked: null,        // the server's upload dry run of st.file
+    lastDry: null,        // the last dry run's report
 };
 
 function stepEl(n) {
@@ -30,6 +35,7 @@ function show(n) {
         stepEl(i).hidden = i !== n;
         const li = $(`#r-steps li[data-step="${i}"]`);
         li.classList.toggle('done', i < n);
+        li.classList.remove('failed');
         if (i === n) {
             li.setAttribute('aria-current', 'step');
         } else {
@@ -47,7 +53,7 @@ function show(n) {
         $('#r-upload').hidden = st.method !== 'upload';
     }
     if (n === 3) {
-        fillCollections();
+        prepareOptions();
     }
     if (n === 4) {
         fillSummary();
@@ -64,9 +70,6 @@ function isDry() {
 export function setBackups(list, db) {
     st.backups = list;
     st.defaultDb = db || st.defaultDb;
-    if ($('#r-target').value === '') {
-        $('#r-target').value = st.defaultDb;
-    }
     const sel = $('#r-backup');
     const keep = sel.value;
     fill(sel, h('option', {value: ''}, list.length ? '— choose a backup —'
@@ -121,8 +124,9 @@ function serverInfo(choice) {
 async function takeFile(file) {
     st.file = null;
     st.info = null;
+    st.checked = null;
     const box = $('#r-file-info');
-    fill(box, h('p.muted', {}, `Checking ${file.name}…`));
+    fill(box, h('p.muted', {}, `Reading the head of ${file.name}…`));
     clearError(errBox);
     try {
         const info = await inspectBackup(file);
@@ -131,8 +135,8 @@ async function takeFile(file) {
         if (info.unchecked) {
             fill(box, h('div.alert.notice', {},
                 `${file.name} (${fmt.bytes(file.size)}) is gzip-compressed ` +
-                'and this browser cannot open it here; the server will ' +
-                'check it.'));
+                'and this browser cannot open it here; the server checks ' +
+                'the whole file when you press Next.'));
             return;
         }
         fill(box, fileCard(info));
@@ -143,12 +147,16 @@ async function takeFile(file) {
     }
 }
 
+// What the browser read: the head only.  The whole file is checked by
+// the server (an upload dry run) when the user goes on to step 3.
 function fileCard(info) {
     return h('div.filecard', {},
-        h('h4', {}, '✓ ', h('span.file-ok', {}, info.fileName),
-          ' is an mbk backup'),
+        h('h4', {}, 'The header of ', h('span.file-ok', {}, info.fileName),
+          ' is an mbk backup of ', h('code.meta-db', {}, info.database), ', ',
+          fmt.count(info.collections.length, 'collection')),
+        h('p.muted.filecard-note', {}, 'Only the header was read here. ' +
+          'The server reads and checks the whole file when you press Next.'),
         h('dl.summary', {},
-          h('dt', {}, 'Database'), h('dd.meta-db', {}, info.database),
           h('dt', {}, 'Date'), h('dd', {}, fmt.date(info.timestamp)),
           info.backupName ? [h('dt', {}, 'Name'), h('dd', {}, info.backupName)]
                           : null,
@@ -156,12 +164,59 @@ function fileCard(info) {
                               h('dd', {}, info.description)] : null,
           h('dt', {}, 'File'), h('dd', {}, fmt.bytes(info.fileSize) +
               (info.gzip ? ', gzip' : ', plain JSON')),
-          h('dt', {}, 'Documents'), h('dd', {}, fmt.num(info.documents))),
+          h('dt', {}, 'Documents (header)'), h('dd', {},
+                                               fmt.num(info.documents))),
         table([
             {label: 'Collection', value: (c) => c.name},
             {label: 'Documents', num: true, value: (c) => fmt.num(c.documents)},
             {label: 'Indexes', num: true, value: (c) => fmt.num(c.indexes)},
-        ], info.collections, 'Collections in the file'));
+        ], info.collections, 'Collections the header lists'));
+}
+
+// The server reads the whole upload (a dry run into the file's own
+// database): a truncated or damaged file is refused here, at step 2,
+// with the server's message.  Resolves true when the file passed.
+async function checkUpload() {
+    if (st.checked && st.checked.file === st.file) {
+        return true;
+    }
+    const box = $('#r-check');
+    const o = {dryRun: true, async: true,
+               targetDatabase: (st.info && st.info.database) || st.defaultDb};
+    const fd = new FormData();
+    fd.append('options', JSON.stringify(o));
+    fd.append('file', st.file, st.file.name);
+    const bar = h('progress.bar', {max: 100, 'aria-label': 'check progress'});
+    const txt = h('p', {}, `Sending ${st.file.name} to the server to check ` +
+                  'the whole file…');
+    fill(box, bar, txt);
+    box.hidden = false;
+    $('#r-next').disabled = true;
+    try {
+        const job = await upload(fd, (sent, total) => {
+            if (total > 0) {
+                bar.value = 100 * sent / total;
+            }
+        });
+        const rep = await followJob(box, job.jobId, 'Checking ' +
+                                    st.file.name, {own: true});
+        st.checked = {...rep, file: st.file, target: o.targetDatabase};
+        fill(box, h('p.check-ok', {}, '✓ The server read the whole file: ',
+            fmt.count(rep.documentCount, 'document'), ' in ',
+            fmt.count(Object.keys(rep.collections || {}).length,
+                      'collection'),
+            rep.digestsChecked ? ', every count and digest matches.'
+                               : ', every count matches.'));
+        return true;
+    } catch (e) {
+        fill(box);
+        box.hidden = true;
+        showError(errBox, e, $('#restore'), {prefix: st.file.name +
+            ': the server refused the file'});
+        return false;
+    } finally {
+        $('#r-next').disabled = false;
+    }
 }
 
 async function pickFile() {
@@ -221,8 +276,49 @@ function initUpload() {
 
 // ---- step 3 and 4 --------------------------------------------------------
 
-function fillCollections() {
-    const info = st.method === 'upload' ? st.info : serverInfo(serverChoice());
+function sourceInfo() {
+    if (st.method === 'upload') {
+        return st.info && !st.info.unchecked ? st.info : checkedInfo();
+    }
+    return serverInfo(serverChoice());
+}
+
+// The collections the server's upload dry run found, when the browser
+// could not read the file itself.
+function checkedInfo() {
+    if (!st.checked) {
+        return null;
+    }
+    return {database: st.checked.sourceDatabase,
+            collections: Object.entries(st.checked.collections || {}).map(
+                ([name, c]) => ({name, documents: c.documentCount}))};
+}
+
+function sourceKey() {
+    if (st.method === 'upload') {
+        const f = st.file;
+        return f ? `upload\u0000${f.name}\u0000${f.size}\u0000` +
+                   `${f.lastModified}` : 'upload';
+    }
+    return 'server\u0000' + JSON.stringify(serverChoice());
+}
+
+// Step 3 is built once per source: going back and forth, or coming back
+// from a dry run, keeps every choice the user made (ticks, target,
+// conflict mode).
+function prepareOptions() {
+    const key = sourceKey();
+    if (key === st.source) {
+        return;
+    }
+    st.source = key;
+    const info = sourceInfo();
+    if (!st.targetTouched) {
+        // The file's own database by default: restoring a copy of
+        // `analytics` into the live database is never the silent choice.
+        $('#r-target').value = info && info.database ? info.database
+                                                     : st.defaultDb;
+    }
     const box = $('#r-colls');
     if (!info || !info.collections) {
         fill(box, h('p.muted', {}, 'Every collection in the backup ' +
@@ -231,12 +327,17 @@ function fillCollections() {
     }
     fill(box, h('div.collgrid', {}, info.collections.map((c) =>
         h('label.coll', {},
-          h('input', {type: 'checkbox', value: c.name, checked: true}),
+          h('input', {type: 'checkbox', value: c.name, checked: true,
+                      dataset: {docs: c.documents === null ||
+                                c.documents === undefined
+                                  ? '' : String(c.documents)}}),
           h('span.coll-name', {}, c.name),
-          c.documents !== null ? h('span.muted', {}, ' ' +
+          typeof c.documents === 'number' ? h('span.muted', {}, ' ' +
                                    fmt.num(c.documents) + ' docs') : null))));
 }
 
+
+// The options exactly as they are sent.
 function options() {
     const o = {
         targetDatabase: $('#r-target').value.trim(),
@@ -252,6 +353,13 @@ function options() {
     return o;
 }
 
+// The request step 4 shows and execute() sends: the JSON body of a
+// server restore, or the `options` part of an upload.
+function request() {
+    const o = options();
+    return st.method === 'upload' ? o : {...serverChoice(), ...o};
+}
+
 function sourceText() {
     if (st.method === 'upload') {
         return `the uploaded file ${st.file ? st.file.name : ''}`;
@@ -261,20 +369,43 @@ function sourceText() {
                        : `the backup ${c.backupName} (${c.storage})`;
 }
 
+// The ticked collections with the documents the backup holds for each.
+function chosen() {
+    const boxes = Array.from($('#r-colls').querySelectorAll('input'));
+    return boxes.filter((i) => i.checked).map((i) => ({name: i.value,
+        documents: i.dataset.docs === '' ? null : Number(i.dataset.docs)}));
+}
+
+const CONFLICT = {skip: 'kept (the backup\'s copy is skipped)',
+                  replace: 'replaced by the backup\'s copy',
+                  fail: 'the restore stops with an error'};
+
 function fillSummary() {
     const o = options();
+    const body = request();
+    const colls = chosen();
     fill($('#r-summary'), h('dl.summary', {},
         h('dt', {}, 'From'), h('dd', {}, sourceText()),
         h('dt', {}, 'Into database'), h('dd', {}, h('strong', {},
-                                                     o.targetDatabase)),
+                                                     o.targetDatabase),
+            o.targetDatabase === st.defaultDb
+                ? h('span.warn', {}, ' (the live database)') : null),
         h('dt', {}, 'Mode'), h('dd', {}, o.dryRun
             ? 'dry run: nothing is changed'
             : h('strong.warn', {}, 'real restore: the database is changed')),
         h('dt', {}, 'Existing collections'), h('dd', {}, o.dropExisting
             ? h('strong.warn', {}, 'dropped first') : 'kept'),
-        h('dt', {}, 'Existing documents'), h('dd', {}, o.conflict),
-        h('dt', {}, 'Collections'), h('dd', {}, o.collections
-            ? o.collections.join(', ') : 'all')));
+        h('dt', {}, 'Existing documents'), h('dd', {}, o.dropExisting
+            ? 'none left (dropped)' : CONFLICT[o.conflict]),
+        h('dt', {}, 'Collections'), h('dd.summary-colls', {}, o.collections
+            ? `${o.collections.join(', ')} (${o.collections.length} of ` +
+              `${$('#r-colls').querySelectorAll('input').length})`
+            : colls.length ? `all ${colls.length}: ` +
+                             colls.map((c) => c.name).join(', ')
+                           : 'all in the backup')),
+    h('details.sent', {},
+      h('summary', {}, 'The request sent to the server'),
+      h('pre', {}, h('code#r-sent', {}, JSON.stringify(body, null, 2)))));
 }
 
 function validate(n) {
@@ -303,6 +434,61 @@ function validate(n) {
     return null;
 }
 
+// The last report the server gave for this target (an upload check or a
+// dry run): what is in the target now, per collection.
+function targetNow(o) {
+    const r = st.lastDry && st.lastDry.targetDatabase === o.targetDatabase
+        ? st.lastDry
+        : st.checked && st.checked.target === o.targetDatabase ? st.checked
+                                                              : null;
+    return r ? r.collections || {} : null;
+}
+
+// One line per chosen collection: the documents the backup brings and,
+// when the server told us, what the target holds now.
+function affected(o) {
+    const now = targetNow(o);
+    return chosen().map((c) => {
+        const t = now && now[c.name];
+        const docs = c.documents !== null ? c.documents
+            : t ? t.documentCount : null;
+        let s = `${c.name}: ` + (docs === null || docs === undefined
+            ? 'the backup\'s documents'
+            : fmt.count(docs, 'document') + ' from the backup');
+        if (t && t.targetExists) {
+            s += o.dropExisting
+                ? `; the ${fmt.count(t.targetDocuments, 'document')} there ` +
+                  'now are dropped'
+                : `; ${fmt.num(t.targetDocuments)} there now`;
+        } else if (t) {
+            s += `; not in ${o.targetDatabase} yet`;
+        } else if (o.dropExisting) {
+            s += '; what is there now is dropped';
+        }
+        return s;
+    });
+}
+
+async function typedConfirm(o, title, lead, button) {
+    const r = await swal.fire({
+        title, icon: 'warning',
+        html: h('div.typed', {},
+                h('p', {}, lead),
+                h('ul.affected', {}, affected(o).map((t) => h('li', {}, t))),
+                h('p', {}, 'Type ', h('strong', {}, o.targetDatabase),
+                  ' to confirm.')),
+        input: 'text', inputLabel: 'Database name',
+        inputAttributes: {autocomplete: 'off', spellcheck: 'false',
+                          'aria-label': 'Type the database name'},
+        showCancelButton: true, confirmButtonText: button,
+        customClass: {confirmButton: 'btn danger', cancelButton: 'btn',
+                      input: 'swal-input'},
+        inputValidator: (v) => v === o.targetDatabase ? null
+            : `Type "${o.targetDatabase}" exactly to go on`,
+    });
+    return r.isConfirmed;
+}
+
 async function confirmRun(o) {
     if (o.dryRun) {
         const r = await swal.fire({
@@ -313,66 +499,32 @@ async function confirmRun(o) {
         return r.isConfirmed;
     }
     if (o.dropExisting) {
-        const r = await swal.fire({
-            title: 'Drop and restore?', icon: 'warning',
-            text: `The collections restored into "${o.targetDatabase}" are ` +
-                  'dropped first. Type the database name to confirm.',
-            input: 'text', inputLabel: 'Database name',
-            inputAttributes: {autocomplete: 'off', spellcheck: 'false',
-                              'aria-label': 'Type the database name'},
-            showCancelButton: true, confirmButtonText: 'Drop and restore',
-            customClass: {confirmButton: 'btn danger', cancelButton: 'btn',
-                          input: 'swal-input'},
-            inputValidator: (v) => v === o.targetDatabase ? null
-                : `Type "${o.targetDatabase}" exactly to go on`,
-        });
-        return r.isConfirmed;
+        return typedConfirm(o, 'Drop and restore?',
+            `These collections of "${o.targetDatabase}" are dropped, then ` +
+            'restored from the backup:', 'Drop and restore');
+    }
+    if (o.targetDatabase === st.defaultDb) {
+        return typedConfirm(o, 'Restore into the live database?',
+            `Documents are written into "${o.targetDatabase}", the live ` +
+            `database; existing documents are ${CONFLICT[o.conflict]}:`,
+            'Restore into the live database');
     }
     const r = await swal.fire({
         title: 'Restore now?', icon: 'warning',
-        text: `Documents are written into "${o.targetDatabase}" (existing ` +
-              `ones: ${o.conflict}).`,
+        html: h('div', {}, h('p', {}, `Documents are written into ` +
+            `"${o.targetDatabase}"; existing documents are ` +
+            `${CONFLICT[o.conflict]}:`),
+                h('ul.affected', {}, affected(o).map((t) => h('li', {}, t)))),
         showCancelButton: true, confirmButtonText: 'Restore'});
     return r.isConfirmed;
 }
 
-function report(rep, dry) {
-    const colls = Object.entries(rep.collections || {}).map(
-        ([name, c]) => ({name, ...c}));
-    const cols = dry ? [
-        {label: 'Collection', value: (c) => c.name},
-        {label: 'In the backup', num: true, value: (c) => fmt.num(c.documentCount)},
-        {label: 'Target exists', value: (c) => c.targetExists ? 'yes' : 'no'},
-        {label: 'Target documents', num: true, value: (c) => fmt.num(c.targetDocuments)},
-        {label: 'Conflicts', num: true, value: (c) => fmt.num(c.conflicts)},
-    ] : [
-        {label: 'Collection', value: (c) => c.name},
-        {label: 'Documents', num: true, value: (c) => fmt.num(c.documentCount)},
-        {label: 'Inserted', num: true, value: (c) => fmt.num(c.inserted)},
-        {label: 'Skipped', num: true, value: (c) => fmt.num(c.skipped)},
-        {label: 'Replaced', num: true, value: (c) => fmt.num(c.replaced)},
-        {label: 'Failed', num: true, value: (c) => fmt.num(c.failed)},
-        {label: 'Indexes', num: true, value: (c) => fmt.num(c.indexesCreated)},
-    ];
-    return [
-        h('h4.report-title', {}, dry ? 'Dry-run report' : 'Restore report'),
-        h('dl.summary', {},
-          h('dt', {}, 'Status'), h('dd.report-status', {}, rep.status),
-          h('dt', {}, 'From database'), h('dd', {}, rep.sourceDatabase),
-          h('dt', {}, 'Into database'), h('dd', {}, rep.targetDatabase),
-          h('dt', {}, 'Documents'), h('dd', {}, fmt.num(rep.documentCount)),
-          dry ? null : [h('dt', {}, 'Inserted'), h('dd.report-inserted', {},
-                                                    fmt.num(rep.inserted))],
-          h('dt', {}, 'Digests'), h('dd', {}, rep.digestsChecked
-              ? 'checked, all match' : 'not in this backup'),
-          h('dt', {}, 'Duration'), h('dd', {}, fmt.duration(rep.durationSeconds)),
-          rep.rollback ? [h('dt', {}, 'Rollback'), h('dd', {}, rep.rollback)]
-                       : null),
-        table(cols, colls, 'Per collection'),
-    ];
+function markFailed() {
+    $(`#r-steps li[data-step="${st.step}"]`).classList.add('failed');
 }
 
 async function execute() {
+    const body = request();
     const o = options();
     if (!await confirmRun(o)) {
         return;
@@ -382,11 +534,13 @@ async function execute() {
     const progress = $('#r-progress');
     const out = $('#r-report');
     fill(out);
-    let job;
+    fill(progress);
+    progress.hidden = true;
     try {
+        let job;
         if (st.method === 'upload') {
             const fd = new FormData();
-            fd.append('options', JSON.stringify(o));
+            fd.append('options', JSON.stringify(body));
             fd.append('file', st.file, st.file.name);
             progress.hidden = false;
             const bar = h('progress.bar', {max: 100,
@@ -401,22 +555,29 @@ async function execute() {
                                   `${fmt.bytes(total || st.file.size)}`;
             });
         } else {
-            job = await call('PUT', '', {json: {...serverChoice(), ...o}});
+            job = await call('PUT', '', {json: body});
         }
         const rep = await followJob(progress, job.jobId, o.dryRun
-            ? 'Dry run' : 'Restore into ' + o.targetDatabase);
-        fill(out, report(rep, o.dryRun));
+            ? 'Dry run' : 'Restore into ' + o.targetDatabase, {own: true});
+        if (o.dryRun) {
+            st.lastDry = rep;
+        }
+        fill(out, reportView(rep, o, o.dryRun));
         out.focus();
         toast.fire({icon: 'success', title: o.dryRun ? 'Dry run finished'
                                                      : 'Restore finished'});
         if (o.dryRun) {
-            fill(out, report(rep, true), h('div.actions', {},
+            out.append(h('div.actions', {},
                 h('button.btn.primary', {type: 'button', on: {click: () => {
                     $('#r-dry').checked = false;
                     show(3);
                 }}}, 'Change options for the real restore')));
         }
     } catch (e) {
+        if (progress.childElementCount === 0) {
+            progress.hidden = true;
+        }
+        markFailed();
         showError(errBox, e, $('#restore'));
         if (e.field) {
             // Go back to the step holding the field the server named.
@@ -439,11 +600,18 @@ export function initRestore() {
             st.method = r.value;
         });
     }
-    $('#r-next').addEventListener('click', () => {
+    $('#r-target').addEventListener('input', () => {
+        st.targetTouched = true;
+    });
+    $('#r-next').addEventListener('click', async () => {
         clearError(errBox, $('#restore'));
         const bad = validate(st.step);
         if (bad) {
             showError(errBox, bad, $('#restore'));
+            return;
+        }
+        if (st.step === 2 && st.method === 'upload' && !await checkUpload()) {
+            markFailed();
             return;
         }
         if (st.step === 4) {

@@ -18,24 +18,78 @@ export const swal = Swal.mixin({
 });
 
 export const toast = Swal.mixin({
-    toast: true, position: 'top-end', showConfirmButton: false,
+    // Bottom corner: a toast never covers the progress cards above.
+    toast: true, position: 'bottom-end', showConfirmButton: false,
     timer: 4000, timerProgressBar: true,
 });
 
-// Show an error in `box` (a role=alert element): the message, and the
-// field the server named; mark that field in `form` and focus it.
-export function showError(box, err, form) {
-    const status = err instanceof ApiError && err.status
-        ? ` (HTTP ${err.status})` : '';
+// What an error means, in plain words, by its HTTP status.  The server's
+// own message follows when it names what is wrong (a bad field, a
+// refused file); otherwise it goes behind "Details".
+function plain(err) {
+    const st = err instanceof ApiError ? err.status : null;
+    const state = err && err.details ? err.details.state : null;
+    if (state === 'canceled') {
+        return {notice: true, text: 'The operation was canceled.', own: false};
+    }
+    switch (st) {
+    case 0:
+        return {text: 'The server cannot be reached. Check the connection ' +
+                      'and try again.', own: false};
+    case 401:
+        return {text: 'Your login was not accepted. Reload the page to ' +
+                      'sign in again.', own: false};
+    case 403:
+        return {text: 'You may not do this.', own: true};
+    case 404:
+        return {text: 'Not found:', own: true};
+    case 409:
+        return {text: 'This cannot run now:', own: true};
+    case 413:
+        return {text: 'The file is too large for the server.', own: true};
+    case 422:
+        return {text: 'The backup file is not valid:', own: true};
+    case 500:
+        return {text: 'The server failed to do this.', own: false};
+    case 502:
+    case 504:
+        return {text: 'The backup service is not answering. Try again in ' +
+                      'a moment.', own: false};
+    case 503:
+        return {text: 'MongoDB or the backup service is not available ' +
+                      'right now. Try again in a moment.', own: false};
+    case 507:
+        return {text: 'The server\'s disk is full.', own: false};
+    default:
+        return {text: st ? 'The request was refused:' : '', own: true};
+    }
+}
+
+// Show an error in `box` (a role=alert element): plain words first, the
+// technical detail (status, message, field) behind a "Details"
+// disclosure; mark the field the server named in `form` and focus it.  A
+// cancel is a notice, not an error.  opts.prefix leads the message.
+export function showError(box, err, form, opts = {}) {
+    const status = err instanceof ApiError && err.status ? err.status : null;
     const field = err && err.field ? err.field : null;
+    const message = err && err.message ? err.message : String(err);
+    const p = plain(err);
     fill(box,
-        h('strong', {}, 'Error' + status + ': '),
-        h('span.error-message', {}, err && err.message ? err.message
-                                                       : String(err)),
-        field ? h('div.error-field', {}, 'Field: ',
-                  h('code', {}, field)) : null);
+        h('p.error-text', {},
+          opts.prefix ? h('strong', {}, opts.prefix + ': ') : null,
+          p.text ? p.text + ' ' : null,
+          p.own || !p.text ? h('span.error-message', {}, message) : null),
+        h('details.error-details', {},
+          h('summary', {}, 'Details'),
+          h('dl', {},
+            status ? [h('dt', {}, 'HTTP status'), h('dd', {}, String(status))]
+                   : null,
+            h('dt', {}, 'Message'), h('dd', {}, h('code', {}, message)),
+            field ? [h('dt', {}, 'Field'), h('dd.error-field', {},
+                                             h('code', {}, field))] : null)));
     box.hidden = false;
-    box.className = 'alert error';
+    box.className = p.notice ? 'alert notice' : 'alert error';
+    box.dataset.status = status === null ? '' : String(status);
     if (form && field) {
         const input = form.querySelector(`[data-field="${CSS.escape(field)}"]`);
         if (input) {
@@ -66,7 +120,22 @@ export function clearError(box, form) {
 // The progress panel of one job: fill `panel`, poll until the job ends.
 // Resolves with the job's result; rejects with an ApiError (its message,
 // status) when it failed or was canceled.
-export function followJob(panel, jobId, what) {
+// Jobs this tab started and that still run: leaving the page asks first.
+const ownJobs = new Set();
+// Jobs some panel of this tab follows already.
+export const followed = new Set();
+window.addEventListener('beforeunload', (e) => {
+    if (ownJobs.size > 0) {
+        e.preventDefault();
+        e.returnValue = '';
+    }
+});
+
+export function followJob(panel, jobId, what, opts = {}) {
+    if (opts.own) {
+        ownJobs.add(jobId);
+    }
+    followed.add(jobId);
     const bar = h('progress.bar', {max: 100, 'aria-label': what + ' progress'});
     const phase = h('span.phase', {}, 'queued');
     const stats = h('dl.job-stats', {});
@@ -80,6 +149,15 @@ export function followJob(panel, jobId, what) {
     panel.dataset.jobState = 'queued';
     let stop = false;
     cancel.addEventListener('click', async () => {
+        const r = await swal.fire({
+            icon: 'warning', title: 'Cancel this job?',
+            text: `${what} stops; a restore is rolled back.`,
+            showCancelButton: true, confirmButtonText: 'Cancel the job',
+            cancelButtonText: 'Keep it running',
+            customClass: {confirmButton: 'btn danger', cancelButton: 'btn'}});
+        if (!r.isConfirmed) {
+            return;
+        }
         cancel.disabled = true;
         cancel.textContent = 'Canceling…';
         try {
@@ -96,6 +174,7 @@ export function followJob(panel, jobId, what) {
             try {
                 s = await call('GET', '', {query: {job: jobId}});
             } catch (e) {
+                ownJobs.delete(jobId);
                 reject(e);
                 return;
             }
@@ -116,9 +195,11 @@ export function followJob(panel, jobId, what) {
             const pct = s.docsTotal > 0
                 ? Math.min(100, 100 * s.docsDone / s.docsTotal)
                 : (s.state === 'done' ? 100 : null);
+            const indexing = /index/i.test(s.phase || '') &&
+                             s.state === 'running';
             if (s.state === 'failed' || s.state === 'canceled') {
                 bar.value = 0;
-            } else if (pct === null) {
+            } else if (pct === null || indexing) {
                 bar.removeAttribute('value');
             } else {
                 bar.value = pct;
@@ -136,12 +217,15 @@ export function followJob(panel, jobId, what) {
                  item('Rate', fmt.rate(s.docsPerSecond) + ' · ' +
                       fmt.rate(s.bytesPerSecond, 'bytes')),
                  item('Elapsed', fmt.duration(s.elapsedSeconds)),
-                 item('Time left', s.etaSeconds === null ||
-                      s.etaSeconds === undefined ? '—'
-                          : fmt.duration(s.etaSeconds)));
+                 item('Time left', indexing ? 'building indexes'
+                      : s.etaSeconds === null || s.etaSeconds === undefined
+                          ? '—' : fmt.duration(s.etaSeconds)));
             if (s.phase !== lastPhase) {
                 live.textContent = `${what}: ${s.phase || s.state}`;
                 lastPhase = s.phase;
+            }
+            if (s.state !== 'queued' && s.state !== 'running') {
+                ownJobs.delete(jobId);
             }
             if (s.state === 'done') {
                 cancel.hidden = true;

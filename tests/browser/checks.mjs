@@ -1,0 +1,108 @@
+// checks.mjs: what both browser tests measure inside the page, written as
+// plain functions handed to page.evaluate (Playwright and Puppeteer take
+// the same): elements wider than their box, touch targets under 44 px,
+// and axe-core's accessibility findings (axe.min.js from the pinned npm
+// package, evaluated in the page: evaluation is not subject to the CSP).
+
+import fs from 'node:fs';
+import path from 'node:path';
+
+export function axeSource(pwDir) {
+    return fs.readFileSync(path.join(pwDir, 'node_modules', 'axe-core',
+                                     'axe.min.js'), 'utf8');
+}
+
+// In the page: every visible element whose content is wider than its box
+// (scrollWidth > clientWidth), or that reaches past the viewport.  A box
+// that scrolls on purpose (overflow-x auto on a <pre> or a table wrapper)
+// still counts: the layout must fit without it.
+export function overflowProbe() {
+    const out = [];
+    const vw = document.documentElement.clientWidth;
+    const name = (el) => el.tagName.toLowerCase() +
+        (el.id ? '#' + el.id : '') +
+        (el.className && typeof el.className === 'string'
+            ? '.' + el.className.trim().split(/\s+/).join('.') : '');
+    // Visually hidden boxes (1 px, clipped: table heads on phones, text
+    // for screen readers) are not layout.
+    const clipped = (el) => {
+        for (let p = el; p; p = p.parentElement) {
+            const r = p.getBoundingClientRect();
+            if (r.width <= 1 && r.height <= 1 &&
+                getComputedStyle(p).overflow === 'hidden') {
+                return true;
+            }
+        }
+        return false;
+    };
+    for (const el of document.querySelectorAll('body *')) {
+        if (el.closest('[hidden], .sr-only, .swal2-container:not(.swal2-shown)') ||
+            clipped(el)) {
+            continue;
+        }
+        const r = el.getBoundingClientRect();
+        if (r.width === 0 && r.height === 0) {
+            continue;
+        }
+        // Inputs scroll their own text; a select's options are not
+        // content.
+        if (['INPUT', 'SELECT', 'TEXTAREA', 'OPTION', 'PROGRESS'].includes(
+            el.tagName)) {
+            if (r.right > vw + 1) {
+                out.push(`${name(el)} ends at ${Math.round(r.right)} > ${vw}`);
+            }
+            continue;
+        }
+        if (el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0) {
+            out.push(`${name(el)} ${el.scrollWidth} > ${el.clientWidth}`);
+        } else if (r.right > vw + 1 && getComputedStyle(el).position !==
+                   'fixed') {
+            out.push(`${name(el)} ends at ${Math.round(r.right)} > ${vw}`);
+        }
+        if (out.length > 12) {
+            break;
+        }
+    }
+    if (document.documentElement.scrollWidth > vw) {
+        out.push(`the page ${document.documentElement.scrollWidth} > ${vw}`);
+    }
+    return out;
+}
+
+// In the page: visible interactive elements less than 44 px tall (a
+// checkbox or radio counts by its label, which is what a finger hits).
+export function touchProbe() {
+    const out = [];
+    const sel = 'a[href], button, input, select, textarea, summary, ' +
+                '[tabindex="0"], [role="button"]';
+    for (const el of document.querySelectorAll(sel)) {
+        if (el.closest('[hidden], .sr-only, .skip') || el.type === 'file' ||
+            el.tabIndex < 0 && el.tagName !== 'INPUT') {
+            continue;
+        }
+        const target = (el.type === 'checkbox' || el.type === 'radio') &&
+            el.closest('label') ? el.closest('label') : el;
+        const r = target.getBoundingClientRect();
+        if (r.width === 0 && r.height === 0) {
+            continue;
+        }
+        if (r.height < 43.5) {
+            out.push(`${el.tagName.toLowerCase()}` +
+                     `${el.id ? '#' + el.id : ''} "${(el.textContent ||
+                        el.value || el.name || '').trim().slice(0, 30)}" ` +
+                     `${Math.round(r.height)} px`);
+        }
+    }
+    return out;
+}
+
+// In the page (after axeSource was evaluated): serious and critical
+// findings, as short strings.
+export async function axeProbe() {
+    /* global axe */
+    const r = await axe.run(document, {resultTypes: ['violations']});
+    return r.violations.filter((v) => v.impact === 'serious' ||
+                                      v.impact === 'critical')
+        .map((v) => `${v.id} (${v.impact}): ` + v.nodes.slice(0, 3)
+            .map((n) => n.target.join(' ')).join(', '));
+}
