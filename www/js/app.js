@@ -1,13 +1,12 @@
 // app.js: the page's entry point: the sections as tabs (the URL's hash),
 // first loads, and the links between sections.
 
-import {$, $$} from './dom.js';
+import {$, $$, h, fill} from './dom.js';
 import {call} from './api.js';
 import {initBackup, setCollections, setRoots, onBackupDone} from './backup.js';
 import {initRestore, setBackups, restoreFrom} from './restore.js';
 import {loadList, loadStats, loadAudit, initAudit, may} from './lists.js';
 import {loadJobs} from './jobs.js';
-import {h, fill} from './dom.js';
 
 const TABS = ['backup', 'restore', 'backups', 'stats', 'audit'];
 
