@@ -11,8 +11,8 @@ endif
 AM_TESTS_ENVIRONMENT += \
 	MBK_SANITIZERS='$(MBK_SANITIZERS_BUILD)'; export MBK_SANITIZERS;
 
-dist_check_SCRIPTS += tests/s3/test_rgw.sh
-TESTS += tests/s3/test_rgw.sh
+dist_check_SCRIPTS += tests/s3/test_rgw.sh tests/s3/test_conformance.sh
+TESTS += tests/s3/test_rgw.sh tests/s3/test_conformance.sh
 EXTRA_DIST += tests/s3/rgw-cluster tests/s3/faultproxy.py tests/s3/lib.sh \
 	tests/s3/with-rgw \
 	tests/s3/README.md
