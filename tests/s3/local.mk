@@ -16,3 +16,13 @@ TESTS += tests/s3/test_rgw.sh tests/s3/test_conformance.sh
 EXTRA_DIST += tests/s3/rgw-cluster tests/s3/faultproxy.py tests/s3/lib.sh \
 	tests/s3/with-rgw \
 	tests/s3/README.md
+
+# The s3 plugin's own tests (tests/s3/test_s3.c) under a fresh gateway.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/s3/test_s3
+endif
+tests_s3_test_s3_SOURCES = tests/s3/test_s3.c
+tests_s3_test_s3_CFLAGS = $(UNIT_CFLAGS)
+tests_s3_test_s3_LDADD = $(UNIT_LDADD)
+dist_check_SCRIPTS += tests/s3/test_plugin.sh
+TESTS += tests/s3/test_plugin.sh
