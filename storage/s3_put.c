@@ -19,6 +19,21 @@
 #include "storage/s3_private.h"
 #include "storage/s3_store.h"
 
+#define MBK_S3_IN_FLIGHT 2 /* parts uploading while the next one fills */
+#define MBK_S3_PARTS_MAX 10000
+
+struct part_job {
+    struct mbk_storage_writer *w;
+    pthread_t tid;
+    int busy;
+    int threaded;
+    unsigned number;
+    unsigned char *buf;
+    size_t len;
+    int rc;
+    struct mbk_error err;
+};
+
 struct mbk_storage_writer {
     struct mbk_storage_store *st;
     char name[MBK_STORAGE_NAME_MAX + 1];
@@ -33,13 +48,24 @@ struct mbk_storage_writer {
     char upload_id[512];
     char marker[MBK_S3_KEY_MAX];
     unsigned nparts;
-    char (*etags)[130];
-    unsigned etag_cap;
+    char (*etags)[80]; /* MBK_S3_PARTS_MAX, from the first part on */
+    struct part_job jobs[MBK_S3_IN_FLIGHT];
+    unsigned next_job;
+    int failed;
+    struct mbk_error fail; /* the first part's failure */
 };
+
+static int join_all(struct mbk_storage_writer *w, struct mbk_error *err);
 
 static void
 writer_free(struct mbk_storage_writer *w)
 {
+    unsigned i;
+
+    join_all(w, NULL);
+    for (i = 0; i < MBK_S3_IN_FLIGHT; i++) {
+        free(w->jobs[i].buf);
+    }
     free(w->buf);
     free(w->meta_hdr);
     free(w->meta_side);
@@ -161,51 +187,121 @@ initiate(struct mbk_storage_writer *w, struct mbk_error *err)
     return rc;
 }
 
-static int
-flush_part(struct mbk_storage_writer *w, struct mbk_error *err)
+/* One part's upload, on its own thread. */
+static void *
+part_run(void *arg)
 {
+    struct part_job *j = arg;
+    struct mbk_storage_writer *w = j->w;
     struct mbk_s3_req r = { 0 };
     char q[700] = "";
     char num[16];
-    int rc;
 
-    if (w->upload_id[0] == '\0' && initiate(w, err) != 0) {
-        return -1;
-    }
-    if (w->nparts == w->etag_cap) {
-        unsigned cap = w->etag_cap == 0 ? 64 : w->etag_cap * 2;
-        void *p = realloc(w->etags, cap * sizeof(w->etags[0]));
-
-        if (cap > 10000 || p == NULL) {
-            return mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EIO,
-                                    "backup \"%s\": more than 10000 parts "
-                                    "(S3's limit); raise part_size_mib",
-                                    w->name);
-        }
-        w->etags = p;
-        w->etag_cap = cap;
-    }
-    snprintf(num, sizeof(num), "%u", w->nparts + 1);
+    snprintf(num, sizeof(num), "%u", j->number);
     mbk_s3_query_add(q, sizeof(q), "partNumber", num);
     mbk_s3_query_add(q, sizeof(q), "uploadId", w->upload_id);
     r.method = "PUT";
     r.key = w->key;
     r.query = q;
-    r.body = w->buf;
-    r.body_len = w->len;
+    r.body = j->buf;
+    r.body_len = j->len;
     r.content_md5 = 1;
-    rc = run(w->st, &r, 200, "UploadPart", err);
-    if (rc == 0) {
-        snprintf(w->etags[w->nparts], sizeof(w->etags[0]), "%s", r.etag);
-        w->nparts++;
-        w->len = 0;
+    j->rc = run(w->st, &r, 200, "UploadPart", &j->err);
+    if (j->rc == 0 && strlen(r.etag) >= sizeof(w->etags[0])) {
+        j->rc = mbk_storage_fail(&j->err, MBK_ERROR_STORAGE, MBK_STORAGE_EIO,
+                                 "S3 UploadPart bucket \"%s\" key \"%s\": an "
+                                 "ETag of %zu bytes", w->st->bucket, w->key,
+                                 strlen(r.etag));
+    } else if (j->rc == 0) {
+        memcpy(w->etags[j->number - 1], r.etag, strlen(r.etag) + 1);
     }
     mbk_s3_req_free(&r);
-    if (rc == 0 && w->nparts == 1) {
+    if (j->rc == 0 && j->number == 1) {
         /* A part is in the store, nothing is published. */
         mbk_storage_test_stop("storage-put-write");
     }
-    return rc;
+    return NULL;
+}
+
+/* Wait for job j; its failure, the first one, becomes the writer's. */
+static int
+part_join(struct mbk_storage_writer *w, struct part_job *j)
+{
+    if (!j->busy) {
+        return 0;
+    }
+    if (j->threaded) {
+        pthread_join(j->tid, NULL);
+    }
+    j->busy = 0;
+    if (j->rc != 0 && !w->failed) {
+        w->failed = 1;
+        w->fail = j->err;
+    }
+    return j->rc;
+}
+
+static int
+join_all(struct mbk_storage_writer *w, struct mbk_error *err)
+{
+    unsigned i;
+
+    for (i = 0; i < MBK_S3_IN_FLIGHT; i++) {
+        part_join(w, &w->jobs[i]);
+    }
+    if (w->failed) {
+        if (err != NULL) {
+            *err = w->fail;
+        }
+        return -1;
+    }
+    return 0;
+}
+
+/* Hand the full buffer to a part upload: at most MBK_S3_IN_FLIGHT run at
+ * once, so memory stays at (MBK_S3_IN_FLIGHT + 1) parts. */
+static int
+flush_part(struct mbk_storage_writer *w, struct mbk_error *err)
+{
+    struct part_job *j;
+    unsigned char *spare;
+
+    if (w->upload_id[0] == '\0' && initiate(w, err) != 0) {
+        return -1;
+    }
+    if (w->etags == NULL) {
+        w->etags = calloc(MBK_S3_PARTS_MAX, sizeof(w->etags[0]));
+        if (w->etags == NULL) {
+            return mbk_storage_fail(err, MBK_ERROR_SYS, ENOMEM,
+                                    "out of memory");
+        }
+    }
+    if (w->nparts == MBK_S3_PARTS_MAX) {
+        return mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EIO,
+                                "backup \"%s\": more than %d parts (S3's "
+                                "limit); raise part_size_mib", w->name,
+                                MBK_S3_PARTS_MAX);
+    }
+    j = &w->jobs[w->next_job];
+    w->next_job = (w->next_job + 1) % MBK_S3_IN_FLIGHT;
+    part_join(w, j);
+    if (w->failed) {
+        return join_all(w, err);
+    }
+    spare = j->buf;
+    j->w = w;
+    j->buf = w->buf;
+    j->len = w->len;
+    j->number = ++w->nparts;
+    j->busy = 1;
+    w->buf = spare;
+    w->cap = spare != NULL ? w->st->part_size : 0;
+    w->len = 0;
+    j->threaded = pthread_create(&j->tid, NULL, part_run, j) == 0;
+    if (!j->threaded) {
+        part_run(j); /* no thread: upload it here */
+    }
+    return 0;
 }
 
 int
@@ -299,6 +395,7 @@ complete(struct mbk_storage_writer *w, struct mbk_error *err)
 static void
 abort_upload(struct mbk_storage_writer *w)
 {
+    join_all(w, NULL); /* parts still going would outlive the abort */
     if (w->upload_id[0] != '\0') {
         mbk_s3_abort_upload(w->st, w->key, w->upload_id, NULL);
         mbk_s3_delete(w->st, w->marker, NULL);
@@ -319,7 +416,9 @@ mbk_s3_put_commit(struct mbk_storage_writer *w, struct mbk_error *err)
                          (long long) w->expect);
         goto out;
     }
-    if (w->upload_id[0] != '\0' && w->len > 0 && flush_part(w, err) != 0) {
+    if (w->upload_id[0] != '\0'
+        && ((w->len > 0 && flush_part(w, err) != 0)
+            || join_all(w, err) != 0)) {
         goto out;
     }
     /* S3 has no put-if-absent here: check just before publishing. */
