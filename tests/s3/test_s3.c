@@ -445,6 +445,33 @@ test_s3_credentials_file(void **state)
     unlink(file);
 }
 
+static void
+test_s3_virtual_host_addressing(void **state)
+{
+    const char *e = getenv("AWS_ENDPOINT_URL");
+    const char *port = strrchr(e, ':');
+    char ep[128];
+    const struct mbk_storage_option o[] = { { "addressing", "virtual" },
+                                            { "endpoint", ep } };
+    struct mbk_error err;
+    struct mbk_storage *s;
+
+    (void) state;
+    new_prefix("vhost");
+    /* The gateway's "rgw dns name" is localhost: BUCKET.localhost:PORT. */
+    snprintf(ep, sizeof(ep), "http://localhost%s", port);
+    s = open_with(o, 2, bucket, &err);
+    if (s == NULL) {
+        fail_msg("open: %s", err.message);
+    }
+    if (put(s, "v.json", 70000, 8, &err) != 0) {
+        fail_msg("put: %s", err.message);
+    }
+    assert_int_equal(list_count(s).n, 1);
+    get_matches(s, "v.json", 70000, 8);
+    mbk_storage_close(s);
+}
+
 int
 main(void)
 {
@@ -452,6 +479,7 @@ main(void)
         cmocka_unit_test(test_s3_wrong_secret),
         cmocka_unit_test(test_s3_missing_bucket),
         cmocka_unit_test(test_s3_credentials_file),
+        cmocka_unit_test(test_s3_virtual_host_addressing),
         cmocka_unit_test(test_s3_more_than_three_parts),
         cmocka_unit_test(test_s3_killed_writer_cleaned_at_open),
         cmocka_unit_test(test_s3_every_third_request_fails),
