@@ -102,7 +102,7 @@ mbk_s3_abort_upload(struct mbk_storage_store *st, const char *key,
                     const char *upload_id, struct mbk_error *err)
 {
     struct mbk_s3_req r = { 0 };
-    char q[700] = "";
+    char q[2048] = "";
     int rc;
 
     mbk_s3_query_add(q, sizeof(q), "uploadId", upload_id);

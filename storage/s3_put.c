@@ -194,7 +194,7 @@ part_run(void *arg)
     struct part_job *j = arg;
     struct mbk_storage_writer *w = j->w;
     struct mbk_s3_req r = { 0 };
-    char q[700] = "";
+    char q[2048] = "";
     char num[16];
 
     snprintf(num, sizeof(num), "%u", j->number);
@@ -353,13 +353,34 @@ mbk_s3_put_write(struct mbk_storage_writer *w, const void *buf, size_t len,
     return 0;
 }
 
+/* After a retried Complete answered NoSuchUpload: is the object there,
+ * made of our number of parts (its ETag ends "-N")? */
+static int
+published(struct mbk_storage_writer *w)
+{
+    struct mbk_s3_req r = { 0 };
+    char tail[24];
+    size_t n;
+    int yes;
+
+    r.method = "HEAD";
+    r.key = w->key;
+    snprintf(tail, sizeof(tail), "-%u\"", w->nparts);
+    yes = mbk_s3_request(w->st, &r, NULL) == 0 && r.status == 200;
+    n = strlen(r.etag);
+    yes = yes && n > strlen(tail)
+          && strcmp(r.etag + n - strlen(tail), tail) == 0;
+    mbk_s3_req_free(&r);
+    return yes;
+}
+
 static int
 complete(struct mbk_storage_writer *w, struct mbk_error *err)
 {
     struct mbk_s3_req r = { 0 };
     size_t cap = 128 + (size_t) w->nparts * 200;
     char *xml = malloc(cap);
-    char q[700] = "";
+    char q[2048] = "";
     size_t o;
     unsigned i;
     int rc;
@@ -380,7 +401,17 @@ complete(struct mbk_storage_writer *w, struct mbk_error *err)
     r.query = q;
     r.body = xml;
     r.body_len = o;
-    rc = run(w->st, &r, 200, "CompleteMultipartUpload", err);
+    if (mbk_s3_request(w->st, &r, err) != 0) {
+        rc = -1;
+    } else if (r.status == 404 && r.answer.data != NULL
+               && strstr(r.answer.data, "<Code>NoSuchUpload</Code>") != NULL
+               && published(w)) {
+        rc = 0; /* an earlier attempt completed it; its answer was lost */
+    } else if (r.status != 200) {
+        rc = mbk_s3_fail_status(w->st, &r, "CompleteMultipartUpload", err);
+    } else {
+        rc = 0;
+    }
     /* A 200 may still carry an <Error> (S3 reports late failures so). */
     if (rc == 0 && r.answer.data != NULL
         && strstr(r.answer.data, "<Error>") != NULL) {
