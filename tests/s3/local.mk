@@ -17,7 +17,12 @@ EXTRA_DIST += tests/s3/rgw-cluster tests/s3/faultproxy.py tests/s3/lib.sh \
 	tests/s3/with-rgw \
 	tests/s3/README.md
 
-# The s3 plugin's own tests (tests/s3/test_s3.c) under a fresh gateway.
+# The s3 plugin's own tests (tests/s3/test_s3.c) under a fresh gateway;
+# the clock-skew shim test_cli.sh preloads (time() runs off).
+check_LTLIBRARIES += tests/s3/mbk_skew_shim.la
+tests_s3_mbk_skew_shim_la_SOURCES = tests/s3/skew_shim.c
+tests_s3_mbk_skew_shim_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version \
+	-shared -rpath /nowhere
 if HAVE_CMOCKA
 check_PROGRAMS += tests/s3/test_s3
 endif
