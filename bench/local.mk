@@ -17,3 +17,10 @@ bench_bench_compress_SOURCES = bench/bench_compress.c bench/crm.c bench/crm.h
 bench_bench_compress_CFLAGS = $(AM_CFLAGS) $(MONGOC_CFLAGS) $(ZLIB_CFLAGS)
 bench_bench_compress_LDADD = tests/integration/libharness.la engine/libmbk.la \
 	$(MONGOC_LIBS) $(ZLIB_LIBS)
+
+# The s3 plugin against a fresh Ceph gateway, and curl beside it (bench/s3).
+EXTRA_DIST += bench/s3
+EXTRA_PROGRAMS += bench/bench_s3
+MBK_BENCH += bench/bench_s3
+bench_bench_s3_SOURCES = bench/bench_s3.c
+bench_bench_s3_LDADD = engine/libmbk.la

@@ -19,6 +19,15 @@ storage_mbk_storage_tar_la_SOURCES = storage/tar.c storage/tar_archive.c \
 storage_mbk_storage_tar_la_CFLAGS = $(AM_CFLAGS) $(ARCHIVE_CFLAGS)
 storage_mbk_storage_tar_la_LDFLAGS = $(AM_LDFLAGS) $(MBK_PLUGIN_LDFLAGS)
 storage_mbk_storage_tar_la_LIBADD = $(ARCHIVE_LIBS)
+# s3: libcurl (Signature V4 signing, TLS) and libcrypto (MD5, SHA-256).
+pkglib_LTLIBRARIES += storage/mbk_storage_s3.la
+storage_mbk_storage_s3_la_SOURCES = storage/s3.c storage/s3_put.c \
+	storage/s3_http.c storage/s3_xml.c storage/s3_conf.c \
+	storage/s3_private.h storage/s3_store.h storage/mbk_storage.h
+storage_mbk_storage_s3_la_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) \
+	$(CRYPTO_CFLAGS)
+storage_mbk_storage_s3_la_LDFLAGS = $(AM_LDFLAGS) $(MBK_PLUGIN_LDFLAGS)
+storage_mbk_storage_s3_la_LIBADD = $(CURL_LIBS) $(CRYPTO_LIBS) $(PTHREAD_LIBS)
 
 # Test-only fake plugins: one source, built once per defect.
 MBK_FAKE_LDFLAGS = -module -avoid-version -shared -rpath /nowhere \

@@ -1,0 +1,12 @@
+#!/bin/sh
+# test_plugin.sh: the s3 plugin's own cases (tests/s3/test_s3.c: parts,
+# pagination, a killed writer, the fault proxy, a wrong secret, a missing
+# bucket, the credentials file) against a fresh Ceph RADOS Gateway.
+: "${MBK_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${MBK_BUILDDIR:=$MBK_SRCDIR/_build}"
+prog="$MBK_BUILDDIR/tests/s3/test_s3"
+if [ ! -x "$prog" ]; then
+    echo "SKIP: $prog is not built (cmocka missing?)"
+    exit 77
+fi
+exec "$MBK_SRCDIR/tests/s3/with-rgw" "$prog"
