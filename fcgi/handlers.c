@@ -18,8 +18,6 @@
 #include "fcgi/router.h"
 #include "storage/path.h"
 
-const char *const mbk_fcgi_storage_values[] = {"fs", "tar", NULL};
-
 int
 mbk_fcgi_check_backup_name(const char *s, struct mbk_error *err)
 {
@@ -157,8 +155,8 @@ mbk_fcgi_reply_job(struct mbk_fcgi_app *app, struct mbk_fcgi_job *job,
 /* ---- GET: the backups ------------------------------------------------ */
 
 static const struct mbk_fcgi_field list_query[] = {
-    {"storage", MBK_FCGI_T_STRING, false, 0, 8, mbk_fcgi_storage_values,
-     NULL},
+    {"storage", MBK_FCGI_T_STRING, false, 1, MBK_FCGI_STORAGE_NAME_MAX,
+     NULL, mbk_fcgi_check_storage_name},
     {"job", MBK_FCGI_T_STRING, false, 0, 0, NULL, mbk_fcgi_check_job_id},
     {NULL, 0, false, 0, 0, NULL, NULL},
 };
@@ -245,6 +243,46 @@ on_backup(const struct mbk_catalog_entry *e, void *ud)
     return 0;
 }
 
+/* A storage as the list shows it: its name and what it can do, in words;
+ * never its location. */
+static struct json_object *
+storage_json(const struct mbk_fcgi_storage *st)
+{
+    static const struct {
+        uint32_t cap;
+        const char *word;
+    } words[] = {
+        {MBK_STORAGE_CAP_LIST_META, "metadata"},
+        {MBK_STORAGE_CAP_REMOVE, "remove"},
+        {MBK_STORAGE_CAP_LOCAL_PATH, "local-path"},
+        {MBK_STORAGE_CAP_NEEDS_SIZE, "needs-size"},
+        {MBK_STORAGE_CAP_FILE_LOCATION, "file-location"},
+        {MBK_STORAGE_CAP_URL_LOCATION, "url-location"},
+    };
+    struct json_object *o = json_object_new_object();
+    struct json_object *caps = json_object_new_array();
+    uint32_t have = mbk_storage_get_caps(st->st);
+
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        if ((have & words[i].cap) != 0) {
+            json_object_array_add(caps, json_object_new_string(words[i].word));
+        }
+    }
+    json_object_object_add(o, "name", json_object_new_string(st->name));
+    /* the same, under the key the list used before it was a list */
+    json_object_object_add(o, "storage", json_object_new_string(st->name));
+    json_object_object_add(o, "default", json_object_new_boolean(
+                                             st->is_default));
+    json_object_object_add(o, "download", json_object_new_string(
+                                              st->x_accel != NULL ? "x-accel"
+                                                                  : "stream"));
+    json_object_object_add(o, "remove", json_object_new_boolean(
+                                            (have & MBK_STORAGE_CAP_REMOVE)
+                                            != 0));
+    json_object_object_add(o, "capabilities", caps);
+    return o;
+}
+
 void
 mbk_fcgi_handle_list(struct mbk_fcgi_app *app,
                      const struct mbk_fcgi_request *rq,
@@ -273,26 +311,25 @@ mbk_fcgi_handle_list(struct mbk_fcgi_app *app,
         return;
     }
     which = mbk_fcgi_get_str(q, "storage", NULL);
+    if (which != NULL && mbk_fcgi_app_storage(app, which, &err) == NULL) {
+        mbk_fcgi_reply_error(rs, &err, "storage");
+        json_object_put(q);
+        return;
+    }
     s.arr = json_object_new_array();
-    for (int i = 0; i < 2; i++) {
-        struct mbk_storage *st = i == 0 ? app->fs : app->tar;
+    for (size_t i = 0; i < app->nstorages; i++) {
+        const struct mbk_fcgi_storage *st = &app->storages[i];
 
-        s.storage = i == 0 ? "fs" : "tar";
-        if (st == NULL || (which != NULL && strcmp(which, s.storage) != 0)) {
+        s.storage = st->name;
+        if (which != NULL && strcmp(which, st->name) != 0) {
             continue;
         }
-        if (mbk_engine_catalog_list(st, on_backup, &s, &err) != 0) {
+        if (mbk_engine_catalog_list(st->st, on_backup, &s, &err) != 0) {
             mbk_fcgi_reply_error(rs, &err, NULL);
             json_object_put(s.arr);
             json_object_put(q);
             return;
         }
-    }
-    if (which != NULL && mbk_fcgi_app_storage(app, which, &err) == NULL) {
-        mbk_fcgi_reply_error(rs, &err, "storage");
-        json_object_put(s.arr);
-        json_object_put(q);
-        return;
     }
     d = json_object_new_object();
     json_object_object_add(d, "database",
@@ -314,18 +351,9 @@ mbk_fcgi_handle_list(struct mbk_fcgi_app *app,
         struct json_object *stores = json_object_new_array();
         struct json_object *roots = json_object_new_array();
 
-        for (int i = 0; i < 2; i++) {
-            struct mbk_storage *st = i == 0 ? app->fs : app->tar;
-            struct json_object *o;
-
-            if (st == NULL) {
-                continue;
-            }
-            o = json_object_new_object();
-            json_object_object_add(o, "storage",
-                                   json_object_new_string(
-                                       mbk_storage_get_name(st)));
-            json_object_array_add(stores, o);
+        for (size_t i = 0; i < app->nstorages; i++) {
+            json_object_array_add(stores,
+                                  storage_json(&app->storages[i]));
         }
         for (size_t i = 0; i < app->nroots; i++) {
             json_object_array_add(roots, json_object_new_string(app->roots[i]));
@@ -342,16 +370,16 @@ mbk_fcgi_handle_list(struct mbk_fcgi_app *app,
 static const struct mbk_fcgi_field name_query[] = {
     {"name", MBK_FCGI_T_STRING, true, 1, MBK_STORAGE_NAME_MAX, NULL,
      mbk_fcgi_check_backup_name},
-    {"storage", MBK_FCGI_T_STRING, false, 0, 8, mbk_fcgi_storage_values,
-     NULL},
+    {"storage", MBK_FCGI_T_STRING, false, 1, MBK_FCGI_STORAGE_NAME_MAX,
+     NULL, mbk_fcgi_check_storage_name},
     {NULL, 0, false, 0, 0, NULL, NULL},
 };
 
 static const struct mbk_fcgi_field delete_query[] = {
     {"name", MBK_FCGI_T_STRING, false, 1, MBK_STORAGE_NAME_MAX, NULL,
      mbk_fcgi_check_backup_name},
-    {"storage", MBK_FCGI_T_STRING, false, 0, 8, mbk_fcgi_storage_values,
-     NULL},
+    {"storage", MBK_FCGI_T_STRING, false, 1, MBK_FCGI_STORAGE_NAME_MAX,
+     NULL, mbk_fcgi_check_storage_name},
     {"job", MBK_FCGI_T_STRING, false, 0, 0, NULL, mbk_fcgi_check_job_id},
     {NULL, 0, false, 0, 0, NULL, NULL},
 };
@@ -384,7 +412,7 @@ mbk_fcgi_handle_delete(struct mbk_fcgi_app *app,
                        struct mbk_fcgi_response *rs)
 {
     struct json_object *q = NULL;
-    struct mbk_storage *st;
+    const struct mbk_fcgi_storage *st;
     struct mbk_audit_entry ae;
     struct mbk_error err;
     const char *name;
@@ -422,7 +450,7 @@ mbk_fcgi_handle_delete(struct mbk_fcgi_app *app,
     ae.params = q;
     if (st == NULL) {
         mbk_fcgi_reply_error(rs, &err, "storage");
-    } else if (mbk_storage_remove(st, name, &err) != 0) {
+    } else if (mbk_storage_remove(st->st, name, &err) != 0) {
         mbk_fcgi_reply_error(rs, &err, NULL);
         ae.outcome = "failed";
         ae.error = err.message;
@@ -433,7 +461,7 @@ mbk_fcgi_handle_delete(struct mbk_fcgi_app *app,
 
         json_object_object_add(d, "deleted", json_object_new_string(name));
         json_object_object_add(d, "storage",
-                               json_object_new_string(mbk_storage_get_name(st)));
+                               json_object_new_string(st->name));
         mbk_fcgi_reply_data_take(rs, 200, d);
         ae.outcome = "ok";
         ae.duration = mbk_names_seconds() - t0;
@@ -489,6 +517,7 @@ mbk_fcgi_handle_download(struct mbk_fcgi_app *app,
                          struct mbk_fcgi_response *rs)
 {
     struct json_object *q = NULL;
+    const struct mbk_fcgi_storage *sto;
     struct mbk_storage *st;
     struct mbk_audit_entry ae;
     struct mbk_error err;
@@ -500,12 +529,14 @@ mbk_fcgi_handle_download(struct mbk_fcgi_app *app,
         return;
     }
     name = mbk_fcgi_get_str(q, "name", "");
-    st = mbk_fcgi_app_storage(app, mbk_fcgi_get_str(q, "storage", NULL), &err);
-    if (st == NULL) {
+    sto = mbk_fcgi_app_storage(app, mbk_fcgi_get_str(q, "storage", NULL),
+                               &err);
+    if (sto == NULL) {
         mbk_fcgi_reply_error(rs, &err, "storage");
         json_object_put(q);
         return;
     }
+    st = sto->st;
     memset(&ae, 0, sizeof(ae));
     ae.operation = "download";
     ae.backup = name;
@@ -516,8 +547,7 @@ mbk_fcgi_handle_download(struct mbk_fcgi_app *app,
                  ? "application/gzip"
                  : "application/json");
     snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", name);
-    if (app->cfg.x_accel_prefix != NULL && st == app->fs &&
-        (mbk_storage_get_caps(st) & MBK_STORAGE_CAP_LOCAL_PATH) != 0) {
+    if (sto->x_accel != NULL) {
         char rel[1024];
         char uri[1200];
 
@@ -533,7 +563,7 @@ mbk_fcgi_handle_download(struct mbk_fcgi_app *app,
             }
             mbk_storage_get_close(st, r);
         }
-        snprintf(uri, sizeof(uri), "%s%s", app->cfg.x_accel_prefix, rel);
+        snprintf(uri, sizeof(uri), "%s%s", sto->x_accel, rel);
         mbk_fcgi_response_header(rs, "X-Accel-Redirect", uri);
     } else {
         struct download *d = calloc(1, sizeof(*d));

@@ -38,8 +38,8 @@ static const char *const conflicts[] = {"skip", "replace", "fail", NULL};
 static const struct mbk_fcgi_field server_schema[] = {
     {"backupName", MBK_FCGI_T_STRING, false, 1, MBK_STORAGE_NAME_MAX, NULL,
      mbk_fcgi_check_backup_name},
-    {"storage", MBK_FCGI_T_STRING, false, 0, 8, mbk_fcgi_storage_values,
-     NULL},
+    {"storage", MBK_FCGI_T_STRING, false, 1, MBK_FCGI_STORAGE_NAME_MAX,
+     NULL, mbk_fcgi_check_storage_name},
     {"path", MBK_FCGI_T_STRING, false, 1, 4096, NULL, NULL},
     OPTION_FIELDS,
     {NULL, 0, false, 0, 0, NULL, NULL},
@@ -55,7 +55,7 @@ static const struct mbk_fcgi_field upload_schema[] = {
 struct restore_job {
     struct mbk_fcgi_app *app;
     struct json_object *opts;   /* the checked options (and source) */
-    struct mbk_storage *st;     /* a stored backup: lent from app */
+    const struct mbk_fcgi_storage *st; /* a stored backup: lent from app */
     const char *name;
     char *path;                 /* a resolved server file */
     int fd;                     /* an upload's spool file, or -1 */
@@ -160,7 +160,7 @@ run_restore(struct mbk_fcgi_job *job, void *ud, struct json_object **result,
     memset(&in, 0, sizeof(in));
     memset(&o, 0, sizeof(o));
     memset(&rep, 0, sizeof(rep));
-    in.storage = r->st;
+    in.storage = r->st != NULL ? r->st->st : NULL;
     in.name = r->name;
     /* A server file was opened once, in the request, beneath its root:
      * the engine reads that descriptor, never the name again. */
