@@ -24,6 +24,8 @@ static const char usage_text[] =
     "  backup     write a database out as a backup\n"
     "  list       list the backups in a storage\n"
     "  verify     re-read a backup: structure, counts, digests\n"
+    "  rm         remove a backup from the storage\n"
+    "  cat        write a backup's stored bytes to stdout\n"
     "  stats      database statistics\n"
     "  restore    restore a backup (from the storage, a file or stdin)\n"
     "  audit      the audit log, newest first; `audit verify` checks it\n"
@@ -354,6 +356,12 @@ main(int argc, char **argv)
     }
     if (strcmp(cmd, "verify") == 0) {
         return mbk_cli_verify(&c, argc, argv);
+    }
+    if (strcmp(cmd, "rm") == 0) {
+        return mbk_cli_rm(&c, argc, argv);
+    }
+    if (strcmp(cmd, "cat") == 0) {
+        return mbk_cli_cat(&c, argc, argv);
     }
     if (strcmp(cmd, "stats") == 0) {
         return mbk_cli_stats(&c, argc, argv);

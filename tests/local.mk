@@ -61,9 +61,11 @@ tests_unit_test_gzip_LDADD = $(UNIT_LDADD) $(ZLIB_LIBS) $(PTHREAD_LIBS)
 check_PROGRAMS += tests/unit/gzip_write
 tests_unit_gzip_write_SOURCES = tests/unit/gzip_write.c
 tests_unit_gzip_write_LDADD = engine/libmbk.la
-TESTS += tests/unit/test_gzip_python.sh tests/unit/test_cli_gzip_level.sh
+TESTS += tests/unit/test_gzip_python.sh tests/unit/test_cli_gzip_level.sh \
+	tests/unit/test_cli_rm_cat.sh
 EXTRA_DIST += tests/unit/test_gzip_python.sh tests/unit/mem_read.h \
-	tests/unit/test_cli_gzip_level.sh tests/unit/gunzip_all.h
+	tests/unit/test_cli_gzip_level.sh tests/unit/gunzip_all.h \
+	tests/unit/test_cli_rm_cat.sh
 
 # integration: against $MBK_TEST_MONGO_URI, else the development server the
 # harness starts (tests/mongo-dev-server/local.mk builds the harness).
