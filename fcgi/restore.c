@@ -17,12 +17,11 @@
 #include <unistd.h>
 
 #include "engine/names.h"
+#include "engine/options.h"
 #include "engine/restore.h"
 #include "fcgi/handlers.h"
 #include "fcgi/multipart.h"
 #include "fcgi/router.h"
-
-static const char *const conflicts[] = {"skip", "replace", "fail", NULL};
 
 #define OPTION_FIELDS                                                       \
     {"targetDatabase", MBK_FCGI_T_STRING, false, 1, MBK_NAMES_DB_MAX, NULL, \
@@ -31,7 +30,8 @@ static const char *const conflicts[] = {"skip", "replace", "fail", NULL};
         {"dryRun", MBK_FCGI_T_BOOL, false, 0, 0, NULL, NULL},               \
         {"collections", MBK_FCGI_T_STRINGS, false, 0, 1000, NULL,          \
          mbk_fcgi_check_coll},                                              \
-        {"conflict", MBK_FCGI_T_STRING, false, 0, 8, conflicts, NULL},      \
+        {"conflict", MBK_FCGI_T_STRING, false, 0, 8,                      \
+         mbk_engine_conflict_names, NULL},                                  \
         {"async", MBK_FCGI_T_BOOL, false, 0, 0, NULL, NULL}
 
 /* A server-side restore: which backup, and the options. */
@@ -154,7 +154,6 @@ run_restore(struct mbk_fcgi_job *job, void *ud, struct json_object **result,
     struct mbk_restore_opts o;
     struct mbk_restore_report rep;
     struct mbk_audit_entry ae;
-    const char *conflict = mbk_fcgi_get_str(r->opts, "conflict", "skip");
     int rc;
 
     memset(&in, 0, sizeof(in));
@@ -174,9 +173,12 @@ run_restore(struct mbk_fcgi_job *job, void *ud, struct json_object **result,
     o.collections = r->collections;
     o.drop = mbk_fcgi_get_bool(r->opts, "dropExisting", false);
     o.dry_run = mbk_fcgi_get_bool(r->opts, "dryRun", false);
-    o.conflict = strcmp(conflict, "replace") == 0 ? MBK_RESTORE_REPLACE
-                 : strcmp(conflict, "fail") == 0  ? MBK_RESTORE_FAIL
-                                                  : MBK_RESTORE_SKIP;
+    /* the schema let only the engine's names through */
+    if (mbk_engine_conflict_parse(mbk_fcgi_get_str(r->opts, "conflict",
+                                                   "skip"),
+                                  &o.conflict, err) != 0) {
+        return mbk_error_prefix(err, "field \"conflict\"");
+    }
     o.jobs = r->app->cfg.read_jobs;
     o.spool_dir = r->app->cfg.spool_dir;
     o.cancel = mbk_fcgi_job_cancel_flag(job);
@@ -411,16 +413,10 @@ part_end(const struct mbk_fcgi_part *part, void *ud, struct mbk_error *err)
 static int
 spool_open(const struct mbk_fcgi_app *app, struct mbk_error *err)
 {
-    const char *dir = app->cfg.spool_dir;
+    const char *dir = mbk_engine_spool_dir(app->cfg.spool_dir);
     char path[PATH_MAX];
     int fd;
 
-    if (dir == NULL) {
-        dir = getenv("TMPDIR");
-    }
-    if (dir == NULL || dir[0] == '\0') {
-        dir = "/tmp";
-    }
     snprintf(path, sizeof(path), "%s/mbk-upload-XXXXXX", dir);
     fd = mkostemp(path, O_CLOEXEC);
     if (fd < 0) {

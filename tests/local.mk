@@ -27,13 +27,16 @@ UNIT_LDADD = engine/libmbk.la $(CMOCKA_LIBS)
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_error tests/unit/test_names \
-	tests/unit/test_source tests/unit/test_catalog
+	tests/unit/test_source tests/unit/test_catalog tests/unit/test_options
 TESTS += tests/unit/test_error tests/unit/test_names tests/unit/test_source \
-	tests/unit/test_catalog
+	tests/unit/test_catalog tests/unit/test_options
 else
 NOCMOCKA_TESTS += tests/unit/test_error tests/unit/test_names \
-	tests/unit/test_source tests/unit/test_catalog
+	tests/unit/test_source tests/unit/test_catalog tests/unit/test_options
 endif
+tests_unit_test_options_SOURCES = tests/unit/test_options.c
+tests_unit_test_options_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_options_LDADD = $(UNIT_LDADD)
 tests_unit_test_error_SOURCES = tests/unit/test_error.c
 tests_unit_test_error_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_error_LDADD = $(UNIT_LDADD)
