@@ -1,15 +1,19 @@
 /*
- * catalog.c: `mbk list` and `mbk verify`.
+ * catalog.c: `mbk list`, `mbk verify`, and one stored backup: `mbk rm`
+ * (remove it) and `mbk cat` (its stored bytes to stdout).
  */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "engine/catalog.h"
+#include "engine/stored.h"
 
 static const char list_usage[] =
     "usage: mbk list [--storage SPEC] [--json]\n"
@@ -18,6 +22,14 @@ static const char list_usage[] =
 static const char verify_usage[] =
     "usage: mbk verify NAME [--storage SPEC] [--json]\n"
     "Re-read backup NAME: structure, document counts and SHA-256 digests.\n";
+
+static const char rm_usage[] =
+    "usage: mbk rm NAME [--storage SPEC] [--json]\n"
+    "Remove backup NAME from the storage.\n";
+
+static const char cat_usage[] =
+    "usage: mbk cat NAME [--storage SPEC] > FILE\n"
+    "Write backup NAME to stdout, its bytes as stored (gzip stays gzip).\n";
 
 static const char *
 str(struct json_object *o, const char *key)
@@ -240,6 +252,125 @@ mbk_cli_verify(struct mbk_cli *c, int argc, char **argv)
     rc = MBK_EXIT_OK;
 out:
     mbk_engine_verify_result_free(&res);
+    mbk_storage_close(st);
+    return rc;
+}
+
+/* The engine's audit entry of rm or cat, recorded when a log is set. */
+static void
+record(const struct mbk_cli *c, const struct mbk_audit_entry *ae, int rc,
+       const struct mbk_error *err)
+{
+    mbk_cli_audit_record(c, ae->operation, NULL, ae->outcome,
+                         rc == 0 ? NULL : err, NULL, ae->duration,
+                         ae->backup, NULL);
+}
+
+/* NAME, the one argument of rm and cat; else usage and -1. */
+static const char *
+one_name(int argc, char **argv, const char *usage)
+{
+    if (optind + 1 != argc) {
+        fputs(usage, stderr);
+        return NULL;
+    }
+    return argv[optind];
+}
+
+int
+mbk_cli_rm(struct mbk_cli *c, int argc, char **argv)
+{
+    struct mbk_audit_entry ae;
+    struct mbk_storage *st;
+    struct mbk_error err;
+    const char *name;
+    int rc = MBK_EXIT_USAGE;
+
+    if (parse_common(c, argc, argv, rm_usage, &rc) != 0) {
+        return rc;
+    }
+    name = one_name(argc, argv, rm_usage);
+    if (name == NULL) {
+        return MBK_EXIT_USAGE;
+    }
+    st = mbk_cli_storage(c, &err);
+    if (st == NULL) {
+        return mbk_cli_fail(c, "rm", &err);
+    }
+    rc = mbk_engine_stored_remove(st, name, &ae, &err);
+    record(c, &ae, rc, &err);
+    if (rc != 0) {
+        rc = mbk_cli_fail(c, "rm", &err);
+    } else {
+        if (c->json) {
+            mbk_cli_print_json(mbk_engine_stored_remove_json(name,
+                                                             c->storage));
+        } else if (!c->quiet) {
+            printf("removed %s\n", name);
+        }
+        rc = MBK_EXIT_OK;
+    }
+    mbk_storage_close(st);
+    return rc;
+}
+
+/* Every byte of s to stdout; -1 and err (SYS) when stdout fails. */
+static int
+copy_out(struct mbk_engine_stored *s, struct mbk_error *err)
+{
+    char buf[65536];
+    ssize_t n;
+
+    while ((n = mbk_engine_stored_read(s, buf, sizeof(buf), err)) > 0) {
+        if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n) {
+            return mbk_error_sys(err, errno, "write", "stdout");
+        }
+    }
+    if (n < 0) {
+        return -1;
+    }
+    if (fflush(stdout) != 0) {
+        return mbk_error_sys(err, errno, "write", "stdout");
+    }
+    return 0;
+}
+
+int
+mbk_cli_cat(struct mbk_cli *c, int argc, char **argv)
+{
+    struct mbk_audit_entry ae;
+    struct mbk_engine_stored *s;
+    struct mbk_storage *st;
+    struct mbk_error err;
+    const char *name;
+    int rc = MBK_EXIT_USAGE;
+
+    if (parse_common(c, argc, argv, cat_usage, &rc) != 0) {
+        return rc;
+    }
+    name = one_name(argc, argv, cat_usage);
+    if (name == NULL) {
+        return MBK_EXIT_USAGE;
+    }
+    if (isatty(STDOUT_FILENO)) {
+        fprintf(stderr, "mbk cat: stdout is a terminal: redirect it "
+                        "(mbk cat %s > FILE)\n", name);
+        return MBK_EXIT_USAGE;
+    }
+    c->json = false; /* stdout carries the backup itself */
+    st = mbk_cli_storage(c, &err);
+    if (st == NULL) {
+        return mbk_cli_fail(c, "cat", &err);
+    }
+    s = mbk_engine_stored_open(st, name, &ae, &err);
+    rc = s != NULL ? copy_out(s, &err) : -1;
+    if (s != NULL && rc != 0) {
+        ae.outcome = "failed"; /* opened, then cut short */
+        ae.error = err.message;
+    }
+    mbk_engine_stored_close(s);
+    record(c, &ae, rc, &err);
+    rc = rc == 0 ? MBK_EXIT_OK : mbk_cli_fail(c, "cat", &err);
     mbk_storage_close(st);
     return rc;
 }

@@ -105,5 +105,9 @@ int
 mbk_cli_restore(struct mbk_cli *c, int argc, char **argv);
 int
 mbk_cli_audit(struct mbk_cli *c, int argc, char **argv);
+int
+mbk_cli_rm(struct mbk_cli *c, int argc, char **argv);
+int
+mbk_cli_cat(struct mbk_cli *c, int argc, char **argv);
 
 #endif /* MBK_CLI_H */

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,8 @@ static const char usage_text[] =
     "  backup     write a database out as a backup\n"
     "  list       list the backups in a storage\n"
     "  verify     re-read a backup: structure, counts, digests\n"
+    "  rm         remove a backup from the storage\n"
+    "  cat        write a backup's stored bytes to stdout\n"
     "  stats      database statistics\n"
     "  restore    restore a backup (from the storage, a file or stdin)\n"
     "  audit      the audit log, newest first; `audit verify` checks it\n"
@@ -277,6 +280,20 @@ mbk_cli_audit_record(const struct mbk_cli *c, const char *operation,
     json_object_put(counts);
 }
 
+/* Whether dir holds any storage plugin module (whichever it is). */
+static bool
+has_plugins(const char *dir)
+{
+    char pattern[4300];
+    glob_t g;
+    bool any;
+
+    snprintf(pattern, sizeof(pattern), "%s/mbk_storage_*.so", dir);
+    any = glob(pattern, GLOB_NOSORT, NULL, &g) == 0 && g.gl_pathc > 0;
+    globfree(&g);
+    return any;
+}
+
 /* Run from a build tree (not installed), the plugins are beside us in
  * storage/.libs: use them when the installed directory has none. */
 static const char *
@@ -284,12 +301,10 @@ build_tree_plugin_dir(void)
 {
     static char dir[4200];
     char exe[4096];
-    char probe[4300];
     ssize_t n;
     char *slash;
 
-    snprintf(probe, sizeof(probe), "%s/mbk_storage_fs.so", MBK_PLUGIN_DIR);
-    if (access(probe, R_OK) == 0) {
+    if (has_plugins(MBK_PLUGIN_DIR)) {
         return NULL;
     }
     n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -303,8 +318,7 @@ build_tree_plugin_dir(void)
     }
     *slash = '\0';
     snprintf(dir, sizeof(dir), "%s/../storage/.libs", exe);
-    snprintf(probe, sizeof(probe), "%s/mbk_storage_fs.so", dir);
-    return access(probe, R_OK) == 0 ? dir : NULL;
+    return has_plugins(dir) ? dir : NULL;
 }
 
 static const char *
@@ -354,6 +368,12 @@ main(int argc, char **argv)
     }
     if (strcmp(cmd, "verify") == 0) {
         return mbk_cli_verify(&c, argc, argv);
+    }
+    if (strcmp(cmd, "rm") == 0) {
+        return mbk_cli_rm(&c, argc, argv);
+    }
+    if (strcmp(cmd, "cat") == 0) {
+        return mbk_cli_cat(&c, argc, argv);
     }
     if (strcmp(cmd, "stats") == 0) {
         return mbk_cli_stats(&c, argc, argv);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "engine/options.h"
 #include "engine/restore.h"
 
 static const char restore_usage[] =
@@ -233,7 +234,6 @@ audit(const struct mbk_cli *c, const struct mbk_restore_opts *o,
     struct json_object *p = json_object_new_object();
     struct json_object *n = json_object_new_object();
     struct json_object *cs = json_object_new_array();
-    static const char *const policies[] = {"skip", "replace", "fail"};
 
     if (in->name != NULL) {
         json_object_object_add(p, "storage", json_object_new_string(c->storage));
@@ -250,7 +250,8 @@ audit(const struct mbk_cli *c, const struct mbk_restore_opts *o,
     json_object_object_add(p, "collections", cs);
     json_object_object_add(p, "dropExisting", json_object_new_boolean(o->drop));
     json_object_object_add(p, "conflict",
-                           json_object_new_string(policies[o->conflict]));
+                           json_object_new_string(
+                               mbk_engine_conflict_name(o->conflict)));
     json_object_object_add(p, "indexes", json_object_new_boolean(!o->no_indexes));
     json_object_object_add(p, "singlePass",
                            json_object_new_boolean(o->single_pass));
@@ -332,15 +333,8 @@ mbk_cli_restore(struct mbk_cli *c, int argc, char **argv)
             o.dry_run = true;
             break;
         case 'c':
-            if (strcmp(optarg, "skip") == 0) {
-                o.conflict = MBK_RESTORE_SKIP;
-            } else if (strcmp(optarg, "replace") == 0) {
-                o.conflict = MBK_RESTORE_REPLACE;
-            } else if (strcmp(optarg, "fail") == 0) {
-                o.conflict = MBK_RESTORE_FAIL;
-            } else {
-                fprintf(stderr, "mbk restore: --conflict \"%s\" is not one "
-                        "of skip, replace, fail\n", optarg);
+            if (mbk_engine_conflict_parse(optarg, &o.conflict, &err) != 0) {
+                fprintf(stderr, "mbk restore: --conflict: %s\n", err.message);
                 goto out;
             }
             break;

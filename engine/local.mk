@@ -11,7 +11,8 @@ engine_libmbk_la_SOURCES = \
 	engine/backup.c engine/backup.h engine/backup_private.h \
 	engine/backup_meta.c \
 	engine/source.c engine/source.h \
-	engine/catalog.c engine/catalog.h \
+	engine/catalog.c engine/catalog.h engine/stored.c engine/stored.h \
+	engine/options.c engine/options.h \
 	engine/restore.c engine/restore.h engine/restore_private.h \
 	engine/restore_apply.c engine/restore_swap.c \
 	engine/restore_journal.c

@@ -35,6 +35,7 @@ struct key {
 static const struct key keys[] = {
     KEY(mongo_uri, K_STR),     KEY(db, K_STR),
     KEY(storage_fs, K_STR),    KEY(storage_tar, K_STR),
+    KEY(default_storage, K_STR),
     KEY(plugin_dir, K_STR),    KEY(allowed_roots, K_STR),
     KEY(audit_log, K_STR),     KEY(log, K_STR),
     KEY(spool_dir, K_STR),     KEY(listen, K_STR),
@@ -174,6 +175,10 @@ load_file(struct mbk_fcgi_config *c, const char *file, struct mbk_error *err)
             break;
         }
         *eq = '\0';
+        if (strcmp(trim(s), "storage") == 0) {
+            rc = mbk_fcgi_storage_conf_add(c, trim(eq + 1), where, err);
+            continue;
+        }
         k = find_key(trim(s));
         if (k == NULL) {
             rc = mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EINVAL,
@@ -220,12 +225,13 @@ mbk_fcgi_config_load(struct mbk_fcgi_config *c, const char *file,
             return -1;
         }
     }
-    return 0;
+    return mbk_fcgi_storage_conf_finish(c, err);
 }
 
 void
 mbk_fcgi_config_free(struct mbk_fcgi_config *c)
 {
+    mbk_fcgi_storage_conf_free(c);
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         if (keys[i].kind == K_STR) {
             char **s = (char **)(void *)((char *)c + keys[i].off);
@@ -291,7 +297,6 @@ int
 mbk_fcgi_app_open(struct mbk_fcgi_app *app, struct mbk_error *err)
 {
     const struct mbk_fcgi_config *c = &app->cfg;
-    char spec[PATH_MAX + 8];
     /* Each request thread, each worker's readers, and spare. */
     uint32_t clients = c->threads + c->jobs * (c->read_jobs + 2) + 2;
 
@@ -310,38 +315,13 @@ mbk_fcgi_app_open(struct mbk_fcgi_app *app, struct mbk_error *err)
     if (mbk_names_db_check(mbk_fcgi_app_db(app), err) != 0) {
         return -1;
     }
-    if (c->storage_fs != NULL) {
-        snprintf(spec, sizeof(spec), "fs:%s", c->storage_fs);
-        app->fs = mbk_storage_open(spec, c->plugin_dir, err);
-        if (app->fs == NULL) {
-            return mbk_error_prefix(err, "storage_fs");
-        }
-    }
-    if (c->storage_tar != NULL) {
-        snprintf(spec, sizeof(spec), "tar:%s", c->storage_tar);
-        app->tar = mbk_storage_open(spec, c->plugin_dir, err);
-        if (app->tar == NULL) {
-            return mbk_error_prefix(err, "storage_tar");
-        }
-    }
-    if (app->fs == NULL && app->tar == NULL) {
-        return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EINVAL,
-                             "no storage: set storage_fs or storage_tar");
+    if (mbk_fcgi_storages_open(app, err) != 0) {
+        return -1;
     }
     if (add_roots(app, err) != 0) {
         return -1;
     }
     /* Answers never show where the server keeps things. */
-    if (app->fs != NULL) {
-        mbk_fcgi_private_path_add(mbk_storage_get_location(app->fs),
-                                  "[fs storage]");
-    }
-    if (app->tar != NULL) {
-        mbk_fcgi_private_path_add(mbk_storage_get_location(app->tar),
-                                  "[tar storage]");
-    }
-    mbk_fcgi_private_path_add(c->storage_fs, "[fs storage]");
-    mbk_fcgi_private_path_add(c->storage_tar, "[tar storage]");
     mbk_fcgi_private_path_add(c->spool_dir, "[spool]");
     mbk_fcgi_private_path_add(c->plugin_dir, "[plugins]");
     if (c->audit_log != NULL) {
@@ -359,8 +339,7 @@ mbk_fcgi_app_close(struct mbk_fcgi_app *app)
 {
     mbk_fcgi_jobs_free(app->jobs);
     mbk_audit_close(app->audit);
-    mbk_storage_close(app->fs);
-    mbk_storage_close(app->tar);
+    mbk_fcgi_storages_close(app);
     mbk_mongo_close(app->mongo);
     mbk_fcgi_access_close(&app->access);
     for (size_t i = 0; i < app->nroots; i++) {
@@ -537,27 +516,6 @@ mbk_fcgi_path_check(const struct mbk_fcgi_app *app, const char *path,
     }
     *out = real;
     return 0;
-}
-
-struct mbk_storage *
-mbk_fcgi_app_storage(const struct mbk_fcgi_app *app, const char *name,
-                     struct mbk_error *err)
-{
-    struct mbk_storage *st = NULL;
-
-    if (name == NULL) {
-        st = app->fs != NULL ? app->fs : app->tar;
-    } else if (strcmp(name, "fs") == 0) {
-        st = app->fs;
-    } else if (strcmp(name, "tar") == 0) {
-        st = app->tar;
-    }
-    if (st == NULL) {
-        mbk_fcgi_http_error(err, 400, "field \"storage\": storage \"%s\" is "
-                            "not configured on this server",
-                            name != NULL ? name : "");
-    }
-    return st;
 }
 
 const char *

@@ -22,11 +22,47 @@
 
 struct mbk_fcgi_jobs;
 
+/* One `storage = NAME LOCATION [key=value ...]` line, all malloc'd. */
+struct mbk_fcgi_storage_conf {
+    char *name;       /* [a-z0-9_-]{1,32}: the label users see */
+    char *location;   /* fs:DIR, tar:FILE, s3://bucket/prefix */
+    struct mbk_storage_option *options; /* for the plugin; values may be
+                                         * secrets: never shown */
+    size_t noptions;
+    char *x_accel;    /* x_accel=PREFIX (the host's, not the plugin's):
+                       * nginx's internal location aliased on a local
+                       * directory storage; NULL: stream downloads */
+};
+
+/* Longest storage name. */
+#define MBK_FCGI_STORAGE_NAME_MAX 32
+
+/* A storage name: 1 to MBK_FCGI_STORAGE_NAME_MAX of [a-z0-9_-]; HTTP/400
+ * naming the problem otherwise (a schema check). */
+int
+mbk_fcgi_check_storage_name(const char *s, struct mbk_error *err);
+
+/* A storage opened from its configuration line. */
+struct mbk_fcgi_storage {
+    const char *name;          /* lent from the configuration */
+    struct mbk_storage *st;    /* thread-safe */
+    const char *x_accel;       /* NULL: downloads stream */
+    bool is_default;
+};
+
 struct mbk_fcgi_config {
     char *mongo_uri;      /* mongo_uri: default mongodb://127.0.0.1:27017 */
     char *db;             /* db: default the URI's database */
-    char *storage_fs;     /* storage_fs: a directory, or unset */
-    char *storage_tar;    /* storage_tar: a tar file, or unset */
+    /* storage = NAME LOCATION [key=value ...], repeated: the stores in
+     * the order given (MBK_FCGI_STORAGE: such lines, one a line, instead
+     * of the file's).  The legacy keys storage_fs = DIR and storage_tar =
+     * FILE are aliases of `storage = fs fs:DIR` / `storage = tar tar:FILE`
+     * (kept for one release), appended after the others. */
+    struct mbk_fcgi_storage_conf *storages;
+    size_t nstorages;
+    char *default_storage; /* default_storage: NAME; default the first */
+    char *storage_fs;     /* legacy alias, see above */
+    char *storage_tar;    /* legacy alias, see above */
     char *plugin_dir;     /* plugin_dir: default the compiled-in one */
     char *allowed_roots;  /* allowed_roots: DIR:DIR..., server-side paths */
     char *audit_log;      /* audit_log: unset, no audit trail */
@@ -35,7 +71,9 @@ struct mbk_fcgi_config {
     char *listen;         /* listen: unix:PATH or 127.0.0.1:PORT; unset:
                            * the socket handed over (LISTEN_FDS or fd 0) */
     char *x_accel_prefix; /* x_accel_prefix: nginx internal location for
-                           * fs downloads; unset: stream them */
+                           * the default storage's downloads (when it is a
+                           * local directory and has no x_accel= of its
+                           * own); unset: stream them */
     unsigned socket_mode; /* socket_mode: 0660 */
     unsigned threads;     /* threads: request threads, default 8 */
     unsigned jobs;        /* jobs: job workers, default 2 */
@@ -66,11 +104,27 @@ mbk_fcgi_config_load(struct mbk_fcgi_config *c, const char *file,
 void
 mbk_fcgi_config_free(struct mbk_fcgi_config *c);
 
+/* fcgi/storages.c, for the configuration: add one `storage` line (the
+ * value after "storage ="; where: FILE:LINE for messages, which never show
+ * option values); free the list; then, once the file is read, apply
+ * MBK_FCGI_STORAGE and the legacy aliases. */
+int
+mbk_fcgi_storage_conf_add(struct mbk_fcgi_config *c, const char *line,
+                          const char *where, struct mbk_error *err);
+
+void
+mbk_fcgi_storage_conf_free(struct mbk_fcgi_config *c);
+
+int
+mbk_fcgi_storage_conf_finish(struct mbk_fcgi_config *c,
+                             struct mbk_error *err);
+
 struct mbk_fcgi_app {
     struct mbk_fcgi_config cfg;
     struct mbk_mongo *mongo;  /* thread-safe pool */
-    struct mbk_storage *fs;   /* thread-safe; NULL when not configured */
-    struct mbk_storage *tar;
+    struct mbk_fcgi_storage *storages; /* nstorages, in configured order */
+    size_t nstorages;
+    const struct mbk_fcgi_storage *default_storage;
     struct mbk_audit *audit;  /* thread-safe; NULL without audit_log */
     struct mbk_fcgi_jobs *jobs;
     struct mbk_fcgi_access access; /* proxy secret and roles */
@@ -85,6 +139,14 @@ mbk_fcgi_app_open(struct mbk_fcgi_app *app, struct mbk_error *err);
 
 void
 mbk_fcgi_app_close(struct mbk_fcgi_app *app);
+
+/* fcgi/storages.c: open every configured storage (a failure names the
+ * storage), choose the default and each one's X-Accel prefix; close them. */
+int
+mbk_fcgi_storages_open(struct mbk_fcgi_app *app, struct mbk_error *err);
+
+void
+mbk_fcgi_storages_close(struct mbk_fcgi_app *app);
 
 /*
  * A server-side path from a request: absolute, no control characters,
@@ -110,9 +172,9 @@ int
 mbk_fcgi_path_open(const struct mbk_fcgi_app *app, const char *path,
                    struct mbk_error *err);
 
-/* The storage a request names ("fs", "tar"; NULL: fs if configured,
- * else tar); HTTP/400 when that one is not configured. */
-struct mbk_storage *
+/* The storage a request names (NULL: the default one); HTTP/400 naming
+ * the field "storage" when none has that name. */
+const struct mbk_fcgi_storage *
 mbk_fcgi_app_storage(const struct mbk_fcgi_app *app, const char *name,
                      struct mbk_error *err);
 

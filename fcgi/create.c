@@ -45,8 +45,8 @@ static const struct mbk_fcgi_field create_schema[] = {
      check_pattern},
     {"excludeCollections", MBK_FCGI_T_STRINGS, false, 0, 1000, NULL,
      check_pattern},
-    {"storage", MBK_FCGI_T_STRING, false, 0, 8, mbk_fcgi_storage_values,
-     NULL},
+    {"storage", MBK_FCGI_T_STRING, false, 1, MBK_FCGI_STORAGE_NAME_MAX,
+     NULL, mbk_fcgi_check_storage_name},
     {"async", MBK_FCGI_T_BOOL, false, 0, 0, NULL, NULL},
     {NULL, 0, false, 0, 0, NULL, NULL},
 };
@@ -57,6 +57,7 @@ struct create_job {
     struct json_object *body;
     struct mbk_storage *st;    /* lent from app, or owned_st */
     struct mbk_storage *owned_st;
+    const char *name;          /* the storage's, lent from app */
     char *destination;         /* the resolved destinationPath, or NULL */
     char *user;
     char *client;
@@ -162,7 +163,7 @@ run_create(struct mbk_fcgi_job *job, void *ud, struct json_object **result,
     ae.params = c->body;
     if (rc == 0) {
         /* the destination as the request named it, not resolved */
-        *result = result_json(&res, mbk_storage_get_name(c->st),
+        *result = result_json(&res, c->name,
                               c->destination != NULL
                                   ? mbk_fcgi_get_str(c->body,
                                                      "destinationPath", NULL)
@@ -192,37 +193,44 @@ run_create(struct mbk_fcgi_job *job, void *ud, struct json_object **result,
     return rc;
 }
 
-/* The storage the backup goes to: the configured one, or one opened on
- * destinationPath after the allowed-roots check. */
+/* The storage the backup goes to: a configured one, or one opened on
+ * destinationPath (after the allowed-roots check) with the plugin of the
+ * storage named (else of the default one): a directory, or a file when
+ * that plugin keeps its store in one file (CAP_FILE_LOCATION). */
 static int
 pick_storage(struct create_job *c, const char **field, struct mbk_error *err)
 {
-    const char *kind = mbk_fcgi_get_str(c->body, "storage", NULL);
     const char *dest = mbk_fcgi_get_str(c->body, "destinationPath", NULL);
-    struct mbk_storage *configured;
-    bool tar;
+    const struct mbk_fcgi_storage *configured;
+    uint32_t caps;
     char spec[4200];
 
     *field = "storage";
-    configured = mbk_fcgi_app_storage(c->app, kind, err);
-    if (configured == NULL && kind != NULL) {
+    configured = mbk_fcgi_app_storage(
+        c->app, mbk_fcgi_get_str(c->body, "storage", NULL), err);
+    if (configured == NULL) {
         return -1;
     }
-    if (dest == NULL) {
-        c->st = configured;
-        return c->st != NULL ? 0 : -1;
-    }
-    tar = kind != NULL ? strcmp(kind, "tar") == 0 : configured == c->app->tar;
-    if (configured != NULL &&
-        strcmp(dest, mbk_storage_get_location(configured)) == 0) {
-        c->st = configured;
+    c->name = configured->name;
+    if (dest == NULL ||
+        strcmp(dest, mbk_storage_get_location(configured->st)) == 0) {
+        c->st = configured->st;
         return 0;
     }
+    caps = mbk_storage_get_caps(configured->st);
+    if ((caps & MBK_STORAGE_CAP_URL_LOCATION) != 0) {
+        return mbk_fcgi_http_error(err, 400, "field \"destinationPath\": "
+                                   "storage \"%s\" is not on this server's "
+                                   "disks", configured->name);
+    }
     *field = "destinationPath";
-    if (mbk_fcgi_path_check(c->app, dest, tar, &c->destination, err) != 0) {
+    if (mbk_fcgi_path_check(c->app, dest,
+                            (caps & MBK_STORAGE_CAP_FILE_LOCATION) != 0,
+                            &c->destination, err) != 0) {
         return mbk_error_prefix(err, "field \"destinationPath\"");
     }
-    snprintf(spec, sizeof(spec), "%s:%s", tar ? "tar" : "fs", c->destination);
+    snprintf(spec, sizeof(spec), "%s:%s",
+             mbk_storage_get_scheme(configured->st), c->destination);
     c->owned_st = mbk_storage_open(spec, c->app->cfg.plugin_dir, err);
     if (c->owned_st == NULL) {
         return mbk_error_prefix(err, "field \"destinationPath\"");

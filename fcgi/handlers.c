@@ -14,11 +14,10 @@
 #include "engine/catalog.h"
 #include "engine/names.h"
 #include "engine/stats.h"
+#include "engine/stored.h"
 #include "fcgi/handlers.h"
 #include "fcgi/router.h"
 #include "storage/path.h"
-
-const char *const mbk_fcgi_storage_values[] = {"fs", "tar", NULL};
 
 int
 mbk_fcgi_check_backup_name(const char *s, struct mbk_error *err)
@@ -157,8 +156,8 @@ mbk_fcgi_reply_job(struct mbk_fcgi_app *app, struct mbk_fcgi_job *job,
 /* ---- GET: the backups ------------------------------------------------ */
 
 static const struct mbk_fcgi_field list_query[] = {
-    {"storage", MBK_FCGI_T_STRING, false, 0, 8, mbk_fcgi_storage_values,
-     NULL},
+    {"storage", MBK_FCGI_T_STRING, false, 1, MBK_FCGI_STORAGE_NAME_MAX,
+     NULL, mbk_fcgi_check_storage_name},
     {"job", MBK_FCGI_T_STRING, false, 0, 0, NULL, mbk_fcgi_check_job_id},
     {NULL, 0, false, 0, 0, NULL, NULL},
 };
@@ -245,6 +244,46 @@ on_backup(const struct mbk_catalog_entry *e, void *ud)
     return 0;
 }
 
+/* A storage as the list shows it: its name and what it can do, in words;
+ * never its location. */
+static struct json_object *
+storage_json(const struct mbk_fcgi_storage *st)
+{
+    static const struct {
+        uint32_t cap;
+        const char *word;
+    } words[] = {
+        {MBK_STORAGE_CAP_LIST_META, "metadata"},
+        {MBK_STORAGE_CAP_REMOVE, "remove"},
+        {MBK_STORAGE_CAP_LOCAL_PATH, "local-path"},
+        {MBK_STORAGE_CAP_NEEDS_SIZE, "needs-size"},
+        {MBK_STORAGE_CAP_FILE_LOCATION, "file-location"},
+        {MBK_STORAGE_CAP_URL_LOCATION, "url-location"},
+    };
+    struct json_object *o = json_object_new_object();
+    struct json_object *caps = json_object_new_array();
+    uint32_t have = mbk_storage_get_caps(st->st);
+
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        if ((have & words[i].cap) != 0) {
+            json_object_array_add(caps, json_object_new_string(words[i].word));
+        }
+    }
+    json_object_object_add(o, "name", json_object_new_string(st->name));
+    /* the same, under the key the list used before it was a list */
+    json_object_object_add(o, "storage", json_object_new_string(st->name));
+    json_object_object_add(o, "default", json_object_new_boolean(
+                                             st->is_default));
+    json_object_object_add(o, "download", json_object_new_string(
+                                              st->x_accel != NULL ? "x-accel"
+                                                                  : "stream"));
+    json_object_object_add(o, "remove", json_object_new_boolean(
+                                            (have & MBK_STORAGE_CAP_REMOVE)
+                                            != 0));
+    json_object_object_add(o, "capabilities", caps);
+    return o;
+}
+
 void
 mbk_fcgi_handle_list(struct mbk_fcgi_app *app,
                      const struct mbk_fcgi_request *rq,
@@ -273,26 +312,25 @@ mbk_fcgi_handle_list(struct mbk_fcgi_app *app,
         return;
     }
     which = mbk_fcgi_get_str(q, "storage", NULL);
+    if (which != NULL && mbk_fcgi_app_storage(app, which, &err) == NULL) {
+        mbk_fcgi_reply_error(rs, &err, "storage");
+        json_object_put(q);
+        return;
+    }
     s.arr = json_object_new_array();
-    for (int i = 0; i < 2; i++) {
-        struct mbk_storage *st = i == 0 ? app->fs : app->tar;
+    for (size_t i = 0; i < app->nstorages; i++) {
+        const struct mbk_fcgi_storage *st = &app->storages[i];
 
-        s.storage = i == 0 ? "fs" : "tar";
-        if (st == NULL || (which != NULL && strcmp(which, s.storage) != 0)) {
+        s.storage = st->name;
+        if (which != NULL && strcmp(which, st->name) != 0) {
             continue;
         }
-        if (mbk_engine_catalog_list(st, on_backup, &s, &err) != 0) {
+        if (mbk_engine_catalog_list(st->st, on_backup, &s, &err) != 0) {
             mbk_fcgi_reply_error(rs, &err, NULL);
             json_object_put(s.arr);
             json_object_put(q);
             return;
         }
-    }
-    if (which != NULL && mbk_fcgi_app_storage(app, which, &err) == NULL) {
-        mbk_fcgi_reply_error(rs, &err, "storage");
-        json_object_put(s.arr);
-        json_object_put(q);
-        return;
     }
     d = json_object_new_object();
     json_object_object_add(d, "database",
@@ -314,18 +352,9 @@ mbk_fcgi_handle_list(struct mbk_fcgi_app *app,
         struct json_object *stores = json_object_new_array();
         struct json_object *roots = json_object_new_array();
 
-        for (int i = 0; i < 2; i++) {
-            struct mbk_storage *st = i == 0 ? app->fs : app->tar;
-            struct json_object *o;
-
-            if (st == NULL) {
-                continue;
-            }
-            o = json_object_new_object();
-            json_object_object_add(o, "storage",
-                                   json_object_new_string(
-                                       mbk_storage_get_name(st)));
-            json_object_array_add(stores, o);
+        for (size_t i = 0; i < app->nstorages; i++) {
+            json_object_array_add(stores,
+                                  storage_json(&app->storages[i]));
         }
         for (size_t i = 0; i < app->nroots; i++) {
             json_object_array_add(roots, json_object_new_string(app->roots[i]));
@@ -342,16 +371,16 @@ mbk_fcgi_handle_list(struct mbk_fcgi_app *app,
 static const struct mbk_fcgi_field name_query[] = {
     {"name", MBK_FCGI_T_STRING, true, 1, MBK_STORAGE_NAME_MAX, NULL,
      mbk_fcgi_check_backup_name},
-    {"storage", MBK_FCGI_T_STRING, false, 0, 8, mbk_fcgi_storage_values,
-     NULL},
+    {"storage", MBK_FCGI_T_STRING, false, 1, MBK_FCGI_STORAGE_NAME_MAX,
+     NULL, mbk_fcgi_check_storage_name},
     {NULL, 0, false, 0, 0, NULL, NULL},
 };
 
 static const struct mbk_fcgi_field delete_query[] = {
     {"name", MBK_FCGI_T_STRING, false, 1, MBK_STORAGE_NAME_MAX, NULL,
      mbk_fcgi_check_backup_name},
-    {"storage", MBK_FCGI_T_STRING, false, 0, 8, mbk_fcgi_storage_values,
-     NULL},
+    {"storage", MBK_FCGI_T_STRING, false, 1, MBK_FCGI_STORAGE_NAME_MAX,
+     NULL, mbk_fcgi_check_storage_name},
     {"job", MBK_FCGI_T_STRING, false, 0, 0, NULL, mbk_fcgi_check_job_id},
     {NULL, 0, false, 0, 0, NULL, NULL},
 };
@@ -384,12 +413,11 @@ mbk_fcgi_handle_delete(struct mbk_fcgi_app *app,
                        struct mbk_fcgi_response *rs)
 {
     struct json_object *q = NULL;
-    struct mbk_storage *st;
+    const struct mbk_fcgi_storage *st;
     struct mbk_audit_entry ae;
     struct mbk_error err;
     const char *name;
     const char *job;
-    double t0;
 
     if (mbk_fcgi_query(rq, delete_query, &q, rs) != 0) {
         return;
@@ -415,28 +443,16 @@ mbk_fcgi_handle_delete(struct mbk_fcgi_app *app,
     }
     st = mbk_fcgi_app_storage(app, mbk_fcgi_get_str(q, "storage", NULL),
                               &err);
-    t0 = mbk_names_seconds();
-    memset(&ae, 0, sizeof(ae));
-    ae.operation = "delete";
-    ae.backup = name;
-    ae.params = q;
     if (st == NULL) {
         mbk_fcgi_reply_error(rs, &err, "storage");
-    } else if (mbk_storage_remove(st, name, &err) != 0) {
+    } else if (mbk_engine_stored_remove(st->st, name, &ae, &err) != 0) {
         mbk_fcgi_reply_error(rs, &err, NULL);
-        ae.outcome = "failed";
-        ae.error = err.message;
-        ae.duration = mbk_names_seconds() - t0;
-        mbk_fcgi_app_audit(app, rq, &ae);
     } else {
-        struct json_object *d = json_object_new_object();
-
-        json_object_object_add(d, "deleted", json_object_new_string(name));
-        json_object_object_add(d, "storage",
-                               json_object_new_string(mbk_storage_get_name(st)));
-        mbk_fcgi_reply_data_take(rs, 200, d);
-        ae.outcome = "ok";
-        ae.duration = mbk_names_seconds() - t0;
+        mbk_fcgi_reply_data_take(rs, 200, mbk_engine_stored_remove_json(
+                                              name, st->name));
+    }
+    if (st != NULL) {
+        ae.params = q;
         mbk_fcgi_app_audit(app, rq, &ae);
     }
     json_object_put(q);
@@ -444,43 +460,16 @@ mbk_fcgi_handle_delete(struct mbk_fcgi_app *app,
 
 /* ---- GET download ---------------------------------------------------- */
 
-struct download {
-    struct mbk_storage *st;
-    struct mbk_storage_reader *r;
-};
-
 static ssize_t
 download_read(void *ud, void *buf, size_t len, struct mbk_error *err)
 {
-    struct download *d = ud;
-
-    return mbk_storage_get_read(d->st, d->r, buf, len, err);
-}
-
-struct find_size {
-    const char *name;
-    int64_t size;
-};
-
-static int
-on_entry_size(const struct mbk_storage_entry *e, void *ud)
-{
-    struct find_size *f = ud;
-
-    if (strcmp(e->name, f->name) == 0) {
-        f->size = (int64_t)e->size;
-        return 1;
-    }
-    return 0;
+    return mbk_engine_stored_read(ud, buf, len, err);
 }
 
 static void
 download_close(void *ud)
 {
-    struct download *d = ud;
-
-    mbk_storage_get_close(d->st, d->r);
-    free(d);
+    mbk_engine_stored_close(ud);
 }
 
 void
@@ -489,92 +478,66 @@ mbk_fcgi_handle_download(struct mbk_fcgi_app *app,
                          struct mbk_fcgi_response *rs)
 {
     struct json_object *q = NULL;
-    struct mbk_storage *st;
+    const struct mbk_fcgi_storage *sto;
     struct mbk_audit_entry ae;
     struct mbk_error err;
     const char *name;
     char disp[MBK_STORAGE_NAME_MAX + 64];
-    size_t nlen;
+    int rc;
 
     if (mbk_fcgi_query(rq, name_query, &q, rs) != 0) {
         return;
     }
     name = mbk_fcgi_get_str(q, "name", "");
-    st = mbk_fcgi_app_storage(app, mbk_fcgi_get_str(q, "storage", NULL), &err);
-    if (st == NULL) {
+    sto = mbk_fcgi_app_storage(app, mbk_fcgi_get_str(q, "storage", NULL),
+                               &err);
+    if (sto == NULL) {
         mbk_fcgi_reply_error(rs, &err, "storage");
         json_object_put(q);
         return;
     }
-    memset(&ae, 0, sizeof(ae));
-    ae.operation = "download";
-    ae.backup = name;
-    ae.params = q;
-    nlen = strlen(name);
     snprintf(rs->content_type, sizeof(rs->content_type), "%s",
-             nlen > 3 && strcmp(name + nlen - 3, ".gz") == 0
-                 ? "application/gzip"
-                 : "application/json");
+             mbk_engine_stored_type(name));
     snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", name);
-    if (app->cfg.x_accel_prefix != NULL && st == app->fs &&
-        (mbk_storage_get_caps(st) & MBK_STORAGE_CAP_LOCAL_PATH) != 0) {
+    if (sto->x_accel != NULL) {
         char rel[1024];
         char uri[1200];
 
-        if (mbk_storage_path(st, name, rel, sizeof(rel), &err) != 0) {
-            goto fail;
+        /* nginx sends the file; the engine checked that it exists */
+        rc = mbk_engine_stored_path(sto->st, name, rel, sizeof(rel), &ae,
+                                    &err);
+        if (rc == 0) {
+            snprintf(uri, sizeof(uri), "%s%s", sto->x_accel, rel);
+            mbk_fcgi_response_header(rs, "X-Accel-Redirect", uri);
         }
-        /* The path must name an existing backup: check before nginx. */
-        {
-            struct mbk_storage_reader *r = mbk_storage_get_open(st, name, &err);
-
-            if (r == NULL) {
-                goto fail;
-            }
-            mbk_storage_get_close(st, r);
-        }
-        snprintf(uri, sizeof(uri), "%s%s", app->cfg.x_accel_prefix, rel);
-        mbk_fcgi_response_header(rs, "X-Accel-Redirect", uri);
     } else {
-        struct download *d = calloc(1, sizeof(*d));
+        struct mbk_engine_stored *d = mbk_engine_stored_open(sto->st, name,
+                                                             &ae, &err);
+        char len[32];
 
-        if (d == NULL) {
-            mbk_fcgi_http_error(&err, 500, "out of memory");
-            goto fail;
-        }
-        d->st = st;
-        d->r = mbk_storage_get_open(st, name, &err);
-        if (d->r == NULL) {
-            free(d);
-            goto fail;
-        }
-        rs->stream = download_read;
-        rs->stream_close = download_close;
-        rs->stream_ud = d;
-        /* Buffered by nginx (to disk past its memory buffers): a slow
-         * client then holds nginx's cheap connection, not one of our
-         * threads (with X-Accel-Buffering: no, sixteen slow readers stopped
-         * the service, found by the load test). */
-        /* With its length a download cut short shows as such. */
-        {
-            struct find_size f = {name, -1};
-            char len[32];
-
-            if (mbk_storage_list(st, on_entry_size, &f, &err) == 0 &&
-                f.size >= 0) {
-                snprintf(len, sizeof(len), "%lld", (long long)f.size);
-                mbk_fcgi_response_header(rs, "Content-Length", len);
-            }
+        rc = d != NULL ? 0 : -1;
+        if (d != NULL) {
+            rs->stream = download_read;
+            rs->stream_close = download_close;
+            rs->stream_ud = d;
+            /* Buffered by nginx (to disk past its memory buffers): a slow
+             * client then holds nginx's cheap connection, not one of our
+             * threads (with X-Accel-Buffering: no, sixteen slow readers
+             * stopped the service, found by the load test).  With its
+             * length a download cut short shows as such. */
+            snprintf(len, sizeof(len), "%llu",
+                     (unsigned long long)mbk_engine_stored_size(d));
+            mbk_fcgi_response_header(rs, "Content-Length", len);
         }
     }
-    rs->status = 200;
-    mbk_fcgi_response_header(rs, "Content-Disposition", disp);
-    ae.outcome = "ok";
+    if (rc == 0) {
+        rs->status = 200;
+        mbk_fcgi_response_header(rs, "Content-Disposition", disp);
+    } else {
+        mbk_fcgi_reply_error(rs, &err, NULL);
+    }
+    ae.params = q;
     mbk_fcgi_app_audit(app, rq, &ae);
-    json_object_put(q);
-    return;
-fail:
-    mbk_fcgi_reply_error(rs, &err, NULL);
     json_object_put(q);
 }
 

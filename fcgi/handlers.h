@@ -13,8 +13,6 @@
 #include "fcgi/jobs.h"
 #include "fcgi/schema.h"
 
-extern const char *const mbk_fcgi_storage_values[]; /* "fs", "tar" */
-
 /* Schema checks (mbk_fcgi_check_fn). */
 int
 mbk_fcgi_check_backup_name(const char *s, struct mbk_error *err);

@@ -136,13 +136,13 @@ mbk_fcgi_reply_error(struct mbk_fcgi_response *r,
 
 /* ---- what answers must not show ------------------------------------- */
 
-#define PRIVATE_MAX 8
+#define PRIVATE_MAX 32
 #define QUOTE_MAX 120
 
 static struct {
     char *path;
     size_t len;
-    const char *label;
+    char *label;
 } private_paths[PRIVATE_MAX];
 static size_t nprivate;
 
@@ -158,11 +158,15 @@ mbk_fcgi_private_path_add(const char *path, const char *label)
         return; /* "/" alone would blank every path */
     }
     private_paths[nprivate].path = strndup(path, n);
-    if (private_paths[nprivate].path != NULL) {
-        private_paths[nprivate].len = n;
-        private_paths[nprivate].label = label;
-        nprivate++;
+    private_paths[nprivate].label = strdup(label);
+    if (private_paths[nprivate].path == NULL ||
+        private_paths[nprivate].label == NULL) {
+        free(private_paths[nprivate].path);
+        free(private_paths[nprivate].label);
+        return;
     }
+    private_paths[nprivate].len = n;
+    nprivate++;
 }
 
 void

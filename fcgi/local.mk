@@ -8,7 +8,7 @@ fcgi_libmbkfcgi_la_SOURCES = \
 	fcgi/multipart.c fcgi/multipart.h \
 	fcgi/router.c fcgi/router.h \
 	fcgi/access.c fcgi/access.h \
-	fcgi/app.c fcgi/app.h \
+	fcgi/app.c fcgi/app.h fcgi/storages.c \
 	fcgi/jobs.c fcgi/jobs.h \
 	fcgi/handlers.c fcgi/handlers.h \
 	fcgi/create.c fcgi/restore.c fcgi/verify.c
@@ -104,12 +104,15 @@ FCGI_UNIT_CFLAGS = $(UNIT_CFLAGS) $(JSONC_CFLAGS)
 FCGI_UNIT_LDADD = fcgi/libmbkfcgi.la $(CMOCKA_LIBS) $(JSONC_LIBS)
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_fcgi_schema tests/unit/test_fcgi_multipart \
-	tests/unit/test_fcgi_router tests/unit/test_fcgi_paths
+	tests/unit/test_fcgi_router tests/unit/test_fcgi_paths \
+	tests/unit/test_fcgi_storages
 TESTS += tests/unit/test_fcgi_schema tests/unit/test_fcgi_multipart \
-	tests/unit/test_fcgi_router tests/unit/test_fcgi_paths
+	tests/unit/test_fcgi_router tests/unit/test_fcgi_paths \
+	tests/unit/test_fcgi_storages
 else
 NOCMOCKA_TESTS += tests/unit/test_fcgi_schema tests/unit/test_fcgi_multipart \
-	tests/unit/test_fcgi_router tests/unit/test_fcgi_paths
+	tests/unit/test_fcgi_router tests/unit/test_fcgi_paths \
+	tests/unit/test_fcgi_storages
 endif
 tests_unit_test_fcgi_schema_SOURCES = tests/unit/test_fcgi_schema.c
 tests_unit_test_fcgi_schema_CFLAGS = $(FCGI_UNIT_CFLAGS)
@@ -123,6 +126,9 @@ tests_unit_test_fcgi_router_LDADD = $(FCGI_UNIT_LDADD)
 tests_unit_test_fcgi_paths_SOURCES = tests/unit/test_fcgi_paths.c
 tests_unit_test_fcgi_paths_CFLAGS = $(FCGI_UNIT_CFLAGS)
 tests_unit_test_fcgi_paths_LDADD = $(FCGI_UNIT_LDADD)
+tests_unit_test_fcgi_storages_SOURCES = tests/unit/test_fcgi_storages.c
+tests_unit_test_fcgi_storages_CFLAGS = $(FCGI_UNIT_CFLAGS)
+tests_unit_test_fcgi_storages_LDADD = $(FCGI_UNIT_LDADD)
 
 # End to end: the responder under attack (issue 11).
 dist_check_SCRIPTS += tests/e2e/test_attack.sh

@@ -17,12 +17,11 @@
 #include <unistd.h>
 
 #include "engine/names.h"
+#include "engine/options.h"
 #include "engine/restore.h"
 #include "fcgi/handlers.h"
 #include "fcgi/multipart.h"
 #include "fcgi/router.h"
-
-static const char *const conflicts[] = {"skip", "replace", "fail", NULL};
 
 #define OPTION_FIELDS                                                       \
     {"targetDatabase", MBK_FCGI_T_STRING, false, 1, MBK_NAMES_DB_MAX, NULL, \
@@ -31,15 +30,16 @@ static const char *const conflicts[] = {"skip", "replace", "fail", NULL};
         {"dryRun", MBK_FCGI_T_BOOL, false, 0, 0, NULL, NULL},               \
         {"collections", MBK_FCGI_T_STRINGS, false, 0, 1000, NULL,          \
          mbk_fcgi_check_coll},                                              \
-        {"conflict", MBK_FCGI_T_STRING, false, 0, 8, conflicts, NULL},      \
+        {"conflict", MBK_FCGI_T_STRING, false, 0, 8,                      \
+         mbk_engine_conflict_names, NULL},                                  \
         {"async", MBK_FCGI_T_BOOL, false, 0, 0, NULL, NULL}
 
 /* A server-side restore: which backup, and the options. */
 static const struct mbk_fcgi_field server_schema[] = {
     {"backupName", MBK_FCGI_T_STRING, false, 1, MBK_STORAGE_NAME_MAX, NULL,
      mbk_fcgi_check_backup_name},
-    {"storage", MBK_FCGI_T_STRING, false, 0, 8, mbk_fcgi_storage_values,
-     NULL},
+    {"storage", MBK_FCGI_T_STRING, false, 1, MBK_FCGI_STORAGE_NAME_MAX,
+     NULL, mbk_fcgi_check_storage_name},
     {"path", MBK_FCGI_T_STRING, false, 1, 4096, NULL, NULL},
     OPTION_FIELDS,
     {NULL, 0, false, 0, 0, NULL, NULL},
@@ -55,7 +55,7 @@ static const struct mbk_fcgi_field upload_schema[] = {
 struct restore_job {
     struct mbk_fcgi_app *app;
     struct json_object *opts;   /* the checked options (and source) */
-    struct mbk_storage *st;     /* a stored backup: lent from app */
+    const struct mbk_fcgi_storage *st; /* a stored backup: lent from app */
     const char *name;
     char *path;                 /* a resolved server file */
     int fd;                     /* an upload's spool file, or -1 */
@@ -154,13 +154,12 @@ run_restore(struct mbk_fcgi_job *job, void *ud, struct json_object **result,
     struct mbk_restore_opts o;
     struct mbk_restore_report rep;
     struct mbk_audit_entry ae;
-    const char *conflict = mbk_fcgi_get_str(r->opts, "conflict", "skip");
     int rc;
 
     memset(&in, 0, sizeof(in));
     memset(&o, 0, sizeof(o));
     memset(&rep, 0, sizeof(rep));
-    in.storage = r->st;
+    in.storage = r->st != NULL ? r->st->st : NULL;
     in.name = r->name;
     /* A server file was opened once, in the request, beneath its root:
      * the engine reads that descriptor, never the name again. */
@@ -174,9 +173,12 @@ run_restore(struct mbk_fcgi_job *job, void *ud, struct json_object **result,
     o.collections = r->collections;
     o.drop = mbk_fcgi_get_bool(r->opts, "dropExisting", false);
     o.dry_run = mbk_fcgi_get_bool(r->opts, "dryRun", false);
-    o.conflict = strcmp(conflict, "replace") == 0 ? MBK_RESTORE_REPLACE
-                 : strcmp(conflict, "fail") == 0  ? MBK_RESTORE_FAIL
-                                                  : MBK_RESTORE_SKIP;
+    /* the schema let only the engine's names through */
+    if (mbk_engine_conflict_parse(mbk_fcgi_get_str(r->opts, "conflict",
+                                                   "skip"),
+                                  &o.conflict, err) != 0) {
+        return mbk_error_prefix(err, "field \"conflict\"");
+    }
     o.jobs = r->app->cfg.read_jobs;
     o.spool_dir = r->app->cfg.spool_dir;
     o.cancel = mbk_fcgi_job_cancel_flag(job);
@@ -411,16 +413,10 @@ part_end(const struct mbk_fcgi_part *part, void *ud, struct mbk_error *err)
 static int
 spool_open(const struct mbk_fcgi_app *app, struct mbk_error *err)
 {
-    const char *dir = app->cfg.spool_dir;
+    const char *dir = mbk_engine_spool_dir(app->cfg.spool_dir);
     char path[PATH_MAX];
     int fd;
 
-    if (dir == NULL) {
-        dir = getenv("TMPDIR");
-    }
-    if (dir == NULL || dir[0] == '\0') {
-        dir = "/tmp";
-    }
     snprintf(path, sizeof(path), "%s/mbk-upload-XXXXXX", dir);
     fd = mkostemp(path, O_CLOEXEC);
     if (fd < 0) {

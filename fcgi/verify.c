@@ -17,8 +17,8 @@
 static const struct mbk_fcgi_field verify_query[] = {
     {"name", MBK_FCGI_T_STRING, true, 1, MBK_STORAGE_NAME_MAX, NULL,
      mbk_fcgi_check_backup_name},
-    {"storage", MBK_FCGI_T_STRING, false, 0, 8, mbk_fcgi_storage_values,
-     NULL},
+    {"storage", MBK_FCGI_T_STRING, false, 1, MBK_FCGI_STORAGE_NAME_MAX,
+     NULL, mbk_fcgi_check_storage_name},
     {"async", MBK_FCGI_T_BOOL, false, 0, 0, NULL, NULL},
     {NULL, 0, false, 0, 0, NULL, NULL},
 };
@@ -59,7 +59,7 @@ result_json(const char *name, const char *storage,
 struct verify_job {
     struct mbk_fcgi_app *app;
     struct json_object *q;
-    struct mbk_storage *st; /* lent from app */
+    const struct mbk_fcgi_storage *st; /* lent from app */
     char *user;
     char *client;
     const char *role; /* static */
@@ -89,7 +89,7 @@ run_verify(struct mbk_fcgi_job *job, void *ud, struct json_object **result,
     int rc;
 
     (void)job;
-    rc = mbk_engine_verify(v->st, name, &res, err);
+    rc = mbk_engine_verify(v->st->st, name, &res, err);
     memset(&ae, 0, sizeof(ae));
     ae.user = v->user;
     ae.client = v->client;
@@ -102,7 +102,7 @@ run_verify(struct mbk_fcgi_job *job, void *ud, struct json_object **result,
     ae.duration = mbk_names_seconds() - t0;
     mbk_fcgi_app_audit(v->app, NULL, &ae);
     if (rc == 0) {
-        *result = result_json(name, mbk_storage_get_name(v->st), &res);
+        *result = result_json(name, v->st->name, &res);
     }
     mbk_engine_verify_result_free(&res);
     return rc;
@@ -116,7 +116,7 @@ mbk_fcgi_handle_verify(struct mbk_fcgi_app *app,
     struct json_object *q = NULL;
     struct verify_job *v;
     struct mbk_fcgi_job *job;
-    struct mbk_storage *st;
+    const struct mbk_fcgi_storage *st;
     struct mbk_error err;
 
     if (mbk_fcgi_query(rq, verify_query, &q, rs) != 0) {

@@ -86,8 +86,8 @@ stack_start() {
 # mbk-fcgi configuration made by nginx/local-stack.sh
 mongo_uri = $STACK_MONGO_URI
 db = $STACK_DB
-storage_fs = $STACK_RUN/backups
-storage_tar = $STACK_RUN/tar/backups.tar
+storage = fs fs:$STACK_RUN/backups
+storage = tar tar:$STACK_RUN/tar/backups.tar
 plugin_dir = $MBK_BUILDDIR/storage/.libs
 allowed_roots = $STACK_RUN/roots
 audit_log = $STACK_RUN/audit.log

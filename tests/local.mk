@@ -27,13 +27,16 @@ UNIT_LDADD = engine/libmbk.la $(CMOCKA_LIBS)
 
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_error tests/unit/test_names \
-	tests/unit/test_source tests/unit/test_catalog
+	tests/unit/test_source tests/unit/test_catalog tests/unit/test_options
 TESTS += tests/unit/test_error tests/unit/test_names tests/unit/test_source \
-	tests/unit/test_catalog
+	tests/unit/test_catalog tests/unit/test_options
 else
 NOCMOCKA_TESTS += tests/unit/test_error tests/unit/test_names \
-	tests/unit/test_source tests/unit/test_catalog
+	tests/unit/test_source tests/unit/test_catalog tests/unit/test_options
 endif
+tests_unit_test_options_SOURCES = tests/unit/test_options.c
+tests_unit_test_options_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_options_LDADD = $(UNIT_LDADD)
 tests_unit_test_error_SOURCES = tests/unit/test_error.c
 tests_unit_test_error_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_error_LDADD = $(UNIT_LDADD)
@@ -61,9 +64,11 @@ tests_unit_test_gzip_LDADD = $(UNIT_LDADD) $(ZLIB_LIBS) $(PTHREAD_LIBS)
 check_PROGRAMS += tests/unit/gzip_write
 tests_unit_gzip_write_SOURCES = tests/unit/gzip_write.c
 tests_unit_gzip_write_LDADD = engine/libmbk.la
-TESTS += tests/unit/test_gzip_python.sh tests/unit/test_cli_gzip_level.sh
+TESTS += tests/unit/test_gzip_python.sh tests/unit/test_cli_gzip_level.sh \
+	tests/unit/test_cli_rm_cat.sh
 EXTRA_DIST += tests/unit/test_gzip_python.sh tests/unit/mem_read.h \
-	tests/unit/test_cli_gzip_level.sh tests/unit/gunzip_all.h
+	tests/unit/test_cli_gzip_level.sh tests/unit/gunzip_all.h \
+	tests/unit/test_cli_rm_cat.sh
 
 # integration: against $MBK_TEST_MONGO_URI, else the development server the
 # harness starts (tests/mongo-dev-server/local.mk builds the harness).

@@ -97,7 +97,11 @@ expect_status 404 "verify of a missing backup: 404"
 api GET "$API/verify?name=crm-e2e.json.gz"
 expect_status 405 "verify is a POST: 405"
 api GET "$API"
-expect_eq "$(jget 'd["data"]["storages"][0]["storage"]')" fs "the list names its storages"
+expect_eq "$(jget '[(s["name"], s["default"], s["download"], s["remove"]) for s in d["data"]["storages"]]')" \
+    '[["fs", true, "x-accel", true], ["tar", false, "stream", true]]' \
+    "the list names its storages, the default, how each downloads"
+expect_eq "$(jget 'any("location" in s or "/" in json.dumps(s) for s in d["data"]["storages"])')" \
+    false "the storages' locations are not in the list"
 expect_eq "$(jget 'len(d["data"]["allowedRoots"]) >= 1')" true     "the list names the allowed roots"
 
 api POST "$API" -H "$J" -d '{"backupName":"crm-tar","storage":"tar",

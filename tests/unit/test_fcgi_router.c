@@ -276,6 +276,7 @@ test_handlers_list_delete_download(void **state)
     char dir[] = "/tmp/mbk-fcgi-test-XXXXXX";
     char spec[64];
     struct mbk_fcgi_app app;
+    struct mbk_fcgi_storage store;
     struct mbk_fcgi_response rs;
     struct mbk_error err;
 
@@ -284,9 +285,15 @@ test_handlers_list_delete_download(void **state)
     }
     assert_non_null(mkdtemp(dir));
     memset(&app, 0, sizeof(app));
+    memset(&store, 0, sizeof(store));
     snprintf(spec, sizeof(spec), "fs:%s", dir);
-    app.fs = mbk_storage_open(spec, plugins, &err);
-    assert_non_null(app.fs);
+    store.name = "main";
+    store.is_default = true;
+    store.st = mbk_storage_open(spec, plugins, &err);
+    assert_non_null(store.st);
+    app.storages = &store;
+    app.nstorages = 1;
+    app.default_storage = &store;
     app.cfg.db = "crm";
     app.access.default_role = MBK_FCGI_ROLE_ADMIN; /* roles: own test */
     app.jobs = mbk_fcgi_jobs_new(1, 1, 1, &err);
@@ -294,9 +301,21 @@ test_handlers_list_delete_download(void **state)
     call(&app, "GET", MBK_FCGI_API, "", NULL, &rs);
     assert_int_equal(rs.status, 200);
     assert_non_null(strstr(rs.body.data, "\"count\":0"));
+    assert_non_null(strstr(rs.body.data, "\"storages\":[{\"name\":\"main\","
+                                         "\"storage\":\"main\","
+                                         "\"default\":true,"
+                                         "\"download\":\"stream\","
+                                         "\"remove\":true,"
+                                         "\"capabilities\":[\"remove\","
+                                         "\"local-path\"]}]"));
     mbk_fcgi_response_free(&rs);
     call(&app, "GET", MBK_FCGI_API, "storage=tar", NULL, &rs);
-    assert_int_equal(rs.status, 400); /* tar is not configured */
+    assert_int_equal(rs.status, 400); /* no storage is named tar */
+    assert_non_null(strstr(rs.body.data, "no storage \\\"tar\\\""));
+    mbk_fcgi_response_free(&rs);
+    call(&app, "GET", MBK_FCGI_API, "storage=Main", NULL, &rs);
+    assert_int_equal(rs.status, 400); /* not a storage name */
+    assert_non_null(strstr(rs.body.data, "\"field\":\"storage\""));
     mbk_fcgi_response_free(&rs);
     call(&app, "DELETE", MBK_FCGI_API, "name=x.json", NULL, &rs);
     assert_int_equal(rs.status, 401);
@@ -316,7 +335,7 @@ test_handlers_list_delete_download(void **state)
     mbk_fcgi_response_free(&rs);
 
     mbk_fcgi_jobs_free(app.jobs);
-    mbk_storage_close(app.fs);
+    mbk_storage_close(store.st);
     rmdir(dir);
 }
 

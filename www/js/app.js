@@ -3,7 +3,8 @@
 
 import {$, $$, h, fill} from './dom.js';
 import {call} from './api.js';
-import {initBackup, setCollections, setRoots, onBackupDone} from './backup.js';
+import {initBackup, setCollections, setRoots, setStorages,
+        onBackupDone} from './backup.js';
 import {initRestore, setBackups, restoreFrom} from './restore.js';
 import {loadList, loadStats, loadAudit, initAudit, may} from './lists.js';
 import {loadJobs} from './jobs.js';
@@ -107,6 +108,7 @@ async function knownDestinations() {
     const paths = new Set();
     try {
         const l = await call('GET', '');
+        setStorages(l.storages || []);
         for (const r of l.allowedRoots || []) {
             paths.add(r);
         }

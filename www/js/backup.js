@@ -49,6 +49,19 @@ export function setRoots(paths) {
            ')'] : []);
 }
 
+// The storages the server lists (name, default), one radio each; the
+// choice made stays while it is still offered, else the default.
+export function setStorages(list) {
+    const was = form.elements.storage ? form.elements.storage.value : '';
+    const pick = list.some((s) => s.name === was) ? was
+        : (list.find((s) => s.default) || list[0] || {}).name;
+    fill($('#b-storages'), list.map((s, i) => h('label', {},
+        h('input', {type: 'radio', name: 'storage', value: s.name,
+                    checked: s.name === pick,
+                    dataset: i === 0 ? {field: 'storage'} : undefined}),
+        ' ', s.name)));
+}
+
 export function onBackupDone(fn) {
     onDone = fn;
 }
@@ -69,7 +82,7 @@ function body() {
         compression: f.compression.value,
         includeIndexes: f.includeIndexes.checked,
         generateTimestamp: f.generateTimestamp.checked,
-        storage: f.storage.value,
+        storage: f.storage ? f.storage.value : undefined,
         async: true,
     };
     if (f.description.value.trim() !== '') {

@@ -1,0 +1,68 @@
+/*
+ * test_options.c: the option parsers and defaults both front ends share
+ * (engine/options.c, issue 13): conflict policies by name and back, a bad
+ * name refused naming it and the choices, the spool folder's fallbacks.
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "engine/options.h"
+
+static void
+test_options_conflict_names(void **state)
+{
+    enum mbk_restore_conflict c = MBK_RESTORE_FAIL;
+    struct mbk_error err;
+
+    (void)state;
+    for (size_t i = 0; mbk_engine_conflict_names[i] != NULL; i++) {
+        assert_int_equal(mbk_engine_conflict_parse(
+                             mbk_engine_conflict_names[i], &c, &err), 0);
+        assert_string_equal(mbk_engine_conflict_name(c),
+                            mbk_engine_conflict_names[i]);
+    }
+    assert_int_equal(mbk_engine_conflict_parse("skip", &c, &err), 0);
+    assert_int_equal(c, MBK_RESTORE_SKIP);
+    assert_int_equal(mbk_engine_conflict_parse("replace", &c, &err), 0);
+    assert_int_equal(c, MBK_RESTORE_REPLACE);
+    assert_int_equal(mbk_engine_conflict_parse("Skip", &c, &err), -1);
+    assert_int_equal(c, MBK_RESTORE_REPLACE); /* unchanged */
+    assert_int_equal(err.domain, MBK_ERROR_ENGINE);
+    assert_int_equal(err.code, MBK_ENGINE_EINVAL);
+    assert_string_equal(err.message, "conflict policy \"Skip\" is not one "
+                                     "of skip, replace, fail");
+    assert_int_equal(mbk_engine_conflict_parse("", &c, NULL), -1);
+}
+
+static void
+test_options_spool_dir(void **state)
+{
+    (void)state;
+    setenv("TMPDIR", "/var/tmp/x", 1);
+    assert_string_equal(mbk_engine_spool_dir("/spool"), "/spool");
+    assert_string_equal(mbk_engine_spool_dir(NULL), "/var/tmp/x");
+    assert_string_equal(mbk_engine_spool_dir(""), "/var/tmp/x");
+    setenv("TMPDIR", "", 1);
+    assert_string_equal(mbk_engine_spool_dir(NULL), "/tmp");
+    unsetenv("TMPDIR");
+    assert_string_equal(mbk_engine_spool_dir(NULL), "/tmp");
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_options_conflict_names),
+        cmocka_unit_test(test_options_spool_dir),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
