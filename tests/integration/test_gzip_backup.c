@@ -96,6 +96,7 @@ setup(void **state)
     struct mbk_error err;
     char spec[300];
     size_t text0;
+    bson_t *probe;
     size_t want;
 
     c->uri = mbk_test_mongo_uri();
@@ -115,7 +116,9 @@ setup(void **state)
     mongoc_database_destroy(d);
     /* b_over's spool holds ,\n"b_over":[\n DOC \n] : make it one byte over
      * a block. */
-    text0 = ejson_len(doc("over", 0));
+    probe = doc("over", 0);
+    text0 = ejson_len(probe);
+    bson_destroy(probe);
     want = MBK_GZIP_BLOCK + 1 - strlen(",\n\"b_over\":[\n") - strlen("\n]");
     insert(c, "b_over", doc("over", want - text0));
     insert(c, "c_big", doc("big", BIG_DOC - 64));
