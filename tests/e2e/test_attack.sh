@@ -122,6 +122,36 @@ else
     ok "no outside byte in the jobs or the audit log"
 fi
 
+# A create into $ROOT/w/sub while a thread flips $ROOT/w between the
+# directory and a symbolic link to $OUT (which has a sub/ too): the
+# directory is opened once beneath the root and the plugin writes through
+# that descriptor, so no file ever appears outside the roots.
+mkdir -p "$ROOT/w/sub" "$OUT/sub"
+touch "$STACK_RUN/flip.run"
+(
+    while [ -f "$STACK_RUN/flip.run" ]; do
+        mv "$ROOT/w" "$ROOT/w.real" && ln -s "$OUT" "$ROOT/w" &&
+            rm "$ROOT/w" && mv "$ROOT/w.real" "$ROOT/w"
+    done
+) &
+FLIP=$!
+_odd=0
+_made=0
+_i=0
+while [ "$_i" -lt 20 ]; do
+    api POST "$API" -H "$J" --max-time 600 \
+        -d "{\"backupName\":\"flip$_i\",\"destinationPath\":\"$ROOT/w/sub\"}"
+    case $STATUS in 200) _made=$((_made + 1)) ;; 400 | 404) ;; *) _odd=$((_odd + 1)) ;; esac
+    _i=$((_i + 1))
+done
+rm -f "$STACK_RUN/flip.run"
+wait "$FLIP"
+expect_eq "$_odd" 0 "20 creates while their destination flips to a symlink: each answered 200, 400 (not allowed) or 404"
+expect_eq "$(find "$OUT" -type f -name 'flip*' | wc -l)" 0 \
+    "20 creates while their destination flips: no file outside the roots"
+expect_eq "$(find "$ROOT/w/sub" -type f -name 'flip*' | wc -l)" "$_made" \
+    "each create answered 200 left its backup in the directory checked"
+
 # ---- leaks: a password in a file, a server path in an error -------------
 printf '{"database":"mongodb://u:hunter2@db.example/crm %s","format":1,' \
     "$(printf 'x%.0s' $(seq 1 300))" >"$ROOT/meta.json"
