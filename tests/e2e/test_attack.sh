@@ -88,17 +88,27 @@ expect_status 400 "a FIFO under a root is refused, not waited on"
 api GET "$API"
 expect_status 200 "the list answers after the FIFO"
 
+# flip_start DIR: a thread flips DIR between the directory and a symbolic
+# link to $OUT until flip_stop.
+flip_start() {
+    touch "$STACK_RUN/flip.run"
+    (
+        while [ -f "$STACK_RUN/flip.run" ]; do
+            mv "$1" "$1.real" && ln -s "$OUT" "$1" &&
+                rm "$1" && mv "$1.real" "$1"
+        done
+    ) &
+    FLIP=$!
+}
+flip_stop() {
+    rm -f "$STACK_RUN/flip.run"
+    wait "$FLIP"
+}
+
 # A thread flips $ROOT/d between the directory and a symbolic link to
 # $OUT while restores of $ROOT/d/b.json run: never an outside byte read,
 # every request answered.
-touch "$STACK_RUN/flip.run"
-(
-    while [ -f "$STACK_RUN/flip.run" ]; do
-        mv "$ROOT/d" "$ROOT/d.real" && ln -s "$OUT" "$ROOT/d" &&
-            rm "$ROOT/d" && mv "$ROOT/d.real" "$ROOT/d"
-    done
-) &
-FLIP=$!
+flip_start "$ROOT/d"
 _leak=0
 _odd=0
 _i=0
@@ -110,8 +120,7 @@ while [ "$_i" -lt 40 ]; do
     fi
     _i=$((_i + 1))
 done
-rm -f "$STACK_RUN/flip.run"
-wait "$FLIP"
+flip_stop
 expect_eq "$_leak" 0 "40 restores while a symlink flips: no outside byte in any answer"
 expect_eq "$_odd" 0 "40 restores while a symlink flips: each answered 200, 400 (not allowed) or 404"
 api GET "$API/jobs"
@@ -127,14 +136,7 @@ fi
 # directory is opened once beneath the root and the plugin writes through
 # that descriptor, so no file ever appears outside the roots.
 mkdir -p "$ROOT/w/sub" "$OUT/sub"
-touch "$STACK_RUN/flip.run"
-(
-    while [ -f "$STACK_RUN/flip.run" ]; do
-        mv "$ROOT/w" "$ROOT/w.real" && ln -s "$OUT" "$ROOT/w" &&
-            rm "$ROOT/w" && mv "$ROOT/w.real" "$ROOT/w"
-    done
-) &
-FLIP=$!
+flip_start "$ROOT/w"
 _odd=0
 _made=0
 _i=0
@@ -144,8 +146,7 @@ while [ "$_i" -lt 20 ]; do
     case $STATUS in 200) _made=$((_made + 1)) ;; 400 | 404) ;; *) _odd=$((_odd + 1)) ;; esac
     _i=$((_i + 1))
 done
-rm -f "$STACK_RUN/flip.run"
-wait "$FLIP"
+flip_stop
 expect_eq "$_odd" 0 "20 creates while their destination flips to a symlink: each answered 200, 400 (not allowed) or 404"
 expect_eq "$(find "$OUT" -type f -name 'flip*' | wc -l)" 0 \
     "20 creates while their destination flips: no file outside the roots"
