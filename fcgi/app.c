@@ -419,6 +419,28 @@ not_allowed(const char *path, struct mbk_error *err)
                                "(not a file under an allowed root)", path);
 }
 
+/* An mbk_storage_open_beneath() failure (errno) as an HTTP error naming
+ * path, a file's or a directory's (is_dir). */
+static int
+open_failed(const char *path, bool is_dir, struct mbk_error *err)
+{
+    int e = errno;
+
+    if (e == ENOENT) {
+        return is_dir ? mbk_fcgi_http_error(err, 404, "path \"%.200s\" does "
+                                            "not exist", path)
+                      : mbk_fcgi_http_error(err, 404, "no file \"%.200s\"",
+                                            path);
+    }
+    if (e == ELOOP || e == EXDEV || e == ENOTDIR || e == EINVAL) {
+        /* a symbolic link on the way, or a way out */
+        return not_allowed(path, err);
+    }
+    return mbk_fcgi_http_error(err, e == EACCES ? 403 : 400,
+                               "path \"%.200s\" cannot be opened: %s",
+                               path, strerror(e));
+}
+
 int
 mbk_fcgi_path_open(const struct mbk_fcgi_app *app, const char *path,
                    struct mbk_error *err)
@@ -440,17 +462,7 @@ mbk_fcgi_path_open(const struct mbk_fcgi_app *app, const char *path,
     fd = mbk_storage_open_beneath(app->root_fds[root], rest,
                                   O_RDONLY | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
-        if (errno == ENOENT) {
-            return mbk_fcgi_http_error(err, 404, "no file \"%.200s\"", path);
-        }
-        if (errno == ELOOP || errno == EXDEV || errno == ENOTDIR ||
-            errno == EINVAL) {
-            /* a symbolic link on the way, or a way out */
-            return not_allowed(path, err);
-        }
-        return mbk_fcgi_http_error(err, errno == EACCES ? 403 : 400,
-                                   "path \"%.200s\" cannot be opened: %s",
-                                   path, strerror(errno));
+        return open_failed(path, false, err);
     }
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
@@ -516,6 +528,34 @@ mbk_fcgi_path_check(const struct mbk_fcgi_app *app, const char *path,
     }
     *out = real;
     return 0;
+}
+
+int
+mbk_fcgi_dir_open(const struct mbk_fcgi_app *app, const char *real,
+                  bool parent, const char *shown, struct mbk_error *err)
+{
+    const char *rest = NULL;
+    char dir[PATH_MAX];
+    const char *slash;
+    int root;
+    int fd;
+
+    slash = parent ? strrchr(real, '/') : NULL;
+    snprintf(dir, sizeof(dir), "%.*s",
+             slash != NULL ? (int)(slash - real) : (int)strlen(real), real);
+    root = root_of(app, dir[0] != '\0' ? dir : "/", &rest);
+    if (root < 0) {
+        return not_allowed(shown, err);
+    }
+    fd = rest[0] == '\0'
+             ? openat(app->root_fds[root], ".",
+                      O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+             : mbk_storage_open_beneath(app->root_fds[root], rest,
+                                        O_RDONLY | O_DIRECTORY);
+    if (fd < 0) {
+        return open_failed(shown, true, err);
+    }
+    return fd;
 }
 
 const char *

@@ -172,6 +172,20 @@ int
 mbk_fcgi_path_open(const struct mbk_fcgi_app *app, const char *path,
                    struct mbk_error *err);
 
+/*
+ * Open, once, the directory a resolved path (real, from
+ * mbk_fcgi_path_check) lies in for a storage: real itself, or its parent
+ * when parent (a file location).  Opened beneath the allowed root's
+ * directory descriptor with mbk_storage_open_beneath (O_DIRECTORY, no
+ * symbolic link, no escape), so a directory swapped for a link after the
+ * check is refused, not followed.  Messages name shown (the path as the
+ * request gave it).  The descriptor is the caller's; -1 with HTTP/400
+ * ("not allowed"), 403 or 404.
+ */
+int
+mbk_fcgi_dir_open(const struct mbk_fcgi_app *app, const char *real,
+                  bool parent, const char *shown, struct mbk_error *err);
+
 /* The storage a request names (NULL: the default one); HTTP/400 naming
  * the field "storage" when none has that name. */
 const struct mbk_fcgi_storage *

@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine/backup.h"
 #include "engine/gzip.h"
@@ -204,6 +205,7 @@ pick_storage(struct create_job *c, const char **field, struct mbk_error *err)
     const struct mbk_fcgi_storage *configured;
     uint32_t caps;
     char spec[4200];
+    int dirfd;
 
     *field = "storage";
     configured = mbk_fcgi_app_storage(
@@ -229,9 +231,19 @@ pick_storage(struct create_job *c, const char **field, struct mbk_error *err)
                             &c->destination, err) != 0) {
         return mbk_error_prefix(err, "field \"destinationPath\"");
     }
+    /* Checked by name above; opened once here, beneath the root, and the
+     * plugin writes through that descriptor, never by the name again. */
+    dirfd = mbk_fcgi_dir_open(c->app, c->destination,
+                              (caps & MBK_STORAGE_CAP_FILE_LOCATION) != 0,
+                              dest, err);
+    if (dirfd < 0) {
+        return mbk_error_prefix(err, "field \"destinationPath\"");
+    }
     snprintf(spec, sizeof(spec), "%s:%s",
              mbk_storage_get_scheme(configured->st), c->destination);
-    c->owned_st = mbk_storage_open(spec, c->app->cfg.plugin_dir, err);
+    c->owned_st = mbk_storage_open_at(spec, NULL, 0, dirfd,
+                                      c->app->cfg.plugin_dir, err);
+    close(dirfd);
     if (c->owned_st == NULL) {
         return mbk_error_prefix(err, "field \"destinationPath\"");
     }

@@ -172,8 +172,7 @@ fs_open(const struct mbk_storage_location *loc, struct mbk_error *err)
         mbk_storage_fail_sys(err, ENOMEM, "malloc", location);
         return NULL;
     }
-    st->dirfd = open(location, O_RDONLY | O_DIRECTORY | O_NOFOLLOW
-                                   | O_CLOEXEC);
+    st->dirfd = mbk_storage_root_open(loc, location);
     if (st->dirfd < 0) {
         mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EBADROOT,
                          "open() \"%s\" failed: %s", location,

@@ -358,11 +358,45 @@ location_text(const struct mbk_storage *s, const char *spec,
     return copy;
 }
 
+/* With a host dirfd the location is not looked up by name again: the
+ * caller resolved it and opened its directory. */
+static char *
+location_text_at(const struct mbk_storage *s, const char *spec,
+                 const char *rest, int dirfd, struct mbk_error *err)
+{
+    char *copy;
+
+    if (dirfd < 0) {
+        return location_text(s, spec, rest, err);
+    }
+    if ((s->plugin->caps & MBK_STORAGE_CAP_URL_LOCATION) != 0
+        || rest[0] != '/') {
+        mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EBADROOT,
+                         "storage \"%s\" with a directory descriptor is not "
+                         "an absolute local path", spec);
+        return NULL;
+    }
+    copy = strdup(rest);
+    if (copy == NULL) {
+        mbk_storage_fail_sys(err, ENOMEM, "strdup", spec);
+    }
+    return copy;
+}
+
 struct mbk_storage *
 mbk_storage_open_options(const char *spec,
                          const struct mbk_storage_option *options,
                          size_t noptions, const char *plugin_dir,
                          struct mbk_error *err)
+{
+    return mbk_storage_open_at(spec, options, noptions, -1, plugin_dir, err);
+}
+
+struct mbk_storage *
+mbk_storage_open_at(const char *spec,
+                    const struct mbk_storage_option *options,
+                    size_t noptions, int dirfd, const char *plugin_dir,
+                    struct mbk_error *err)
 {
     struct mbk_storage_location loc;
     struct mbk_storage *s;
@@ -386,7 +420,7 @@ mbk_storage_open_options(const char *spec,
     if (find_plugin(s, plugin_dir, s->scheme, err) != 0) {
         goto fail;
     }
-    s->location = location_text(s, spec, rest, err);
+    s->location = location_text_at(s, spec, rest, dirfd, err);
     if (s->location == NULL) {
         goto fail;
     }
@@ -396,6 +430,7 @@ mbk_storage_open_options(const char *spec,
     loc.text = s->location;
     loc.options = noptions > 0 ? options : NULL;
     loc.noptions = loc.options != NULL ? noptions : 0;
+    loc.dirfd = dirfd;
     s->store = s->plugin->open(&loc, err);
     if (s->store == NULL) {
         goto fail;

@@ -57,6 +57,21 @@ mbk_storage_open_options(const char *spec,
                          size_t noptions, const char *plugin_dir,
                          struct mbk_error *err);
 
+/*
+ * mbk_storage_open_options() on a directory the caller opened safely
+ * (dirfd >= 0, lent: the plugin dups it): the local store's directory, or
+ * for a CAP_FILE_LOCATION plugin the directory holding the file.  The
+ * location after "SCHEME:" must then be absolute and is not resolved by
+ * name again (the caller resolved it; it names the store in messages);
+ * a URL plugin is refused (STORAGE/EBADROOT).  dirfd -1: the same as
+ * mbk_storage_open_options().
+ */
+struct mbk_storage *
+mbk_storage_open_at(const char *spec,
+                    const struct mbk_storage_option *options,
+                    size_t noptions, int dirfd, const char *plugin_dir,
+                    struct mbk_error *err);
+
 /* mbk_storage_open_options() without options. */
 struct mbk_storage *
 mbk_storage_open(const char *spec, const char *plugin_dir,

@@ -7,6 +7,7 @@
 #define MBK_STORAGE_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #ifdef __cplusplus
@@ -246,7 +248,51 @@ struct mbk_storage_location {
     const char *text;
     const struct mbk_storage_option *options; /* noptions settings */
     size_t noptions;
+    /* Appended (read only when size covers it: mbk_storage_loc_dirfd).
+     * -1: none.  Else a directory the host opened safely (beneath an
+     * allowed root, no symbolic link) and lends for the call: the plugin
+     * uses it as its root instead of opening text by name (a local
+     * directory: the store itself; CAP_FILE_LOCATION: the directory that
+     * holds the file, text's last component being the file's name), and
+     * dup()s it if it keeps it.  text still names the place in messages. */
+    int dirfd;
 };
+
+/* loc->dirfd, or -1 when the host is older than that member. */
+static inline int
+mbk_storage_loc_dirfd(const struct mbk_storage_location *loc)
+{
+    if (loc->size < offsetof(struct mbk_storage_location, dirfd)
+                        + sizeof(loc->dirfd)) {
+        return -1;
+    }
+    return loc->dirfd;
+}
+
+/* A plugin's root directory descriptor (O_CLOEXEC, its own): a dup of the
+ * host's loc->dirfd when there is one, else dir opened by name
+ * (O_NOFOLLOW).  -1 with errno (ENOTDIR: the host's fd is no directory). */
+static inline int
+mbk_storage_root_open(const struct mbk_storage_location *loc,
+                      const char *dir)
+{
+    int host = mbk_storage_loc_dirfd(loc);
+    struct stat sb;
+    int fd;
+
+    if (host < 0) {
+        return open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }
+    if (fstat(host, &sb) != 0) {
+        return -1;
+    }
+    if (!S_ISDIR(sb.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    fd = fcntl(host, F_DUPFD_CLOEXEC, 0);
+    return fd;
+}
 
 /* Longest backup name (without its .json/.json.gz suffix rules: whole). */
 #define MBK_STORAGE_NAME_MAX 128

@@ -96,7 +96,7 @@ tar_open(const struct mbk_storage_location *loc, struct mbk_error *err)
         return NULL;
     }
     snprintf(st->lockname, n, "%s.lock", st->base);
-    st->dirfd = open(st->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    st->dirfd = mbk_storage_root_open(loc, st->dir);
     if (st->dirfd < 0) {
         mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EBADROOT,
                          "open() \"%s\" failed: %s", st->dir, strerror(errno));

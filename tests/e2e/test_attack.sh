@@ -88,17 +88,27 @@ expect_status 400 "a FIFO under a root is refused, not waited on"
 api GET "$API"
 expect_status 200 "the list answers after the FIFO"
 
+# flip_start DIR: a thread flips DIR between the directory and a symbolic
+# link to $OUT until flip_stop.
+flip_start() {
+    touch "$STACK_RUN/flip.run"
+    (
+        while [ -f "$STACK_RUN/flip.run" ]; do
+            mv "$1" "$1.real" && ln -s "$OUT" "$1" &&
+                rm "$1" && mv "$1.real" "$1"
+        done
+    ) &
+    FLIP=$!
+}
+flip_stop() {
+    rm -f "$STACK_RUN/flip.run"
+    wait "$FLIP"
+}
+
 # A thread flips $ROOT/d between the directory and a symbolic link to
 # $OUT while restores of $ROOT/d/b.json run: never an outside byte read,
 # every request answered.
-touch "$STACK_RUN/flip.run"
-(
-    while [ -f "$STACK_RUN/flip.run" ]; do
-        mv "$ROOT/d" "$ROOT/d.real" && ln -s "$OUT" "$ROOT/d" &&
-            rm "$ROOT/d" && mv "$ROOT/d.real" "$ROOT/d"
-    done
-) &
-FLIP=$!
+flip_start "$ROOT/d"
 _leak=0
 _odd=0
 _i=0
@@ -110,8 +120,7 @@ while [ "$_i" -lt 40 ]; do
     fi
     _i=$((_i + 1))
 done
-rm -f "$STACK_RUN/flip.run"
-wait "$FLIP"
+flip_stop
 expect_eq "$_leak" 0 "40 restores while a symlink flips: no outside byte in any answer"
 expect_eq "$_odd" 0 "40 restores while a symlink flips: each answered 200, 400 (not allowed) or 404"
 api GET "$API/jobs"
@@ -121,6 +130,28 @@ if grep -q 'SECRET-OUTSIDE\|hunter2' "$BODY" "$STACK_RUN/audit.log"; then
 else
     ok "no outside byte in the jobs or the audit log"
 fi
+
+# A create into $ROOT/w/sub while a thread flips $ROOT/w between the
+# directory and a symbolic link to $OUT (which has a sub/ too): the
+# directory is opened once beneath the root and the plugin writes through
+# that descriptor, so no file ever appears outside the roots.
+mkdir -p "$ROOT/w/sub" "$OUT/sub"
+flip_start "$ROOT/w"
+_odd=0
+_made=0
+_i=0
+while [ "$_i" -lt 20 ]; do
+    api POST "$API" -H "$J" --max-time 600 \
+        -d "{\"backupName\":\"flip$_i\",\"destinationPath\":\"$ROOT/w/sub\"}"
+    case $STATUS in 200) _made=$((_made + 1)) ;; 400 | 404) ;; *) _odd=$((_odd + 1)) ;; esac
+    _i=$((_i + 1))
+done
+flip_stop
+expect_eq "$_odd" 0 "20 creates while their destination flips to a symlink: each answered 200, 400 (not allowed) or 404"
+expect_eq "$(find "$OUT" -type f -name 'flip*' | wc -l)" 0 \
+    "20 creates while their destination flips: no file outside the roots"
+expect_eq "$(find "$ROOT/w/sub" -type f -name 'flip*' | wc -l)" "$_made" \
+    "each create answered 200 left its backup in the directory checked"
 
 # ---- leaks: a password in a file, a server path in an error -------------
 printf '{"database":"mongodb://u:hunter2@db.example/crm %s","format":1,' \

@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -750,6 +751,103 @@ test_storage_symlink_root_refused(void **state)
     }
 }
 
+/* The race a destinationPath has: the host opened the directory
+ * (root/sub) after its check, then a component of the name is swapped for
+ * a symbolic link to elsewhere (root renamed away, root -> elsewhere, with
+ * an elsewhere/sub) before the plugin opens and writes.  With the
+ * descriptor the store lands beneath the directory opened (now
+ * moved/sub), and nothing at all where the link points. */
+static void
+test_storage_dirfd_root_survives_swap(void **state)
+{
+    struct mbk_storage *s;
+    struct mbk_error err;
+    struct listing l;
+    struct stat sb;
+    char sub[700];
+    char moved[700];
+    char elsewhere[700];
+    char spec[900];
+    char file[900];
+    DIR *d;
+    int dfd;
+
+    (void) state;
+    if (!local()) {
+        skip(); /* a URL store has no directory */
+    }
+    snprintf(sub, sizeof(sub), "%s/sub", root);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    dfd = open(sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(dfd >= 0);
+
+    snprintf(moved, sizeof(moved), "%s/moved", fixture);
+    snprintf(elsewhere, sizeof(elsewhere), "%s/elsewhere", fixture);
+    assert_int_equal(mkdir(elsewhere, 0700), 0);
+    snprintf(file, sizeof(file), "%s/sub", elsewhere);
+    assert_int_equal(mkdir(file, 0700), 0);
+    assert_int_equal(rename(root, moved), 0);
+    assert_int_equal(symlink(elsewhere, root), 0);
+
+    snprintf(spec, sizeof(spec), "%s:%s%s", plugins[current].name, sub,
+             plugins[current].suffix);
+    s = mbk_storage_open_at(spec, NULL, 0, dfd, plugin_dir, &err);
+    if (s == NULL) {
+        fail_msg("open_at: %s", err.message);
+    }
+    assert_int_equal(close(dfd), 0); /* lent: the plugin keeps a dup */
+    put_ok(s, "swapped.json", 1000, 1, 7, NULL);
+    list_ok(s, &l);
+    assert_int_equal(l.n, 1);
+    mbk_storage_close(s);
+
+    /* Beneath the directory opened, under its new name... */
+    snprintf(file, sizeof(file), "%s/sub%s", moved,
+             plugins[current].suffix[0] != '\0' ? plugins[current].suffix
+                                                : "/swapped.json");
+    assert_int_equal(lstat(file, &sb), 0);
+    assert_true(S_ISREG(sb.st_mode));
+    /* ...and nothing at all where the link points. */
+    snprintf(file, sizeof(file), "%s/sub", elsewhere);
+    d = opendir(file);
+    assert_non_null(d);
+    for (struct dirent *de; (de = readdir(d)) != NULL;) {
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+            fail_msg("\"%s\" appeared in the link's target", de->d_name);
+        }
+    }
+    closedir(d);
+}
+
+/* A directory descriptor is for local stores only; a bad one is refused. */
+static void
+test_storage_dirfd_not_a_directory(void **state)
+{
+    struct mbk_error err;
+    char spec[900];
+    char file[700];
+    int fd;
+
+    (void) state;
+    if (!local()) {
+        skip();
+    }
+    snprintf(file, sizeof(file), "%s/plain", fixture);
+    fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    assert_true(fd >= 0);
+    snprintf(spec, sizeof(spec), "%s:%s%s", plugins[current].name, root,
+             plugins[current].suffix);
+    assert_null(mbk_storage_open_at(spec, NULL, 0, fd, plugin_dir, &err));
+    assert_int_equal(err.domain, MBK_ERROR_STORAGE);
+    assert_int_equal(err.code, MBK_STORAGE_EBADROOT);
+    snprintf(spec, sizeof(spec), "%s:relative%s", plugins[current].name,
+             plugins[current].suffix);
+    assert_null(mbk_storage_open_at(spec, NULL, 0, fd, plugin_dir, &err));
+    assert_int_equal(err.code, MBK_STORAGE_EBADROOT);
+    assert_non_null(strstr(err.message, "not an absolute local path"));
+    close(fd);
+}
+
 static void
 test_storage_symlink_backup_not_followed(void **state)
 {
@@ -1146,6 +1244,10 @@ test_storage_list_during_put_never_partial(void **state)
     cmocka_unit_test_setup_teardown(pre##crash_leftovers_cleaned, setup,   \
                                     teardown),                              \
     cmocka_unit_test_setup_teardown(pre##symlink_root_refused, setup,      \
+                                    teardown),                              \
+    cmocka_unit_test_setup_teardown(pre##dirfd_root_survives_swap, setup,  \
+                                    teardown),                              \
+    cmocka_unit_test_setup_teardown(pre##dirfd_not_a_directory, setup,     \
                                     teardown),                              \
     cmocka_unit_test_setup_teardown(pre##symlink_backup_not_followed,      \
                                     setup, teardown),                       \
