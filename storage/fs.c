@@ -60,23 +60,6 @@ struct mbk_storage_reader {
 };
 
 static int
-has_suffix(const char *s, const char *suffix)
-{
-    size_t n = strlen(s);
-    size_t m = strlen(suffix);
-
-    return n > m && strcmp(s + n - m, suffix) == 0;
-}
-
-/* What list() shows: a backup name ending .json or .json.gz. */
-static int
-listable(const char *name)
-{
-    return mbk_storage_name_check(name, NULL) == 0
-           && (has_suffix(name, ".json") || has_suffix(name, ".json.gz"));
-}
-
-static int
 sync_dir(struct mbk_storage_store *st, struct mbk_error *err)
 {
     if (fsync(st->dirfd) != 0) {
@@ -222,7 +205,7 @@ fs_list(struct mbk_storage_store *st, mbk_storage_list_fn fn, void *ud,
         if (de == NULL) {
             break;
         }
-        if (!listable(de->d_name)
+        if (!mbk_storage_name_listable(de->d_name)
             || fstatat(st->dirfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0
             || !S_ISREG(sb.st_mode)) {
             continue;
@@ -267,7 +250,7 @@ fs_put_begin(struct mbk_storage_store *st, const char *name, int64_t size,
     struct stat sb;
     int i;
 
-    if (!listable(name)) {
+    if (!mbk_storage_name_listable(name)) {
         mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EBADNAME,
                          "fs stores backups as NAME.json or NAME.json.gz, "
                          "not \"%s\"", name);
@@ -494,7 +477,7 @@ fs_stat(struct mbk_storage_store *st, const char *name,
     struct mbk_storage_entry e;
     struct stat sb;
 
-    if (!listable(name)
+    if (!mbk_storage_name_listable(name)
         || fstatat(st->dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0
         || !S_ISREG(sb.st_mode)) {
         return mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_ENOTFOUND,
@@ -515,7 +498,7 @@ fs_remove(struct mbk_storage_store *st, const char *name,
     struct stat sb;
 
     if (fstatat(st->dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0
-        || !S_ISREG(sb.st_mode) || !listable(name)) {
+        || !S_ISREG(sb.st_mode) || !mbk_storage_name_listable(name)) {
         return mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_ENOTFOUND,
                                 "no backup \"%s\" in \"%s\"", name, st->root);
     }
@@ -538,7 +521,7 @@ fs_path(struct mbk_storage_store *st, const char *name, char *buf, size_t len,
     struct stat sb;
 
     if (fstatat(st->dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0
-        || !S_ISREG(sb.st_mode) || !listable(name)) {
+        || !S_ISREG(sb.st_mode) || !mbk_storage_name_listable(name)) {
         return mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_ENOTFOUND,
                                 "no backup \"%s\" in \"%s\"", name, st->root);
     }

@@ -357,6 +357,22 @@ mbk_storage_name_check(const char *name, struct mbk_error *err)
                                     err);
 }
 
+/* Whether a store lists a file or object of this name as a backup: a
+ * valid backup name ending in .json or .json.gz (leftovers and temporary
+ * files of a plugin are not). */
+static inline int
+mbk_storage_name_listable(const char *name)
+{
+    size_t n;
+
+    if (mbk_storage_name_check(name, NULL) != 0) {
+        return 0;
+    }
+    n = strlen(name);
+    return (n > 5 && strcmp(name + n - 5, ".json") == 0)
+           || (n > 8 && strcmp(name + n - 8, ".json.gz") == 0);
+}
+
 /*
  * One stored backup, as list() reports it.  Everything is lent for the
  * duration of the callback.  meta_json is the backup's "metadata" object

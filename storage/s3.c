@@ -34,23 +34,6 @@ struct mbk_storage_reader {
 };
 
 static int
-has_suffix(const char *s, const char *suffix)
-{
-    size_t n = strlen(s);
-    size_t m = strlen(suffix);
-
-    return n > m && strcmp(s + n - m, suffix) == 0;
-}
-
-/* What list() shows: a backup name ending .json or .json.gz. */
-static int
-listable(const char *name)
-{
-    return mbk_storage_name_check(name, NULL) == 0
-           && (has_suffix(name, ".json") || has_suffix(name, ".json.gz"));
-}
-
-static int
 head(struct mbk_storage_store *st, const char *key, struct mbk_s3_req *r,
      struct mbk_error *err)
 {
@@ -291,7 +274,7 @@ list_one(struct mbk_storage_store *st, const char *key, const char *block,
     (void) block;
     (void) bend;
     if (strncmp(key, st->prefix, strlen(st->prefix)) != 0
-        || !listable(name)) {
+        || !mbk_storage_name_listable(name)) {
         return 0;
     }
     /* The metadata is in the object's headers: a HEAD, no body read. */
@@ -463,7 +446,7 @@ cleanup(struct mbk_storage_store *st, struct mbk_error *err)
             if (mbk_s3_xml_get(u, ue, "Key", key, sizeof(key)) != 0
                 || mbk_s3_xml_get(u, ue, "UploadId", id, sizeof(id)) != 0
                 || strncmp(key, st->prefix, strlen(st->prefix)) != 0
-                || !listable(key + strlen(st->prefix))) {
+                || !mbk_storage_name_listable(key + strlen(st->prefix))) {
                 continue; /* not an upload of ours */
             }
             started = mbk_s3_xml_get(u, ue, "Initiated", when,
@@ -504,7 +487,8 @@ cleanup(struct mbk_storage_store *st, struct mbk_error *err)
     for (i = 0; rc == 0 && i < m.n; i++) {
         if (m.v[i].mtime >= -1
             && (marker_state(m.v[i].key) == 0
-                || (m.v[i].mtime >= 0 && now - m.v[i].mtime >= st->stale_age))) {
+                || (m.v[i].mtime >= 0
+                    && now - m.v[i].mtime >= st->stale_age))) {
             mbk_s3_delete(st, m.v[i].key, NULL);
         }
     }
