@@ -107,6 +107,8 @@ coll_json(const struct mbk_restore_coll *c, bool dry)
                            json_object_new_int64((int64_t)c->reordered));
     json_object_object_add(o, "timestampsFilledByServer",
                            json_object_new_int64((int64_t)c->filled_timestamps));
+    json_object_object_add(o, "cappedTarget",
+                           json_object_new_boolean(c->target_capped));
     for (uint32_t i = 0; i < c->nerrors; i++) {
         struct json_object *e = json_object_new_object();
 
@@ -167,6 +169,14 @@ print_report(const struct mbk_restore_report *r, bool dry, bool drop)
     if (!r->typed && r->ncoll > 0) {
         printf("note: this file carries no type information (plain JSON "
                "documents): values restore as plain JSON types\n");
+    }
+    for (size_t i = 0; i < r->ncoll; i++) {
+        if (r->colls[i].target_capped) {
+            printf("note: %s: the target is capped; what it holds plus the "
+                   "backup's documents fit its limits, so nothing is "
+                   "evicted\n",
+                   r->colls[i].name);
+        }
     }
     for (size_t i = 0; i < r->ncoll && !dry; i++) {
         if (r->colls[i].indexes_converted > 0) {

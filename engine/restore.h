@@ -80,6 +80,7 @@ struct mbk_restore_coll {
     /* what the target held (dry run, and before a real restore) */
     bool target_exists;
     int64_t target_docs;
+    bool target_capped; /* without drop: capped, and the backup fits */
     uint64_t conflicts; /* _ids of the file already in the target */
     uint32_t nerrors;
     struct {
