@@ -69,96 +69,6 @@ split_list(const char *arg, char ***out)
     return 0;
 }
 
-static struct json_object *
-coll_json(const struct mbk_restore_coll *c, bool dry)
-{
-    struct json_object *o = json_object_new_object();
-    struct json_object *errs = json_object_new_array();
-
-    json_object_object_add(o, "type", json_object_new_string(c->type));
-    json_object_object_add(o, "documents", json_object_new_int64((int64_t)c->docs));
-    if (dry) {
-        json_object_object_add(o, "bytes", json_object_new_int64((int64_t)c->bytes));
-        json_object_object_add(o, "indexes", json_object_new_int((int)c->indexes));
-        json_object_object_add(o, "options", json_object_new_boolean(c->options));
-        json_object_object_add(o, "targetExists",
-                               json_object_new_boolean(c->target_exists));
-        json_object_object_add(o, "targetDocuments",
-                               json_object_new_int64(c->target_docs));
-        json_object_object_add(o, "conflicts",
-                               json_object_new_int64((int64_t)c->conflicts));
-    } else {
-        json_object_object_add(o, "inserted",
-                               json_object_new_int64((int64_t)c->inserted));
-        json_object_object_add(o, "skipped",
-                               json_object_new_int64((int64_t)c->skipped));
-        json_object_object_add(o, "replaced",
-                               json_object_new_int64((int64_t)c->replaced));
-        json_object_object_add(o, "failed",
-                               json_object_new_int64((int64_t)c->failed));
-        json_object_object_add(o, "indexesCreated",
-                               json_object_new_int((int)c->indexes_created));
-        json_object_object_add(o, "seconds", json_object_new_double(c->seconds));
-    }
-    json_object_object_add(o, "typed", json_object_new_boolean(c->typed));
-    json_object_object_add(o, "indexesConverted",
-                           json_object_new_int((int)c->indexes_converted));
-    json_object_object_add(o, "reorderedByServer",
-                           json_object_new_int64((int64_t)c->reordered));
-    json_object_object_add(o, "timestampsFilledByServer",
-                           json_object_new_int64((int64_t)c->filled_timestamps));
-    for (uint32_t i = 0; i < c->nerrors; i++) {
-        struct json_object *e = json_object_new_object();
-
-        json_object_object_add(e, "_id", json_object_new_string(c->errors[i].id));
-        json_object_object_add(e, "message",
-                               json_object_new_string(c->errors[i].message));
-        json_object_array_add(errs, e);
-    }
-    json_object_object_add(o, "errors", errs);
-    return o;
-}
-
-/* The report as JSON: also what the API returns. */
-static struct json_object *
-report_json(const struct mbk_restore_report *r, bool dry, bool drop,
-            const char *selected_only)
-{
-    struct json_object *d = json_object_new_object();
-    struct json_object *colls = json_object_new_object();
-
-    (void)selected_only;
-    json_object_object_add(d, "status", json_object_new_string(r->status));
-    json_object_object_add(d, "sourceDatabase",
-                           json_object_new_string(r->source_db));
-    json_object_object_add(d, "targetDatabase",
-                           json_object_new_string(r->target_db));
-    json_object_object_add(d, "dryRun", json_object_new_boolean(dry));
-    json_object_object_add(d, "dropExisting", json_object_new_boolean(drop));
-    json_object_object_add(d, "typeInformation", json_object_new_boolean(r->typed));
-    json_object_object_add(d, "digestsChecked",
-                           json_object_new_boolean(r->digests_checked));
-    if (r->backup_sha256[0] != '\0') {
-        json_object_object_add(d, "sha256",
-                               json_object_new_string(r->backup_sha256));
-    }
-    json_object_object_add(d, "documents", json_object_new_int64((int64_t)r->docs));
-    json_object_object_add(d, "inserted", json_object_new_int64((int64_t)r->inserted));
-    json_object_object_add(d, "skipped", json_object_new_int64((int64_t)r->skipped));
-    json_object_object_add(d, "replaced", json_object_new_int64((int64_t)r->replaced));
-    json_object_object_add(d, "failed", json_object_new_int64((int64_t)r->failed));
-    json_object_object_add(d, "seconds", json_object_new_double(r->seconds));
-    if (r->rollback[0] != '\0') {
-        json_object_object_add(d, "rollback", json_object_new_string(r->rollback));
-    }
-    for (size_t i = 0; i < r->ncoll; i++) {
-        json_object_object_add(colls, r->colls[i].name,
-                               coll_json(&r->colls[i], dry));
-    }
-    json_object_object_add(d, "collections", colls);
-    return d;
-}
-
 static void
 print_report(const struct mbk_restore_report *r, bool dry, bool drop)
 {
@@ -167,6 +77,14 @@ print_report(const struct mbk_restore_report *r, bool dry, bool drop)
     if (!r->typed && r->ncoll > 0) {
         printf("note: this file carries no type information (plain JSON "
                "documents): values restore as plain JSON types\n");
+    }
+    for (size_t i = 0; i < r->ncoll; i++) {
+        if (r->colls[i].target_capped) {
+            printf("note: %s: the target is capped; what it holds plus the "
+                   "backup's documents fit its limits, so nothing is "
+                   "evicted\n",
+                   r->colls[i].name);
+        }
     }
     for (size_t i = 0; i < r->ncoll && !dry; i++) {
         if (r->colls[i].indexes_converted > 0) {
@@ -420,7 +338,7 @@ mbk_cli_restore(struct mbk_cli *c, int argc, char **argv)
             print_report(&rep, o.dry_run, o.drop);
         }
         if (c->json && rep.ncoll > 0) {
-            struct json_object *d = report_json(&rep, o.dry_run, o.drop, NULL);
+            struct json_object *d = mbk_engine_restore_report_json(&rep, &o);
             struct json_object *top = json_object_new_object();
 
             json_object_object_add(top, "success", json_object_new_boolean(0));
@@ -440,7 +358,7 @@ mbk_cli_restore(struct mbk_cli *c, int argc, char **argv)
     mbk_cli_progress_end(c);
     audit(c, &o, &in, &rep, NULL);
     if (c->json) {
-        mbk_cli_print_json(report_json(&rep, o.dry_run, o.drop, NULL));
+        mbk_cli_print_json(mbk_engine_restore_report_json(&rep, &o));
     } else {
         print_report(&rep, o.dry_run, o.drop);
     }

@@ -276,7 +276,18 @@ struct verify {
     struct json_object *meta;
     struct mbk_verify_result *res;
     size_t cap;
+    uint64_t bson_bytes; /* of the current collection's documents */
 };
+
+static int
+on_doc_size(void *ud, const bson_t *doc, struct mbk_error *err)
+{
+    struct verify *v = ud;
+
+    (void)err;
+    v->bson_bytes += doc->len;
+    return 0;
+}
 
 static int
 on_meta_keep(void *ud, const char *json, size_t len, struct mbk_error *err)
@@ -313,6 +324,8 @@ on_coll_end(void *ud, const char *name, uint64_t count,
     memset(c, 0, sizeof(*c));
     snprintf(c->name, sizeof(c->name), "%s", name);
     c->docs = count;
+    c->bson_bytes = v->bson_bytes;
+    v->bson_bytes = 0;
     c->typed = typed;
     mbk_names_hex(sha256, 32, c->sha256);
     res->docs += count;
@@ -400,8 +413,9 @@ mbk_engine_verify_stream(struct mbk_source *src,
                          struct mbk_verify_result *res,
                          struct json_object **meta, struct mbk_error *err)
 {
-    struct verify v = {NULL, res, 0};
-    struct mbk_ejson_reader_cb cb = {on_meta_keep, NULL, NULL, on_coll_end};
+    struct verify v = {NULL, res, 0, 0};
+    struct mbk_ejson_reader_cb cb = {on_meta_keep, NULL, on_doc_size,
+                                     on_coll_end};
     struct mbk_ejson_reader *r = NULL;
     char *buf = NULL;
     int rc = -1;

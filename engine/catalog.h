@@ -52,6 +52,7 @@ mbk_engine_meta_read(struct mbk_source *src, struct json_object **meta,
 struct mbk_verify_coll {
     char name[256];
     uint64_t docs;
+    uint64_t bson_bytes; /* the documents' total BSON size */
     char sha256[65];
     int checked; /* 1: count and digest matched the metadata */
     int typed;   /* any Extended JSON type wrappers seen */

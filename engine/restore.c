@@ -380,6 +380,8 @@ build_plan(struct plan *p, const struct mbk_verify_result *vr,
         if (vr != NULL) {
             p->rep->colls[i].docs = vr->colls[i].docs;
             p->rep->colls[i].typed = vr->colls[i].typed;
+            p->colls[i].bson_bytes = vr->colls[i].bson_bytes;
+            p->colls[i].sized = true;
             p->rep->typed |= vr->colls[i].typed;
         }
         if (p->colls[i].selected) {

@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <json-c/json.h>
+
 #include "engine/backup.h"
 #include "engine/error.h"
 #include "engine/mongo.h"
@@ -80,6 +82,7 @@ struct mbk_restore_coll {
     /* what the target held (dry run, and before a real restore) */
     bool target_exists;
     int64_t target_docs;
+    bool target_capped; /* without drop: capped, and the backup fits */
     uint64_t conflicts; /* _ids of the file already in the target */
     uint32_t nerrors;
     struct {
@@ -116,6 +119,22 @@ mbk_engine_restore_run(struct mbk_mongo *m, const struct mbk_restore_input *in,
 
 void
 mbk_engine_restore_report_free(struct mbk_restore_report *rep);
+
+/*
+ * The report as the JSON both front ends print unchanged (restore_report.c):
+ * {"status", "sourceDatabase", "targetDatabase", "dryRun", "dropExisting",
+ *  "backupSha256", "digestsChecked", "typed", "documentCount", "inserted",
+ *  "skipped", "replaced", "failed", "durationSeconds", ["rollback"],
+ *  "collections": {NAME: {"type", "documentCount", "bytes", "indexes",
+ *  "options", "typed", "targetExists", "targetDocuments", "cappedTarget",
+ *  "conflicts", "inserted", "skipped", "replaced", "failed",
+ *  "indexesCreated", "indexesConverted", "reorderedByServer",
+ *  "timestampsFilledByServer", "durationSeconds",
+ *  "errors": [{"_id", "message"}]}}}.  The caller owns it (json_object_put).
+ */
+struct json_object *
+mbk_engine_restore_report_json(const struct mbk_restore_report *rep,
+                               const struct mbk_restore_opts *o);
 
 /* Remove what crashed restores left in db: staging collections, and
  * interrupted swaps rolled back.  Also run at the start of every restore.

@@ -42,6 +42,8 @@ struct rcoll {
     bool moved;     /* drop: the old target renamed to orig */
     bson_t old_view; /* a view we replaced: its listCollections options */
     bool had_view;
+    bool sized;          /* bson_bytes known (the validation pass ran) */
+    uint64_t bson_bytes; /* the documents' total BSON size */
     pthread_mutex_t mu; /* counters, sums and errors */
     struct mbk_restore_sums sums; /* of what went in */
     double started;

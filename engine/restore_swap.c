@@ -207,12 +207,120 @@ lookup_coll(struct plan *p, const char *name, bson_t *out,
 
 /* ---- before the data -------------------------------------------------- */
 
+static int64_t
+opt_int(const bson_t *doc, const char *key)
+{
+    bson_iter_t it;
+
+    if (bson_iter_init_find(&it, doc, key) && BSON_ITER_HOLDS_NUMBER(&it)) {
+        return bson_iter_as_int64(&it);
+    }
+    return 0;
+}
+
+/* Without drop, inserting into an existing capped collection can make
+ * MongoDB evict its oldest documents (past "size" bytes of documents or
+ * "max" documents), which a rollback cannot put back.  Before any write:
+ * refuse when what the target holds (collStats' count and size) plus what
+ * the backup brings could pass either limit. */
+static int
+capped_room(struct plan *p, struct rcoll *c, const bson_t *entry,
+            struct mbk_error *err)
+{
+    bson_t opts;
+    bson_t cmd = BSON_INITIALIZER;
+    bson_t reply;
+    bson_iter_t it;
+    const uint8_t *data;
+    uint32_t len;
+    int64_t size, max, count, used;
+    uint64_t docs = c->rep->docs;
+
+    if (!bson_iter_init_find(&it, entry, "options") ||
+        !BSON_ITER_HOLDS_DOCUMENT(&it)) {
+        return 0;
+    }
+    bson_iter_document(&it, &len, &data);
+    if (!bson_init_static(&opts, data, len) ||
+        !bson_iter_init_find(&it, &opts, "capped") || !bson_iter_as_bool(&it)) {
+        return 0;
+    }
+    size = opt_int(&opts, "size");
+    max = opt_int(&opts, "max");
+    c->rep->target_capped = true;
+    if (!c->sized) {
+        return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EINVAL,
+                             "collection \"%s\" is capped in the target "
+                             "(size %lld bytes, max %lld documents): a "
+                             "single-pass restore cannot know before writing "
+                             "whether MongoDB would evict its documents; "
+                             "restore it without single pass, or with --drop",
+                             c->rep->name, (long long)size, (long long)max);
+    }
+    BSON_APPEND_UTF8(&cmd, "collStats", c->rep->name);
+    if (mbk_mongo_command(p->m, p->db, &cmd, &reply, err) != 0) {
+        bson_destroy(&cmd);
+        bson_destroy(&reply);
+        return mbk_error_prefix(err, "collStats \"%s\"", c->rep->name);
+    }
+    bson_destroy(&cmd);
+    count = opt_int(&reply, "count");
+    used = opt_int(&reply, "size");
+    bson_destroy(&reply);
+    if ((size > 0 && (uint64_t)used + c->bson_bytes > (uint64_t)size) ||
+        (max > 0 && (uint64_t)count + docs > (uint64_t)max)) {
+        return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EINVAL,
+                             "collection \"%s\" is capped in the target "
+                             "(size %lld bytes, max %lld documents) and holds "
+                             "%lld documents of %lld bytes; adding the "
+                             "backup's %llu documents of %llu bytes could "
+                             "make MongoDB evict documents a rollback cannot "
+                             "put back; restore it with --drop",
+                             c->rep->name, (long long)size, (long long)max,
+                             (long long)count, (long long)used,
+                             (unsigned long long)docs,
+                             (unsigned long long)c->bson_bytes);
+    }
+    return 0;
+}
+
+/* Every check that needs the target, before anything is written. */
+static int
+check_targets(struct plan *p, struct mbk_error *err)
+{
+    for (size_t i = 0; i < p->n && !p->o->drop; i++) {
+        struct rcoll *c = &p->colls[i];
+        bson_t entry = BSON_INITIALIZER;
+        int found;
+        int rc = 0;
+
+        if (!c->selected || c->is_view) {
+            bson_destroy(&entry);
+            continue;
+        }
+        found = lookup_coll(p, c->rep->name, &entry, err);
+        if (found < 0) {
+            rc = -1;
+        } else if (found == 1) {
+            rc = capped_room(p, c, &entry, err);
+        }
+        bson_destroy(&entry);
+        if (rc != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int
 mbk_engine_restore_prepare(struct plan *p, struct mbk_error *err)
 {
     if (!p->o->dry_run &&
         mbk_engine_restore_recover(p->m, p->db, NULL, err) != 0) {
         return mbk_error_prefix(err, "removing what a crashed restore left");
+    }
+    if (check_targets(p, err) != 0) {
+        return -1;
     }
     mbk_engine_restore_runid(p->runid, sizeof(p->runid));
     snprintf(p->journal, sizeof(p->journal), "%s%s.j",

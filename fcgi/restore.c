@@ -83,68 +83,6 @@ restore_job_free(void *ud)
     free(r);
 }
 
-static struct json_object *
-report_json(const struct mbk_restore_report *rep)
-{
-    struct json_object *d = json_object_new_object();
-    struct json_object *colls = json_object_new_object();
-
-    json_object_object_add(d, "status", json_object_new_string(
-                                            rep->status ? rep->status : ""));
-    json_object_object_add(d, "sourceDatabase",
-                           json_object_new_string(rep->source_db));
-    json_object_object_add(d, "targetDatabase",
-                           json_object_new_string(rep->target_db));
-    json_object_object_add(d, "backupSha256",
-                           json_object_new_string(rep->backup_sha256));
-    json_object_object_add(d, "digestsChecked",
-                           json_object_new_boolean(rep->digests_checked));
-    json_object_object_add(d, "typed", json_object_new_boolean(rep->typed));
-    json_object_object_add(d, "documentCount",
-                           json_object_new_int64((int64_t)rep->docs));
-    json_object_object_add(d, "inserted",
-                           json_object_new_int64((int64_t)rep->inserted));
-    json_object_object_add(d, "skipped",
-                           json_object_new_int64((int64_t)rep->skipped));
-    json_object_object_add(d, "replaced",
-                           json_object_new_int64((int64_t)rep->replaced));
-    json_object_object_add(d, "failed",
-                           json_object_new_int64((int64_t)rep->failed));
-    json_object_object_add(d, "durationSeconds",
-                           json_object_new_double(rep->seconds));
-    if (rep->rollback[0] != '\0') {
-        json_object_object_add(d, "rollback",
-                               json_object_new_string(rep->rollback));
-    }
-    for (size_t i = 0; i < rep->ncoll; i++) {
-        const struct mbk_restore_coll *c = &rep->colls[i];
-        struct json_object *o = json_object_new_object();
-
-        json_object_object_add(o, "type", json_object_new_string(c->type));
-        json_object_object_add(o, "documentCount",
-                               json_object_new_int64((int64_t)c->docs));
-        json_object_object_add(o, "inserted",
-                               json_object_new_int64((int64_t)c->inserted));
-        json_object_object_add(o, "skipped",
-                               json_object_new_int64((int64_t)c->skipped));
-        json_object_object_add(o, "replaced",
-                               json_object_new_int64((int64_t)c->replaced));
-        json_object_object_add(o, "failed",
-                               json_object_new_int64((int64_t)c->failed));
-        json_object_object_add(o, "indexesCreated",
-                               json_object_new_int64(c->indexes_created));
-        json_object_object_add(o, "targetExists",
-                               json_object_new_boolean(c->target_exists));
-        json_object_object_add(o, "targetDocuments",
-                               json_object_new_int64(c->target_docs));
-        json_object_object_add(o, "conflicts",
-                               json_object_new_int64((int64_t)c->conflicts));
-        json_object_object_add(colls, c->name, o);
-    }
-    json_object_object_add(d, "collections", colls);
-    return d;
-}
-
 static int
 run_restore(struct mbk_fcgi_job *job, void *ud, struct json_object **result,
             struct mbk_error *err)
@@ -195,7 +133,7 @@ run_restore(struct mbk_fcgi_job *job, void *ud, struct json_object **result,
     ae.sha256 = rep.backup_sha256[0] != '\0' ? rep.backup_sha256 : NULL;
     ae.duration = rep.seconds;
     if (rc == 0) {
-        *result = report_json(&rep);
+        *result = mbk_engine_restore_report_json(&rep, &o);
         ae.outcome = rep.status != NULL ? rep.status : "ok";
     } else {
         if (rep.rollback[0] != '\0') {

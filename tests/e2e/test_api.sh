@@ -173,6 +173,25 @@ api PUT "$API" -H "$J" -d '{"backupName":"crm-e2e.json.gz",
     "targetDatabase":"crm_copy","conflict":"skip"}'
 expect_status 200 "PUT again, conflicts skipped"
 expect_eq "$(jget 'd["data"]["skipped"]')" "$docs" "every document skipped"
+# One report for both front ends (issue 13): the API's data carries what
+# the server changed, and mbk restore --json gives the same object.
+cp "$BODY" "$STACK_RUN/api-restore.json"
+for k in reorderedByServer timestampsFilledByServer indexesConverted \
+    cappedTarget errors; do
+    expect_eq "$(jget "sorted(set('$k' in c for c in d['data']['collections'].values()))")" \
+        '[true]' "the API's report has $k for each collection"
+done
+if MBK_URI=$STACK_MONGO_URI "$MBK_BUILDDIR/cli/mbk" restore crm-e2e.json.gz --json -q \
+    --storage "fs:$STACK_RUN/backups" --target-db crm_copy --conflict skip >"$STACK_RUN/cli-restore.json"; then
+    keys='[sorted(d["data"])] + sorted([k] + sorted(c) for k, c in d["data"]["collections"].items())'
+    expect_eq "$(jget "$keys" "$STACK_RUN/cli-restore.json")" \
+        "$(jget "$keys" "$STACK_RUN/api-restore.json")" \
+        "mbk restore --json and the API answer with the same keys"
+    expect_eq "$(jget 'd["data"]["skipped"]' "$STACK_RUN/cli-restore.json")" \
+        "$docs" "mbk restore --json: every document skipped"
+else
+    fail "mbk restore --json failed: $(head -c 300 "$STACK_RUN/cli-restore.json")"
+fi
 api PUT "$API" -H "$J" -d '{"backupName":"nope.json"}'
 expect_status 404 "PUT of a missing backup: 404"
 api PUT "$API" -H "$J" -d '{"backupName":"crm-e2e.json.gz","targetDatabase":"a/b"}'

@@ -252,6 +252,101 @@ test_restore_unsafe_kinds_refused(void **state)
     free(path);
 }
 
+/* Without drop, a capped target that what it holds plus the backup could
+ * overflow (MongoDB would evict its oldest documents, which a rollback
+ * cannot put back) is refused before any write, by count ("max") or by
+ * bytes ("size"), naming the numbers; one where everything fits restores. */
+static void
+capped_refused(const char *db, const char *file, const char *expect)
+{
+    char *path = mbk_rt_tmp_path("capped.json");
+    char *before = mbk_snapshot(mbk_rt->client, db, NULL);
+    char *after;
+    struct mbk_restore_opts o;
+    struct mbk_restore_report rep;
+    struct mbk_error err;
+
+    mbk_rt_write_file(path, file, strlen(file));
+    mbk_rt_default_opts(&o, db);
+    mbk_error_clear(&err);
+    assert_int_equal(mbk_rt_restore_path(path, &o, &rep, &err), -1);
+    mbk_engine_restore_report_free(&rep);
+    if (strstr(err.message, expect) == NULL) {
+        fail_msg("expected \"%s\" in: %s", expect, err.message);
+    }
+    after = mbk_snapshot(mbk_rt->client, db, NULL);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    free(path);
+}
+
+static void
+test_restore_capped_target_would_evict(void **state)
+{
+    static const char two[] =
+        "{\"metadata\":{\"database\":\"x\",\"collections\":[\"a\",\"c\"]},"
+        "\"collections\":{\"a\":[{\"_id\":1}],"
+        "\"c\":[{\"_id\":1},{\"_id\":2}]}}";
+    static const char one[] =
+        "{\"metadata\":{\"database\":\"x\",\"collections\":[\"a\",\"c\"]},"
+        "\"collections\":{\"a\":[{\"_id\":1}],\"c\":[{\"_id\":3}]}}";
+    char big[6000];
+    char *db = mbk_test_db_new("rcap");
+    mongoc_database_t *d = mongoc_client_get_database(mbk_rt->client, db);
+    mongoc_collection_t *c;
+    bson_t *cmd;
+    bson_error_t e;
+    char *path = mbk_rt_tmp_path("capped-fits.json");
+    struct mbk_restore_opts o;
+    struct mbk_restore_report rep;
+    struct mbk_error err;
+
+    (void)state;
+    cmd = BCON_NEW("create", "c", "capped", BCON_BOOL(true), "size",
+                   BCON_INT32(4096), "max", BCON_INT32(4));
+    assert_true(mongoc_database_command_simple(d, cmd, NULL, NULL, &e));
+    bson_destroy(cmd);
+    c = mongoc_client_get_collection(mbk_rt->client, db, "c");
+    for (int32_t i = 101; i <= 103; i++) {
+        bson_t *doc = BCON_NEW("_id", BCON_INT32(i));
+
+        assert_true(mongoc_collection_insert_one(c, doc, NULL, NULL, &e));
+        bson_destroy(doc);
+    }
+    /* by count: 3 held + 2 > max 4 */
+    capped_refused(db, two,
+                   "collection \"c\" is capped in the target (size 4096 "
+                   "bytes, max 4 documents) and holds 3 documents of 42 "
+                   "bytes; adding the backup's 2 documents of 28 bytes "
+                   "could make MongoDB evict documents a rollback cannot "
+                   "put back; restore it with --drop");
+    /* by bytes: one document of about 5000 bytes > size 4096 */
+    snprintf(big, sizeof(big),
+             "{\"metadata\":{\"database\":\"x\",\"collections\":[\"a\","
+             "\"c\"]},\"collections\":{\"a\":[{\"_id\":1}],\"c\":[{\"_id\":"
+             "4,\"s\":\"%05000d\"}]}}", 0);
+    capped_refused(db, big, "documents of 5022 bytes could make MongoDB "
+                            "evict");
+    /* fits: 3 + 1 <= 4 documents, 56 <= 4096 bytes */
+    mbk_rt_write_file(path, one, strlen(one));
+    mbk_rt_default_opts(&o, db);
+    if (mbk_rt_restore_path(path, &o, &rep, &err) != 0) {
+        fail_msg("restore into a capped target that fits: %s", err.message);
+    }
+    assert_string_equal(rep.status, "ok");
+    assert_true(rep.colls[1].target_capped);
+    assert_int_equal(rep.colls[1].inserted, 1);
+    mbk_engine_restore_report_free(&rep);
+    assert_int_equal(mbk_rt_count_where(db, "c", bson_new()), 4);
+    assert_int_equal(mbk_rt_count_where(db, "a", bson_new()), 1);
+    mongoc_collection_destroy(c);
+    mongoc_database_destroy(d);
+    mbk_test_db_drop(db);
+    free(db);
+    free(path);
+}
+
 /* A time-series and a clustered collection back up and restore without
  * drop (created with their options, the measurements inserted); with drop
  * the time-series one is refused before any write. */
@@ -495,6 +590,7 @@ main(void)
         cmocka_unit_test(test_restore_torture_fs),
         cmocka_unit_test(test_restore_torture_tar),
         cmocka_unit_test(test_restore_unsafe_kinds_refused),
+        cmocka_unit_test(test_restore_capped_target_would_evict),
         cmocka_unit_test(test_restore_timeseries_and_clustered),
         cmocka_unit_test(test_restore_legacy_indexes_converted),
         cmocka_unit_test(test_restore_files_of_python),
