@@ -226,13 +226,8 @@ mbk_fcgi_http_error(struct mbk_error *err, int status, const char *fmt, ...)
 {
     va_list ap;
 
-    if (err == NULL) {
-        return -1;
-    }
-    err->domain = MBK_ERROR_HTTP;
-    err->code = status;
     va_start(ap, fmt);
-    vsnprintf(err->message, sizeof(err->message), fmt, ap);
+    mbk_error_vset(err, MBK_ERROR_HTTP, status, fmt, ap);
     va_end(ap);
     return -1;
 }
