@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/backup_meta.h"
 #include "engine/catalog.h"
 #include "engine/ejson_read.h"
 #include "engine/names.h"
@@ -17,7 +18,8 @@
 
 /* ---- metadata from the head ------------------------------------------- */
 
-/* The metadata's text as json-c, as deep as the reader allows. */
+/* The metadata's text as json-c, as deep as the reader allows; options
+ * and index specs print exactly as the text holds them. */
 static struct json_object *
 meta_parse(const char *json, size_t len)
 {
@@ -28,7 +30,8 @@ meta_parse(const char *json, size_t len)
         return NULL;
     }
     o = json_tokener_parse_ex(tok, json, (int)len);
-    if (json_tokener_get_error(tok) != json_tokener_success) {
+    if (json_tokener_get_error(tok) != json_tokener_success
+        || mbk_engine_meta_exact(o, json, len, NULL) != 0) {
         json_object_put(o);
         o = NULL;
     }

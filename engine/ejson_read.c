@@ -733,16 +733,16 @@ mbk_ejson_reader_finish(struct mbk_ejson_reader *r, struct mbk_error *err)
     return 0;
 }
 
-int
-mbk_ejson_to_bson(const char *json, size_t len, bson_t *out,
-                  struct mbk_error *err)
+/* One JSON object to BSON with these limits (mbk_ejson_to_bson). */
+static int
+to_bson(const char *json, size_t len, size_t max_bytes, int depth, bson_t *out,
+        struct mbk_error *err)
 {
     struct mbk_ejr_conv c;
     bson_t tmp;
     int rc = -1;
 
-    mbk_ejr_init(&c, MBK_EJSON_DOC_BYTES, MBK_EJSON_DOC_BYTES,
-                 MBK_EJSON_DEPTH);
+    mbk_ejr_init(&c, max_bytes, max_bytes, depth);
     if (mbk_ejr_document(&c, json, len, NULL) < 0) {
         mbk_ejr_fail_conv(NULL, &c, 0, 1, 0, err, "");
         goto out;
@@ -757,4 +757,19 @@ mbk_ejson_to_bson(const char *json, size_t len, bson_t *out,
 out:
     mbk_ejr_free(&c);
     return rc;
+}
+
+int
+mbk_ejson_to_bson(const char *json, size_t len, bson_t *out,
+                  struct mbk_error *err)
+{
+    return to_bson(json, len, MBK_EJSON_DOC_BYTES, MBK_EJSON_DEPTH, out, err);
+}
+
+int
+mbk_ejson_meta_to_bson(const char *json, size_t len, bson_t *out,
+                       struct mbk_error *err)
+{
+    return to_bson(json, len, MBK_EJSON_METADATA_BYTES * 8 + 1024,
+                   MBK_EJSON_META_DEPTH, out, err);
 }

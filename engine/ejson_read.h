@@ -57,7 +57,9 @@ struct mbk_ejson_reader_cb {
     /*
      * The raw text of the "metadata" object, '{' to '}', NUL-terminated at
      * json[len].  Already checked: JSON syntax, UTF-8, no duplicate keys
-     * in any object, "database" a valid MongoDB database name.
+     * in any object (but inside an escape {"$mbk:doc": {...}} of
+     * collection options or index specs, which holds the server's
+     * document as it is), "database" a valid MongoDB database name.
      */
     int (*metadata)(void *ud, const char *json, size_t len,
                     struct mbk_error *err);
@@ -136,5 +138,16 @@ mbk_ejson_reader_free(struct mbk_ejson_reader *r); /* NULL-safe */
 int
 mbk_ejson_to_bson(const char *json, size_t len, bson_t *out,
                   struct mbk_error *err);
+
+/*
+ * The metadata object's text (as the reader hands it over) to BSON, its
+ * Extended JSON read as for documents: collection options and index
+ * specs come back as the server held them, an escape's repeated keys
+ * included.  Metadata limits (MBK_EJSON_METADATA_BYTES,
+ * MBK_EJSON_META_DEPTH); errors as mbk_ejson_to_bson's.
+ */
+int
+mbk_ejson_meta_to_bson(const char *json, size_t len, bson_t *out,
+                       struct mbk_error *err);
 
 #endif /* MBK_ENGINE_EJSON_READ_H */

@@ -220,66 +220,6 @@ mbk_ejr_db_name_problem(const char *name, size_t n)
 
 /* --- metadata ------------------------------------------------------- */
 
-static int
-cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* The first key that appears twice in a document or its subdocuments. */
-static const char *
-duplicate_key(const bson_t *doc, int top_is_array)
-{
-    bson_iter_t it;
-    const char **keys = NULL;
-    size_t n = 0;
-    size_t cap = 0;
-    const char *dup = NULL;
-
-    if (!bson_iter_init(&it, doc)) {
-        return NULL;
-    }
-    while (bson_iter_next(&it) && dup == NULL) {
-        if (!top_is_array) {
-            if (n == cap) {
-                const char **t;
-
-                cap = cap ? cap * 2 : 16;
-                t = realloc(keys, cap * sizeof(*keys));
-                if (t == NULL) {
-                    break;
-                }
-                keys = t;
-            }
-            keys[n++] = bson_iter_key(&it);
-        }
-        if (BSON_ITER_HOLDS_DOCUMENT(&it) || BSON_ITER_HOLDS_ARRAY(&it)) {
-            const uint8_t *data;
-            uint32_t len;
-            bson_t sub;
-
-            if (BSON_ITER_HOLDS_DOCUMENT(&it)) {
-                bson_iter_document(&it, &len, &data);
-            } else {
-                bson_iter_array(&it, &len, &data);
-            }
-            if (bson_init_static(&sub, data, len)) {
-                dup = duplicate_key(&sub, BSON_ITER_HOLDS_ARRAY(&it));
-            }
-        }
-    }
-    if (dup == NULL && n > 1) {
-        qsort(keys, n, sizeof(*keys), cmp_str);
-        for (size_t i = 1; i < n && dup == NULL; i++) {
-            if (strcmp(keys[i - 1], keys[i]) == 0) {
-                dup = keys[i];
-            }
-        }
-    }
-    free(keys);
-    return dup;
-}
-
 /* The captured metadata text cap[0..cap_len): check it, hand it over. */
 int
 mbk_ejr_metadata_done(struct mbk_ejson_reader *r, struct mbk_error *err)
@@ -287,7 +227,6 @@ mbk_ejr_metadata_done(struct mbk_ejson_reader *r, struct mbk_error *err)
     struct mbk_ejr_conv c;
     bson_t doc;
     bson_iter_t it;
-    const char *dup;
     const char *db;
     const char *why;
     uint32_t n;
@@ -301,15 +240,9 @@ mbk_ejr_metadata_done(struct mbk_ejson_reader *r, struct mbk_error *err)
                                r->cap_line_start, err, "metadata: ");
         goto out;
     }
+    /* The conversion refused a key repeated in an object, but inside an
+     * escape (a server's options document, as it holds it). */
     bson_init_static(&doc, c.out, c.len);
-    dup = duplicate_key(&doc, 0);
-    if (dup != NULL) {
-        rc = mbk_ejr_fail_at(r, MBK_ENGINE_EFORMAT, r->cap_offset, r->cap_line,
-                             r->cap_offset - r->cap_line_start + 1, "", 0,
-                             r->cap, r->cap_len, err,
-                             "metadata: duplicate key \"%.60s\"", dup);
-        goto out;
-    }
     if (!bson_iter_init_find(&it, &doc, "database")
         || !BSON_ITER_HOLDS_UTF8(&it)) {
         rc = mbk_ejr_fail_at(

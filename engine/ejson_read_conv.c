@@ -496,11 +496,10 @@ value(struct mbk_ejr_conv *c)
         mbk_ejr_put32(c->out + at, (uint32_t)(n + 1));
         return MBK_EJR_T_STRING;
     case '{':
-        if (!c->plain) {
-            t = maybe_wrapper(c, 0);
-            if (t != 0) {
-                return t;
-            }
+        /* plain (metadata): no type wrappers, but the escape */
+        t = maybe_wrapper(c, c->plain);
+        if (t != 0) {
+            return t;
         }
         return mbk_ejr_doc_body(c, 0) < 0 ? -1 : MBK_EJR_T_DOC;
     case '[':

@@ -57,7 +57,7 @@ struct mbk_ejr_conv {
     size_t max_string; /* longest string, in decoded bytes */
     int max_depth;     /* BSON nesting; the top document is depth 1 */
     int depth;
-    int plain;  /* 1: no type wrappers (metadata) */
+    int plain;  /* 1: no type wrappers, only the escape (metadata) */
     int strict; /* 1: an mbk file: no legacy forms (see ejson_read.h) */
     int typed;  /* set when a type wrapper was converted */
     int escaped; /* set when an mbk escape ($mbk:doc) was converted */

@@ -9,7 +9,7 @@ engine_libmbk_la_SOURCES = \
 	engine/mongo.c engine/mongo.h \
 	engine/stats.c engine/stats.h \
 	engine/backup.c engine/backup.h engine/backup_private.h \
-	engine/backup_meta.c \
+	engine/backup_meta.c engine/backup_meta.h \
 	engine/source.c engine/source.h \
 	engine/catalog.c engine/catalog.h engine/stored.c engine/stored.h \
 	engine/options.c engine/options.h \

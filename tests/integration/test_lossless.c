@@ -63,8 +63,15 @@ torture(struct mbk_storage *st, int gzip, bool drop)
     a = mbk_snapshot(mbk_rt->client, mbk_rt->torture, NULL);
     b = mbk_snapshot(mbk_rt->client, target, NULL);
     if (strcmp(a, b) != 0) {
-        fail_msg("the restored torture database differs:\n--- source\n"
-                 "%.3000s\n--- restored\n%.3000s", a, b);
+        size_t at = 0;
+
+        /* from the start of the first line that differs */
+        for (size_t i = 0; a[i] == b[i]; i++) {
+            at = a[i] == '\n' ? i + 1 : at;
+        }
+        fail_msg("the restored torture database differs (gzip %d, drop %d):"
+                 "\n--- source\n%.1500s\n--- restored\n%.1500s", gzip, drop,
+                 a + at, b + at);
     }
     free(a);
     free(b);

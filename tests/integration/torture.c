@@ -2,7 +2,8 @@
  * torture.c: the torture database: documents a real MongoDB can hold that
  * a naive Extended JSON round trip loses (type look-alikes, repeated keys,
  * 180 levels, _id elsewhere, the every-type set) and collection kinds with
- * options (a deep validator with level and action, a capped collection,
+ * options (a deep validator with level and action, a validator with a
+ * repeated key and a $regex look-alike, a capped collection,
  * a collation, a view with a collation, indexes: partial, hidden,
  * wildcard, 2dsphere, text with weights, one with a collation).
  */
@@ -185,6 +186,29 @@ create(mongoc_database_t *d, const char *name, bson_t *opts, bson_error_t *e)
     return 0;
 }
 
+/* A validator as a server holds it when sent so: a repeated key ("a"
+ * twice, both conditions apply) and a condition whose first key is a
+ * type-wrapper keyword ($regex with $options): the metadata must carry
+ * both exactly (issue 12). */
+static bson_t *
+repeated_validator(void)
+{
+    bson_t *v = bson_new();
+    bson_t sub;
+
+    BSON_APPEND_DOCUMENT_BEGIN(v, "a", &sub);
+    BSON_APPEND_BOOL(&sub, "$exists", true);
+    bson_append_document_end(v, &sub);
+    BSON_APPEND_DOCUMENT_BEGIN(v, "a", &sub);
+    BSON_APPEND_INT32(&sub, "$ne", 5);
+    bson_append_document_end(v, &sub);
+    BSON_APPEND_DOCUMENT_BEGIN(v, "q", &sub);
+    BSON_APPEND_UTF8(&sub, "$regex", "^a");
+    BSON_APPEND_UTF8(&sub, "$options", "i");
+    bson_append_document_end(v, &sub);
+    return v;
+}
+
 static int
 indexes(mongoc_database_t *d, bson_error_t *e)
 {
@@ -215,6 +239,7 @@ mbk_torture_fill(mongoc_client_t *client, const char *db, bson_error_t *e)
     mongoc_database_t *d = mongoc_client_get_database(client, db);
     mongoc_collection_t *c = NULL;
     bson_t *s = schema(20);
+    bson_t *rv = repeated_validator();
     bson_t every = BSON_INITIALIZER;
     int rc = -1;
 
@@ -238,6 +263,10 @@ mbk_torture_fill(mongoc_client_t *client, const char *db, bson_error_t *e)
                         "}", "validationLevel", "moderate",
                         "validationAction", "warn"),
                e) != 0
+        || create(d, "repeated",
+                  BCON_NEW("validator", BCON_DOCUMENT(rv),
+                           "validationAction", "warn"),
+                  e) != 0
         || create(d, "capped",
                   BCON_NEW("capped", BCON_BOOL(true), "size",
                            BCON_INT64(65536), "max", BCON_INT64(100)),
@@ -258,6 +287,7 @@ mbk_torture_fill(mongoc_client_t *client, const char *db, bson_error_t *e)
 out:
     bson_destroy(&every);
     bson_destroy(s);
+    bson_destroy(rv);
     mongoc_collection_destroy(c);
     mongoc_database_destroy(d);
     return rc;

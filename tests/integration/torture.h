@@ -7,9 +7,10 @@
 
 #include <mongoc/mongoc.h>
 
-/* types, lookalikes, deep, validated, capped, places (indexes), french
- * (a collation) and french_view (a view with a collation) */
-#define MBK_TORTURE_COLLECTIONS 8
+/* types, lookalikes, deep, validated, repeated (a validator with a
+ * repeated key), capped, places (indexes), french (a collation) and
+ * french_view (a view with a collation) */
+#define MBK_TORTURE_COLLECTIONS 9
 
 /* Create and fill the collections in db; 0, or -1 with e set. */
 int

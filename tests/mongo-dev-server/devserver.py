@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import bson  # noqa: E402
 from bson.objectid import ObjectId  # noqa: E402
+from bson.raw_bson import RawBSONDocument  # noqa: E402
 from bson.son import SON  # noqa: E402
 
 import store  # noqa: E402
@@ -63,6 +64,21 @@ def raw_array_items(body, field):
             return [arr[es + 2 + len(n):ee]
                     for _, n, es, ee in store.raw_elements(arr)]
     return None
+
+
+def raw_doc_field(body, field):
+    """Document `field` of the raw document body, as RawBSONDocument (its
+    bytes as sent, repeated field names kept), or None."""
+    fname = field.encode()
+    for t, name, s, e in store.raw_elements(body):
+        if name == fname and t == 0x03:
+            return RawBSONDocument(bytes(body[s + 2 + len(fname):e]))
+    return None
+
+
+# Options mongod keeps as sent (listCollections gives their bytes back):
+# field names as given, a repeated one included.
+RAW_CREATE_OPTIONS = ('validator', 'storageEngine', 'indexOptionDefaults')
 
 
 def run_command(cmd, db, conn):
@@ -135,6 +151,11 @@ def parse_msg(payload):
     cmd = decode(body)
     if cmd and next(iter(cmd)) == 'insert' and 'documents' in cmd:
         cmd['documents'] = raw_array_items(body, 'documents')
+    if cmd and next(iter(cmd)) == 'create':
+        for field in RAW_CREATE_OPTIONS:
+            raw = raw_doc_field(body, field)
+            if raw is not None:
+                cmd[field] = raw
     for ident, docs in seqs.items():
         if ident == 'documents':
             cmd[ident] = docs

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 #include <openssl/evp.h>
 
+#include "engine/backup_meta.h"
 #include "engine/buf.h"
 #include "engine/ejson_read.h"
 
@@ -349,6 +350,64 @@ test_ejson_read_stream_check_text(void **state)
     free(log);
 }
 
+/* Options that a server holds with a key twice are in the escape in the
+ * metadata: the reader takes them, and read back through json-c (which
+ * keeps one of two equal keys) they still print both. */
+static void
+test_ejson_read_stream_metadata_escape(void **state)
+{
+    static const char opts[] =
+        "{ \"validator\" : { \"$mbk:doc\" : { \"a\" : { \"$exists\" : true }, "
+        "\"a\" : { \"$ne\" : { \"$numberInt\" : \"5\" } }, \"q\" : "
+        "{ \"$mbk:doc\" : { \"$regex\" : \"^a\", \"$options\" : \"i\" } } } } }";
+    static const char spec[] =
+        "{ \"v\" : { \"$numberInt\" : \"2\" }, \"key\" : { \"k\" : "
+        "{ \"$numberInt\" : \"1\" } }, \"name\" : \"k\", "
+        "\"partialFilterExpression\" : { \"$mbk:doc\" : { \"k\" : "
+        "{ \"$numberInt\" : \"1\" }, \"k\" : { \"$numberInt\" : \"2\" } } } }";
+    char meta[2048];
+    char text[2600];
+    struct json_object *j;
+    struct json_object *ci;
+    struct json_object *v;
+    struct mbk_error err;
+    unsigned char digest[32];
+    char *log;
+
+    (void)state;
+    snprintf(meta, sizeof(meta),
+             "{\"database\": \"crm\", \"collections\": [\"c\"], "
+             "\"collectionInfo\": {\"c\": {\"options\": %s, "
+             "\"indexes\": [%s]}}}", opts, spec);
+    snprintf(text, sizeof(text), "{\"metadata\": %s,\n\"collections\": "
+             "{\"c\": []}}", meta);
+    if (parse(text, strlen(text), 0, NULL, 0, &log, digest, &err) != 0) {
+        fail_msg("%s", err.message);
+    }
+    free(log);
+    j = json_tokener_parse(meta);
+    assert_non_null(j);
+    if (mbk_engine_meta_exact(j, meta, strlen(meta), &err) != 0) {
+        fail_msg("%s", err.message);
+    }
+    assert_true(json_object_object_get_ex(j, "collectionInfo", &ci));
+    assert_true(json_object_object_get_ex(ci, "c", &ci));
+    assert_true(json_object_object_get_ex(ci, "options", &v));
+    assert_string_equal(json_object_to_json_string(v), opts);
+    assert_true(json_object_object_get_ex(ci, "indexes", &v));
+    assert_string_equal(json_object_to_json_string(
+                            json_object_array_get_idx(v, 0)), spec);
+    json_object_put(j);
+    /* outside an escape, a repeated key is still refused */
+    snprintf(text, sizeof(text), "{\"metadata\": {\"database\": \"crm\", "
+             "\"collectionInfo\": {\"c\": {\"options\": {\"a\": 1, "
+             "\"a\": 2}}}},\n\"collections\": {\"c\": []}}");
+    assert_int_equal(parse(text, strlen(text), 0, NULL, 0, &log, digest, &err),
+                     -1);
+    assert_non_null(strstr(err.message, "duplicate key \"a\""));
+    free(log);
+}
+
 static void
 test_ejson_read_stream_callback_error(void **state)
 {
@@ -513,6 +572,7 @@ main(void)
         cmocka_unit_test(test_ejson_read_stream_typescript_file),
         cmocka_unit_test(test_ejson_read_stream_callback_error),
         cmocka_unit_test(test_ejson_read_stream_check_text),
+        cmocka_unit_test(test_ejson_read_stream_metadata_escape),
         cmocka_unit_test(test_ejson_read_stream_bad_files),
     };
 
