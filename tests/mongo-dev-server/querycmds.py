@@ -6,6 +6,7 @@ import datetime
 
 from bson.int64 import Int64
 from bson.objectid import ObjectId
+from bson.raw_bson import RawBSONDocument
 from bson.son import SON
 
 import mongomock.aggregate as magg
@@ -112,6 +113,10 @@ def validation_error(c, doc, bypass):
     v = c.options.get('validator')
     if not v or bypass or c.options.get('validationAction') == 'warn':
         return None
+    if isinstance(v, RawBSONDocument):
+        # kept as sent (devserver.RAW_CREATE_OPTIONS); evaluated as a dict,
+        # where a repeated key keeps its last condition only
+        v = decode(v.raw)
     try:
         ok = mfilter.filter_applies(v, doc)
     except Exception:
