@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <mongoc/mongoc.h>
@@ -26,14 +27,39 @@
 #include "tests/integration/snapshot.h"
 #include "tests/integration/torture.h"
 
+/* `mbk verify FILE --storage SPEC`, the command line's own check. */
+static void
+cli_verify(const char *spec, const char *file)
+{
+    const char *build = getenv("MBK_BUILDDIR");
+    char cmd[1600];
+    int rc;
+
+    if (build == NULL) {
+        fprintf(stderr, "skip: MBK_BUILDDIR is not set (no mbk to run)\n");
+        skip();
+    }
+    snprintf(cmd, sizeof(cmd),
+             "MBK_PLUGIN_DIR=\"$MBK_TEST_PLUGIN_DIR\" '%s/cli/mbk' verify "
+             "'%s' --storage '%s' >'%s/verify.out' 2>&1",
+             build, file, spec, mbk_rt->tmp);
+    rc = system(cmd);
+    if (rc != 0) {
+        snprintf(cmd, sizeof(cmd), "cat '%s/verify.out' >&2", mbk_rt->tmp);
+        (void)system(cmd);
+        fail_msg("mbk verify %s --storage %s: status %d", file, spec, rc);
+    }
+}
+
 /*
- * The torture database through each plugin, with and without gzip: the
- * backup verifies (each document would come back identical), and restored
- * with and without drop into another database it is the same, BSON byte
- * for byte (documents, indexes, options).
+ * The torture database through a plugin (spec: the same storage for the
+ * command line), with and without gzip: the backup verifies (each document
+ * would come back identical) in the engine and with `mbk verify`, and
+ * restored with and without drop into another database it is the same,
+ * BSON byte for byte (documents, indexes, options).
  */
 static void
-torture(struct mbk_storage *st, int gzip, bool drop)
+torture(struct mbk_storage *st, const char *spec, int gzip, bool drop)
 {
     struct mbk_verify_result vr;
     struct mbk_restore_opts o;
@@ -51,6 +77,7 @@ torture(struct mbk_storage *st, int gzip, bool drop)
         fail_msg("verify %s: %s", file, err.message);
     }
     mbk_engine_verify_result_free(&vr);
+    cli_verify(spec, file);
     mbk_rt_default_opts(&o, target);
     o.drop = drop;
     if (mbk_rt_restore_name(st, file, &o, &rep, &err) != 0) {
@@ -82,15 +109,64 @@ torture(struct mbk_storage *st, int gzip, bool drop)
 static void
 test_restore_torture_fs(void **state)
 {
-    torture(mbk_rt->fs, 0, false);
-    torture(mbk_rt->fs, 6, true);
+    char spec[300];
+
+    snprintf(spec, sizeof(spec), "fs:%s", mbk_rt->tmp);
+    torture(mbk_rt->fs, spec, 0, false);
+    torture(mbk_rt->fs, spec, 6, true);
 }
 
 static void
 test_restore_torture_tar(void **state)
 {
-    torture(mbk_rt->tar, 0, true);
-    torture(mbk_rt->tar, 1, false);
+    char spec[300];
+
+    snprintf(spec, sizeof(spec), "tar:%s/backups.tar", mbk_rt->tmp);
+    torture(mbk_rt->tar, spec, 0, true);
+    torture(mbk_rt->tar, spec, 1, false);
+}
+
+/*
+ * The same through every storage of $MBK_TEST_STORAGE_URLS (space
+ * separated, as the storage conformance suite takes them), each with and
+ * without gzip and drop: tests/s3/test_lossless.sh runs this case against
+ * a fresh Ceph RADOS Gateway.  Skipped (saying so) without URLs.
+ */
+static void
+test_restore_torture_urls(void **state)
+{
+    const char *list = getenv("MBK_TEST_STORAGE_URLS");
+    char copy[2048];
+    char *save = NULL;
+    int n = 0;
+
+    if (list == NULL || *list == '\0') {
+        fprintf(stderr, "skip: MBK_TEST_STORAGE_URLS is not set "
+                        "(tests/s3/test_lossless.sh sets it to a Ceph RADOS "
+                        "Gateway's bucket)\n");
+        skip();
+    }
+    snprintf(copy, sizeof(copy), "%s", list);
+    for (char *u = strtok_r(copy, " ", &save); u != NULL;
+         u = strtok_r(NULL, " ", &save)) {
+        struct mbk_storage *st;
+        struct mbk_error err;
+        char spec[600];
+
+        /* a fresh prefix per run: nothing of an earlier run is listed */
+        snprintf(spec, sizeof(spec), "%s/lossless-%ld", u, (long)getpid());
+        st = mbk_storage_open(spec, getenv("MBK_TEST_PLUGIN_DIR"), &err);
+        if (st == NULL) {
+            fail_msg("opening %s: %s", spec, err.message);
+        }
+        for (int gzip = 0; gzip <= 6; gzip += 6) {
+            torture(st, spec, gzip, false);
+            torture(st, spec, gzip, true);
+        }
+        mbk_storage_close(st);
+        n++;
+    }
+    assert_true(n > 0);
 }
 
 /* What mongod changes on insert: _id moved first, an empty top-level
@@ -596,6 +672,7 @@ main(void)
         cmocka_unit_test(test_restore_what_the_server_changes),
         cmocka_unit_test(test_restore_torture_fs),
         cmocka_unit_test(test_restore_torture_tar),
+        cmocka_unit_test(test_restore_torture_urls),
         cmocka_unit_test(test_restore_unsafe_kinds_refused),
         cmocka_unit_test(test_restore_capped_target_would_evict),
         cmocka_unit_test(test_restore_timeseries_and_clustered),
@@ -605,6 +682,10 @@ main(void)
         cmocka_unit_test(test_lossless_server_error_is_not_unreachable),
     };
 
+    /* tests/s3/test_lossless.sh runs one case: "*torture_urls" */
+    if (getenv("MBK_TEST_CASES") != NULL) {
+        cmocka_set_test_filter(getenv("MBK_TEST_CASES"));
+    }
     if (mbk_test_mongo_uri() == NULL) {
         return 77;
     }

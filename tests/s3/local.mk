@@ -29,5 +29,6 @@ endif
 tests_s3_test_s3_SOURCES = tests/s3/test_s3.c
 tests_s3_test_s3_CFLAGS = $(UNIT_CFLAGS)
 tests_s3_test_s3_LDADD = $(UNIT_LDADD)
-dist_check_SCRIPTS += tests/s3/test_plugin.sh tests/s3/test_cli.sh
-TESTS += tests/s3/test_plugin.sh tests/s3/test_cli.sh
+dist_check_SCRIPTS += tests/s3/test_plugin.sh tests/s3/test_cli.sh \
+	tests/s3/test_lossless.sh
+TESTS += tests/s3/test_plugin.sh tests/s3/test_cli.sh tests/s3/test_lossless.sh
