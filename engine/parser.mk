@@ -35,3 +35,16 @@ MBK_BENCH += bench/bench_parse
 bench_bench_parse_SOURCES = bench/bench_parse.c
 bench_bench_parse_CFLAGS = $(AM_CFLAGS) $(BSON_CFLAGS) -O2
 bench_bench_parse_LDADD = engine/libmbk.la $(BSON_LIBS)
+
+# Every case of the BSON corpus specification, from our table of it.
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_bson_corpus
+TESTS += tests/unit/test_bson_corpus
+else
+NOCMOCKA_TESTS += tests/unit/test_bson_corpus
+endif
+tests_unit_test_bson_corpus_SOURCES = tests/unit/test_bson_corpus.c
+tests_unit_test_bson_corpus_CFLAGS = $(UNIT_CFLAGS) \
+	-DMBK_BSON_CORPUS='"$(abs_top_srcdir)/tests/unit/bson-corpus.jsonl"'
+tests_unit_test_bson_corpus_LDADD = $(UNIT_LDADD) $(BSON_LIBS)
+EXTRA_DIST += tests/unit/bson-corpus.jsonl tests/unit/gen_bson_corpus.py
