@@ -108,7 +108,8 @@ tests_integration_test_gzip_backup_LDADD = $(INTEG_LDADD)
 tests_integration_libfixtures_la_SOURCES += \
 	tests/integration/snapshot.c tests/integration/snapshot.h \
 	tests/integration/torture.c tests/integration/torture.h \
-	tests/integration/restore_util.c tests/integration/restore_util.h
+	tests/integration/restore_util.c tests/integration/restore_util.h \
+	tests/integration/group.c tests/integration/group.h
 EXTRA_DIST += tests/integration/foreign_python.py \
 	tests/integration/foreign_node.cjs
 

@@ -33,20 +33,17 @@ mbk_rt_setup(void **state)
     bson_error_t e;
     char spec[400];
 
-    c->src = mbk_test_db_new("rsrc");
-    snprintf(c->tmp, sizeof(c->tmp), "%s/mbk-test-restore-XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    assert_non_null(mkdtemp(c->tmp));
-    c->client = mongoc_client_new(mbk_test_mongo_uri());
+    mbk_test_group_open(&c->g, "rsrc", 8, true);
+    c->src = c->g.db;
+    c->tmp = c->g.tmp;
+    c->client = c->g.client;
+    c->m = c->g.m;
+    c->fs = c->g.st;
     assert_int_equal(mbk_fixture_fill(c->client, c->src, &e), 0);
     c->torture = mbk_test_db_new("torture");
     if (mbk_torture_fill(c->client, c->torture, &e) != 0) {
         fail_msg("filling the torture database: %s", e.message);
     }
-    c->m = mbk_mongo_open(mbk_test_mongo_uri(), 8, NULL);
-    snprintf(spec, sizeof(spec), "fs:%s", c->tmp);
-    c->fs = mbk_storage_open(spec, getenv("MBK_TEST_PLUGIN_DIR"), &err);
-    assert_non_null(c->fs);
     snprintf(spec, sizeof(spec), "tar:%s/backups.tar", c->tmp);
     c->tar = mbk_storage_open(spec, getenv("MBK_TEST_PLUGIN_DIR"), &err);
     assert_non_null(c->tar);
@@ -59,18 +56,11 @@ int
 mbk_rt_teardown(void **state)
 {
     struct mbk_rt_ctx *c = *state;
-    char cmd[300];
 
-    mbk_storage_close(c->fs);
     mbk_storage_close(c->tar);
-    mbk_mongo_close(c->m);
-    mongoc_client_destroy(c->client);
-    mbk_test_db_drop(c->src);
-    free(c->src);
     mbk_test_db_drop(c->torture);
     free(c->torture);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", c->tmp);
-    assert_int_equal(system(cmd), 0);
+    mbk_test_group_close(&c->g);
     free(c);
     return 0;
 }

@@ -14,15 +14,18 @@
 #include <mongoc/mongoc.h>
 
 #include "engine/restore.h"
+#include "tests/integration/group.h"
 #include "storage/loader.h"
 
 struct mbk_rt_ctx {
-    char *src; /* the fixture database */
-    char *torture; /* the torture database (torture.h) */
-    char tmp[256];
+    struct mbk_test_group g; /* database, folder, client, handle, fs */
+    /* g's members under the names the restore tests use (lent) */
+    const char *src; /* the fixture database, g.db */
+    const char *tmp; /* g.tmp */
     mongoc_client_t *client;
     struct mbk_mongo *m;
     struct mbk_storage *fs;
+    char *torture; /* the torture database (torture.h) */
     struct mbk_storage *tar;
 };
 

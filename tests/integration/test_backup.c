@@ -25,15 +25,13 @@
 #include "engine/backup.h"
 #include "engine/buf.h"
 #include "storage/loader.h"
+#include "tests/integration/group.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/fixtures.h"
 
+/* The group's state: the fixture in g.db (group.h). */
 struct ctx {
-    const char *uri;
-    char *db;
-    char tmp[256];
-    mongoc_client_t *client;
-    struct mbk_mongo *m;
+    struct mbk_test_group g;
 };
 
 static int
@@ -42,17 +40,8 @@ setup(void **state)
     struct ctx *c = calloc(1, sizeof(*c));
     bson_error_t e;
 
-    c->uri = mbk_test_mongo_uri();
-    assert_non_null(c->uri);
-    c->db = mbk_test_db_new("backup");
-    snprintf(c->tmp, sizeof(c->tmp), "%s/mbk-test-backup-XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    assert_non_null(mkdtemp(c->tmp));
-    c->client = mongoc_client_new(c->uri);
-    assert_non_null(c->client);
-    assert_int_equal(mbk_fixture_fill(c->client, c->db, &e), 0);
-    c->m = mbk_mongo_open(c->uri, 8, NULL);
-    assert_non_null(c->m);
+    mbk_test_group_open(&c->g, "backup", 8, false);
+    assert_int_equal(mbk_fixture_fill(c->g.client, c->g.db, &e), 0);
     *state = c;
     return 0;
 }
@@ -61,14 +50,8 @@ static int
 teardown(void **state)
 {
     struct ctx *c = *state;
-    char cmd[300];
 
-    mbk_mongo_close(c->m);
-    mongoc_client_destroy(c->client);
-    mbk_test_db_drop(c->db);
-    free(c->db);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", c->tmp);
-    assert_int_equal(system(cmd), 0);
+    mbk_test_group_close(&c->g);
     free(c);
     return 0;
 }
@@ -81,7 +64,7 @@ open_storage(struct ctx *c, const char *kind, const char *sub)
     struct mbk_storage *st;
     struct mbk_error err;
 
-    snprintf(dir, sizeof(dir), "%s/%s", c->tmp, sub);
+    snprintf(dir, sizeof(dir), "%s/%s", c->g.tmp, sub);
     mkdir(dir, 0700);
     if (strcmp(kind, "tar") == 0) {
         snprintf(spec, sizeof(spec), "tar:%s/backups.tar", dir);
@@ -201,7 +184,7 @@ sha256_hex(const char *p, size_t n, char out[65])
 static void
 check_documents(struct ctx *c, const char *coll, const char *arr, size_t len)
 {
-    mongoc_collection_t *mc = mongoc_client_get_collection(c->client, c->db,
+    mongoc_collection_t *mc = mongoc_client_get_collection(c->g.client, c->g.db,
                                                           coll);
     bson_t filter = BSON_INITIALIZER;
     mongoc_cursor_t *cur = mongoc_collection_find_with_opts(mc, &filter, NULL,
@@ -253,7 +236,7 @@ check_file(struct ctx *c, const struct mbk_backup_result *res,
     /* metadata comes first, exactly the seed's keys then mbk's */
     assert_memory_equal(text, "{\"metadata\":{\"database\":", 24);
     meta = get(root, "metadata");
-    assert_string_equal(json_object_get_string(get(meta, "database")), c->db);
+    assert_string_equal(json_object_get_string(get(meta, "database")), c->g.db);
     assert_string_equal(json_object_get_string(get(meta, "backupName")),
                         res->backup_name);
     assert_string_equal(json_object_get_string(get(meta, "timestamp")),
@@ -353,13 +336,13 @@ run_one(struct ctx *c, const char *kind, int gzip_level)
     snprintf(sub, sizeof(sub), "%s-%d", kind, gzip_level);
     st = open_storage(c, kind, sub);
     memset(&o, 0, sizeof(o));
-    o.db = c->db;
+    o.db = c->g.db;
     o.name = "full";
     o.description = "every type";
     o.gzip_level = gzip_level;
     o.include_indexes = true;
     o.jobs = 3;
-    if (mbk_engine_backup_run(c->m, st, &o, &res, &err) != 0) {
+    if (mbk_engine_backup_run(c->g.m, st, &o, &res, &err) != 0) {
         fail_msg("backup via %s: %s", kind, err.message);
     }
     assert_string_equal(res.file, gzip_level ? "full.json.gz" : "full.json");
@@ -373,7 +356,7 @@ run_one(struct ctx *c, const char *kind, int gzip_level)
     assert_int_equal(res.ncoll, MBK_FIXTURE_COLLECTIONS);
     /* the same name again is refused, and the first backup stays */
     mbk_engine_backup_result_free(&res);
-    assert_int_equal(mbk_engine_backup_run(c->m, st, &o, &res, &err), -1);
+    assert_int_equal(mbk_engine_backup_run(c->g.m, st, &o, &res, &err), -1);
     assert_int_equal(err.domain, MBK_ERROR_STORAGE);
     assert_non_null(strstr(err.message, "exists already"));
     mbk_buf_free(&text);
@@ -434,11 +417,11 @@ test_backup_include_exclude(void **state)
     struct mbk_storage *st = open_storage(c, "fs", "incl");
 
     memset(&o, 0, sizeof(o));
-    o.db = c->db;
+    o.db = c->g.db;
     o.name = "some";
     o.include = inc;
     o.exclude = exc;
-    assert_int_equal(mbk_engine_backup_run(c->m, st, &o, &res, &err), 0);
+    assert_int_equal(mbk_engine_backup_run(c->g.m, st, &o, &res, &err), 0);
     assert_int_equal(res.ncoll, 2);
     assert_string_equal(res.colls[0].name, "roles");
     assert_string_equal(res.colls[1].name, "users");
@@ -447,7 +430,7 @@ test_backup_include_exclude(void **state)
     o.name = "typo";
     o.include = typo;
     o.exclude = NULL;
-    assert_int_equal(mbk_engine_backup_run(c->m, st, &o, &res, &err), -1);
+    assert_int_equal(mbk_engine_backup_run(c->g.m, st, &o, &res, &err), -1);
     assert_non_null(strstr(err.message, "include pattern \"usrs\" matches no"));
     assert_int_equal(listed(st), 1);
     mbk_storage_close(st);
@@ -463,20 +446,20 @@ test_backup_failure_leaves_nothing_listed(void **state)
     struct mbk_storage *st = open_storage(c, "fs", "fail");
 
     memset(&o, 0, sizeof(o));
-    o.db = c->db;
+    o.db = c->g.db;
     o.name = "broken";
     o.spool_dir = "/nonexistent/spool";
-    assert_int_equal(mbk_engine_backup_run(c->m, st, &o, &res, &err), -1);
+    assert_int_equal(mbk_engine_backup_run(c->g.m, st, &o, &res, &err), -1);
     assert_non_null(strstr(err.message, "/nonexistent/spool"));
     assert_int_equal(listed(st), 0);
 
     o.spool_dir = NULL;
     o.db = "no such";
-    assert_int_equal(mbk_engine_backup_run(c->m, st, &o, &res, &err), -1);
+    assert_int_equal(mbk_engine_backup_run(c->g.m, st, &o, &res, &err), -1);
     assert_non_null(strstr(err.message, "database name"));
 
     o.db = "mbk_test_missing_db_xyz";
-    assert_int_equal(mbk_engine_backup_run(c->m, st, &o, &res, &err), -1);
+    assert_int_equal(mbk_engine_backup_run(c->g.m, st, &o, &res, &err), -1);
     assert_non_null(strstr(err.message, "has no collections"));
     assert_int_equal(listed(st), 0);
     mbk_storage_close(st);
@@ -492,11 +475,11 @@ test_backup_timestamp_name(void **state)
     struct mbk_storage *st = open_storage(c, "tar", "ts");
 
     memset(&o, 0, sizeof(o));
-    o.db = c->db;
+    o.db = c->g.db;
     o.name = "nightly";
     o.timestamp = true;
     o.gzip_level = 9;
-    assert_int_equal(mbk_engine_backup_run(c->m, st, &o, &res, &err), 0);
+    assert_int_equal(mbk_engine_backup_run(c->g.m, st, &o, &res, &err), 0);
     /* nightly_YYYY-MM-DDTHH-MM-SSZ.json.gz */
     assert_int_equal(strlen(res.file), strlen("nightly_") + 20 + 8);
     assert_memory_equal(res.file, "nightly_", 8);

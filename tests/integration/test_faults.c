@@ -23,19 +23,17 @@
 #include "engine/backup.h"
 #include "engine/restore.h"
 #include "storage/loader.h"
+#include "tests/integration/group.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/proxy.h"
 #include "tests/integration/snapshot.h"
 
 #define DOCS 40000
 
+/* The group's state (group.h): DOCS documents in g.db, backed up as
+ * "full" into the fs storage g.st. */
 struct ctx {
-    char *src;
-    char tmp[256];
-    char spec[400];
-    mongoc_client_t *client;
-    struct mbk_mongo *m;
-    struct mbk_storage *st;
+    struct mbk_test_group g;
 };
 
 static void
@@ -68,20 +66,12 @@ setup(void **state)
     struct mbk_backup_result res;
     struct mbk_error err;
 
-    c->src = mbk_test_db_new("fsrc");
-    snprintf(c->tmp, sizeof(c->tmp), "%s/mbk-test-faults-XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    assert_non_null(mkdtemp(c->tmp));
-    snprintf(c->spec, sizeof(c->spec), "fs:%s", c->tmp);
-    c->client = mongoc_client_new(mbk_test_mongo_uri());
-    fill(c->client, c->src, "big", DOCS);
-    c->m = mbk_mongo_open(mbk_test_mongo_uri(), 4, NULL);
-    c->st = mbk_storage_open(c->spec, getenv("MBK_TEST_PLUGIN_DIR"), &err);
-    assert_non_null(c->st);
+    mbk_test_group_open(&c->g, "fsrc", 4, true);
+    fill(c->g.client, c->g.db, "big", DOCS);
     memset(&o, 0, sizeof(o));
-    o.db = c->src;
+    o.db = c->g.db;
     o.name = "full";
-    assert_int_equal(mbk_engine_backup_run(c->m, c->st, &o, &res, &err), 0);
+    assert_int_equal(mbk_engine_backup_run(c->g.m, c->g.st, &o, &res, &err), 0);
     mbk_engine_backup_result_free(&res);
     *state = c;
     return 0;
@@ -91,15 +81,8 @@ static int
 teardown(void **state)
 {
     struct ctx *c = *state;
-    char cmd[300];
 
-    mbk_storage_close(c->st);
-    mbk_mongo_close(c->m);
-    mongoc_client_destroy(c->client);
-    mbk_test_db_drop(c->src);
-    free(c->src);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", c->tmp);
-    assert_int_equal(system(cmd), 0);
+    mbk_test_group_close(&c->g);
     free(c);
     return 0;
 }
@@ -189,8 +172,9 @@ static void
 test_faults_server_gone_during_backup(void **state)
 {
     struct ctx *c = *state;
-    const char *const args[] = {"backup", "--db", c->src, "--storage", c->spec,
-                                "--name", "cut", "--quiet", NULL};
+    const char *const args[] = {"backup",  "--db",   c->g.db,
+                                "--storage", c->g.spec, "--name",
+                                "cut",     "--quiet", NULL};
     char errfile[300];
     struct mbk_error err;
     char *msg;
@@ -198,7 +182,7 @@ test_faults_server_gone_during_backup(void **state)
     int listed = 0;
     int rc;
 
-    snprintf(errfile, sizeof(errfile), "%s/backup.err", c->tmp);
+    snprintf(errfile, sizeof(errfile), "%s/backup.err", c->g.tmp);
     /* cut after about a fifth of the documents went through */
     rc = run_cut(args, (unsigned long long)DOCS * 150 / 5, errfile, &in_time);
     assert_true(in_time);
@@ -207,7 +191,8 @@ test_faults_server_gone_during_backup(void **state)
         fail_msg("backup should fail with a message (rc %d): %s", rc, msg);
     }
     free(msg);
-    assert_int_equal(mbk_storage_list(c->st, count_entries, &listed, &err), 0);
+    assert_int_equal(mbk_storage_list(c->g.st, count_entries, &listed, &err),
+                     0);
     assert_int_equal(listed, 0);
 }
 
@@ -215,7 +200,7 @@ static void
 restore_cut(struct ctx *c, bool drop)
 {
     char *target = mbk_test_db_new("ftgt");
-    const char *const args[] = {"restore", "full.json", "--storage", c->spec,
+    const char *const args[] = {"restore", "full.json", "--storage", c->g.spec,
                                 "--target-db", target, "--quiet",
                                 drop ? "--drop" : "--conflict=skip", NULL};
     char errfile[300];
@@ -227,10 +212,10 @@ restore_cut(struct ctx *c, bool drop)
     int in_time;
     int rc;
 
-    fill(c->client, target, "big", 100); /* _ids 0..99 already there */
-    fill(c->client, target, "other", 10);
-    before = mbk_snapshot(c->client, target, NULL);
-    snprintf(errfile, sizeof(errfile), "%s/restore.err", c->tmp);
+    fill(c->g.client, target, "big", 100); /* _ids 0..99 already there */
+    fill(c->g.client, target, "other", 10);
+    before = mbk_snapshot(c->g.client, target, NULL);
+    snprintf(errfile, sizeof(errfile), "%s/restore.err", c->g.tmp);
     rc = run_cut(args, (unsigned long long)DOCS * 150 / 3, errfile, &in_time);
     assert_true(in_time);
     msg = slurp(errfile);
@@ -240,17 +225,17 @@ restore_cut(struct ctx *c, bool drop)
     free(msg);
     if (drop) {
         /* only staging collections were touched: the target is intact */
-        after = mbk_snapshot(c->client, target, MBK_RESTORE_STAGING_PREFIX);
+        after = mbk_snapshot(c->g.client, target, MBK_RESTORE_STAGING_PREFIX);
         assert_string_equal(before, after);
         free(after);
     }
     /* the next run (the dead child's pid is gone) finishes the rollback:
      * staging dropped, or, without drop, the journaled inserts undone */
-    if (mbk_engine_restore_recover(c->m, target, &removed, &err) != 0) {
+    if (mbk_engine_restore_recover(c->g.m, target, &removed, &err) != 0) {
         fail_msg("recover: %s", err.message);
     }
     assert_true(removed >= 1);
-    after = mbk_snapshot(c->client, target, NULL);
+    after = mbk_snapshot(c->g.client, target, NULL);
     assert_string_equal(before, after);
     free(after);
     free(before);

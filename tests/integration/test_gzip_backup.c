@@ -27,18 +27,15 @@
 #include "engine/ejson_write.h"
 #include "engine/gzip.h"
 #include "storage/loader.h"
+#include "tests/integration/group.h"
 #include "tests/integration/harness.h"
 #include "tests/unit/gunzip_all.h"
 
 #define BIG_DOC ((size_t)16 << 20) /* MongoDB's largest document */
 
+/* The group's state (group.h): the database and an fs storage. */
 struct ctx {
-    const char *uri;
-    char *db;
-    char tmp[256];
-    mongoc_client_t *client;
-    struct mbk_mongo *m;
-    struct mbk_storage *st;
+    struct mbk_test_group g;
 };
 
 /* { "_id" : id, "s" : <n bytes of text> } */
@@ -76,7 +73,7 @@ static void
 insert(struct ctx *c, const char *coll, bson_t *b)
 {
     mongoc_collection_t *mc =
-        mongoc_client_get_collection(c->client, c->db, coll);
+        mongoc_client_get_collection(c->g.client, c->g.db, coll);
     bson_error_t e;
 
     if (!mongoc_collection_insert_one(mc, b, NULL, NULL, &e)) {
@@ -93,21 +90,12 @@ setup(void **state)
     mongoc_database_t *d;
     mongoc_collection_t *mc;
     bson_error_t e;
-    struct mbk_error err;
-    char spec[300];
     size_t text0;
     bson_t *probe;
     size_t want;
 
-    c->uri = mbk_test_mongo_uri();
-    assert_non_null(c->uri);
-    c->db = mbk_test_db_new("gzedge");
-    snprintf(c->tmp, sizeof(c->tmp), "%s/mbk-test-gzedge-XXXXXX",
-             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    assert_non_null(mkdtemp(c->tmp));
-    c->client = mongoc_client_new(c->uri);
-    assert_non_null(c->client);
-    d = mongoc_client_get_database(c->client, c->db);
+    mbk_test_group_open(&c->g, "gzedge", 8, true);
+    d = mongoc_client_get_database(c->g.client, c->g.db);
     mc = mongoc_database_create_collection(d, "a_empty", NULL, &e);
     if (mc == NULL) {
         fail_msg("create a_empty: %s", e.message);
@@ -122,13 +110,6 @@ setup(void **state)
     want = MBK_GZIP_BLOCK + 1 - strlen(",\n\"b_over\":[\n") - strlen("\n]");
     insert(c, "b_over", doc("over", want - text0));
     insert(c, "c_big", doc("big", BIG_DOC - 64));
-    c->m = mbk_mongo_open(c->uri, 8, NULL);
-    assert_non_null(c->m);
-    snprintf(spec, sizeof(spec), "fs:%s", c->tmp);
-    c->st = mbk_storage_open(spec, getenv("MBK_TEST_PLUGIN_DIR"), &err);
-    if (c->st == NULL) {
-        fail_msg("storage %s: %s", spec, err.message);
-    }
     *state = c;
     return 0;
 }
@@ -137,15 +118,8 @@ static int
 teardown(void **state)
 {
     struct ctx *c = *state;
-    char cmd[300];
 
-    mbk_storage_close(c->st);
-    mbk_mongo_close(c->m);
-    mongoc_client_destroy(c->client);
-    mbk_test_db_drop(c->db);
-    free(c->db);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", c->tmp);
-    assert_int_equal(system(cmd), 0);
+    mbk_test_group_close(&c->g);
     free(c);
     return 0;
 }
@@ -158,12 +132,12 @@ backup(struct ctx *c, const char *name, int level,
     struct mbk_error err;
 
     memset(&o, 0, sizeof(o));
-    o.db = c->db;
+    o.db = c->g.db;
     o.name = name;
     o.gzip_level = level;
     o.include_indexes = true;
     o.jobs = 3;
-    if (mbk_engine_backup_run(c->m, c->st, &o, res, &err) != 0) {
+    if (mbk_engine_backup_run(c->g.m, c->g.st, &o, res, &err) != 0) {
         fail_msg("backup %s: %s", name, err.message);
     }
 }
@@ -219,7 +193,7 @@ test_gzip_backup_block_edges(void **state)
     assert_int_equal(gz.colls[2].docs, 1);
     assert_true(gz.colls[2].bytes > BIG_DOC - 64);
 
-    snprintf(path, sizeof(path), "%s/%s", c->tmp, gz.file);
+    snprintf(path, sizeof(path), "%s/%s", c->g.tmp, gz.file);
     slurp(path, &raw);
     mbk_buf_init(&text, (size_t)256 << 20);
     members = gunzip_all(raw.data, raw.len, &text, ends, 64);
@@ -240,7 +214,7 @@ test_gzip_backup_block_edges(void **state)
     json_object_put(head);
     free(head_json);
     /* the collections' text is the plain backup's, byte for byte */
-    snprintf(path, sizeof(path), "%s/%s", c->tmp, plain.file);
+    snprintf(path, sizeof(path), "%s/%s", c->g.tmp, plain.file);
     slurp(path, &ptext);
     body = strstr(text.data, "\n\"collections\":{");
     pbody = strstr(ptext.data, "\n\"collections\":{");
@@ -261,17 +235,17 @@ test_gzip_backup_block_edges(void **state)
              "'%s' -c 'import gzip, sys; sys.stdout.buffer.write("
              "gzip.decompress(open(sys.argv[1], \"rb\").read()))' "
              "'%s/%s' > '%s/py.json'",
-             getenv("MBK_PYTHON") ? getenv("MBK_PYTHON") : "python3", c->tmp,
-             gz.file, c->tmp);
+             getenv("MBK_PYTHON") ? getenv("MBK_PYTHON") : "python3", c->g.tmp,
+             gz.file, c->g.tmp);
     assert_int_equal(system(cmd), 0);
-    snprintf(path, sizeof(path), "%s/py.json", c->tmp);
+    snprintf(path, sizeof(path), "%s/py.json", c->g.tmp);
     slurp(path, &pytext);
     assert_int_equal(pytext.len, text.len);
     assert_memory_equal(pytext.data, text.data, text.len);
 
     /* and mbk's own reader: counts and digests against the metadata */
     memset(&v, 0, sizeof(v));
-    if (mbk_engine_verify(c->st, gz.file, &v, &err) != 0) {
+    if (mbk_engine_verify(c->g.st, gz.file, &v, &err) != 0) {
         fail_msg("verify: %s", err.message);
     }
     assert_true(v.gzip);

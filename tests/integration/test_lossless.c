@@ -31,22 +31,10 @@
 static void
 cli_verify(const char *spec, const char *file)
 {
-    const char *build = getenv("MBK_BUILDDIR");
-    char cmd[1600];
-    int rc;
+    int rc = mbk_test_group_mbk(&mbk_rt->g, "verify '%s' --storage '%s'",
+                                file, spec);
 
-    if (build == NULL) {
-        fprintf(stderr, "skip: MBK_BUILDDIR is not set (no mbk to run)\n");
-        skip();
-    }
-    snprintf(cmd, sizeof(cmd),
-             "MBK_PLUGIN_DIR=\"$MBK_TEST_PLUGIN_DIR\" '%s/cli/mbk' verify "
-             "'%s' --storage '%s' >'%s/verify.out' 2>&1",
-             build, file, spec, mbk_rt->tmp);
-    rc = system(cmd);
     if (rc != 0) {
-        snprintf(cmd, sizeof(cmd), "cat '%s/verify.out' >&2", mbk_rt->tmp);
-        (void)system(cmd);
         fail_msg("mbk verify %s --storage %s: status %d", file, spec, rc);
     }
 }
