@@ -127,8 +127,9 @@ mbk_ejson_reader_free(struct mbk_ejson_reader *r); /* NULL-safe */
  * - A key starting with '$' that is not a wrapper, or a wrapper name that
  *   is not an object's first key, is a plain key, as in libbson (and as
  *   MongoDB 5.0+ allows): {"$ref": .., "$id": ..} (DBRef), {"$type":
- *   "string"} and {"$regex": {...}} stay documents.  Duplicate keys in a
- *   document are kept, as libbson and the server do.
+ *   "string"} and {"$regex": {...}} stay documents.  A key repeated in an
+ *   object is refused, but inside the escape {"$mbk:doc": {...}}, where
+ *   the members are kept as given (a server can hold such a document).
  * - Stricter than libbson where it silently corrupts: $oid must be 24 hex
  *   digits, $numberDecimal must parse, $timestamp parts must fit 32 bits,
  *   no NUL in regex patterns or keys, integers beyond int64 become
