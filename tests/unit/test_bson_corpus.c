@@ -2,7 +2,7 @@
  * test_bson_corpus.c: every case of the BSON corpus specification (its
  * valid, decodeErrors and parseErrors of every file) against our Extended
  * JSON writer and reader, from the table tests/unit/bson-corpus.jsonl
- * (generated from mongodb/specifications: see its header).  Cases that do
+ * (generated from mongo-c-driver's copy of the corpus: see its header).  Cases that do
  * not apply to mbk are listed below, each with the reason; an exemption
  * that no longer fails is reported, so the list stays true.
  */
@@ -440,7 +440,7 @@ test_bson_corpus_every_case(void **state)
                     "the spec says), %d checks: %d not applicable (listed "
                     "with reasons), %d failed\n",
             t.files, t.cases, t.lossy, t.checks, t.exempt, t.failed);
-    /* the corpus of mongodb/specifications has 31 files */
+    /* the specification's corpus has 31 files */
     assert_int_equal(t.files, 31);
     assert_int_equal(t.failed, 0);
 }
