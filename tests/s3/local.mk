@@ -31,3 +31,8 @@ tests_s3_test_s3_CFLAGS = $(UNIT_CFLAGS)
 tests_s3_test_s3_LDADD = $(UNIT_LDADD)
 dist_check_SCRIPTS += tests/s3/test_plugin.sh tests/s3/test_cli.sh
 TESTS += tests/s3/test_plugin.sh tests/s3/test_cli.sh
+
+# An s3 storage through the service: nginx, mbk-fcgi, the development
+# MongoDB server and a fresh gateway (runs in the plain pass only).
+dist_check_SCRIPTS += tests/s3/test_service.sh
+TESTS += tests/s3/test_service.sh
