@@ -9,4 +9,7 @@ if [ ! -x "$prog" ]; then
     echo "SKIP: $prog is not built (cmocka missing?)"
     exit 77
 fi
+# The gateway also serves HTTPS with a CA of its own (test_s3_tls).
+RGW_CLUSTER_TLS=1
+export RGW_CLUSTER_TLS
 exec "$MBK_SRCDIR/tests/s3/with-rgw" "$prog"

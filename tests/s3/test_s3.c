@@ -445,6 +445,87 @@ test_s3_credentials_file(void **state)
     unlink(file);
 }
 
+/* The option credentials_file= (the service's way to keep keys out of
+ * its configuration): its profile, a missing file, not with inline keys. */
+static void
+test_s3_credentials_file_option(void **state)
+{
+    char file[] = "/tmp/mbk-cred-XXXXXX";
+    const struct mbk_storage_option good[] = { { "credentials_file", file },
+                                               { "profile", "svc" } };
+    const struct mbk_storage_option missing[] = {
+        { "credentials_file", "/nonexistent/mbk-credentials" } };
+    const struct mbk_storage_option both[] = {
+        { "credentials_file", file },
+        { "access_key_id", getenv("AWS_ACCESS_KEY_ID") } };
+    struct mbk_error err;
+    struct mbk_storage *s;
+    FILE *f;
+    int fd;
+
+    (void) state;
+    new_prefix("credopt");
+    fd = mkstemp(file);
+    assert_true(fd >= 0);
+    f = fdopen(fd, "w");
+    assert_non_null(f);
+    fprintf(f, "[svc]\naws_access_key_id = %s\naws_secret_access_key = %s\n",
+            getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY"));
+    fclose(f);
+    s = open_with(good, 2, bucket, &err);
+    unlink(file);
+    if (s == NULL) {
+        fail_msg("open with credentials_file: %s", err.message);
+    }
+    mbk_storage_close(s);
+    assert_null(open_with(missing, 1, bucket, &err));
+    assert_non_null(strstr(err.message, "credentials_file: cannot read "
+                                        "\"/nonexistent/mbk-credentials\""));
+    assert_null(open_with(both, 2, bucket, &err));
+    assert_non_null(strstr(err.message, "not both"));
+}
+
+/* TLS (tests/s3/test_plugin.sh starts the gateway with RGW_CLUSTER_TLS=1:
+ * HTTPS with a certificate from a CA of its own): verified by default, so
+ * the unknown CA fails with its message; ca_file= trusts it; a missing
+ * ca_file is named. */
+static void
+test_s3_tls(void **state)
+{
+    const char *url = getenv("MBK_TEST_S3_TLS_URL");
+    const char *ca = getenv("MBK_TEST_S3_CA_FILE");
+    struct mbk_storage_option o[2] = { { "endpoint", url },
+                                       { "ca_file", ca } };
+    struct mbk_error err;
+    struct mbk_storage *s;
+
+    (void) state;
+    if (url == NULL || ca == NULL) {
+        fail_msg("MBK_TEST_S3_TLS_URL and MBK_TEST_S3_CA_FILE are unset "
+                 "(run through tests/s3/test_plugin.sh)");
+    }
+    new_prefix("tls");
+    assert_null(open_with(o, 1, bucket, &err));
+    assert_int_equal(err.domain, MBK_ERROR_STORAGE);
+    assert_non_null(strstr(err.message, url));
+    assert_non_null(strstr(err.message, "certificate"));
+    assert_non_null(strstr(err.message, "give its CA with the option "
+                                        "ca_file="));
+    s = open_with(o, 2, bucket, &err);
+    if (s == NULL) {
+        fail_msg("open with ca_file: %s", err.message);
+    }
+    if (put(s, "t.json", 6 * MIB + 5, 9, &err) != 0) {
+        fail_msg("put over TLS: %s", err.message);
+    }
+    assert_int_equal(list_count(s).n, 1);
+    get_matches(s, "t.json", 6 * MIB + 5, 9);
+    mbk_storage_close(s);
+    o[1].value = "/nonexistent/ca.pem";
+    assert_null(open_with(o, 2, bucket, &err));
+    assert_non_null(strstr(err.message, "ca_file: cannot read"));
+}
+
 static void
 test_s3_virtual_host_addressing(void **state)
 {
@@ -479,6 +560,8 @@ main(void)
         cmocka_unit_test(test_s3_wrong_secret),
         cmocka_unit_test(test_s3_missing_bucket),
         cmocka_unit_test(test_s3_credentials_file),
+        cmocka_unit_test(test_s3_credentials_file_option),
+        cmocka_unit_test(test_s3_tls),
         cmocka_unit_test(test_s3_virtual_host_addressing),
         cmocka_unit_test(test_s3_more_than_three_parts),
         cmocka_unit_test(test_s3_killed_writer_cleaned_at_open),
