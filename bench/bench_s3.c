@@ -25,6 +25,35 @@ now(void)
     return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
+/* The resident set now (VmRSS), KiB; -1 when /proc does not say. */
+static long
+rss_kib(void)
+{
+    char line[256];
+    long kib = -1;
+    FILE *f = fopen("/proc/self/status", "r");
+
+    while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+        if (strncmp(line, "VmRSS:", 6) == 0) {
+            kib = strtol(line + 6, NULL, 10);
+        }
+    }
+    if (f != NULL) {
+        fclose(f);
+    }
+    return kib;
+}
+
+/* Every GiB: the RSS then, to show that it stays flat. */
+static void
+sample(const char *what, long mib_done)
+{
+    if (mib_done > 0 && mib_done % 1024 == 0) {
+        printf("  %s %5ld MiB: RSS %ld KiB\n", what, mib_done, rss_kib());
+        fflush(stdout);
+    }
+}
+
 static long
 peak_rss_kib(void)
 {
@@ -79,6 +108,7 @@ main(int argc, char **argv)
             mbk_storage_put_abort(s, w);
             w = NULL;
         }
+        sample("uploaded", i + 1);
     }
     if (w == NULL || mbk_storage_put_commit(s, w, &err) != 0) {
         fprintf(stderr, "put: %s\n", err.message);
@@ -92,6 +122,9 @@ main(int argc, char **argv)
     r = mbk_storage_get_open(s, "bench.json", &err);
     while (r != NULL && (n = mbk_storage_get_read(s, r, buf, sizeof(buf),
                                                   &err)) > 0) {
+        if ((got + n) / MIB != got / MIB) {
+            sample("read", (long) ((got + n) / MIB));
+        }
         got += n;
     }
     if (r == NULL || got != (long long) mib * MIB) {

@@ -19,7 +19,7 @@ bench_bench_compress_LDADD = tests/integration/libharness.la engine/libmbk.la \
 	$(MONGOC_LIBS) $(ZLIB_LIBS)
 
 # The s3 plugin against a fresh Ceph gateway, and curl beside it (bench/s3).
-EXTRA_DIST += bench/s3
+EXTRA_DIST += bench/s3 bench/s3-rss
 EXTRA_PROGRAMS += bench/bench_s3
 MBK_BENCH += bench/bench_s3
 bench_bench_s3_SOURCES = bench/bench_s3.c

@@ -52,13 +52,16 @@ trim(char *s)
     return s;
 }
 
-/* Read the keys of [profile] from an AWS credentials file (INI). */
+/* Read the keys of [profile] from an AWS credentials file (INI): named
+ * (the option credentials_file: it must be there), else
+ * AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials (absent: no keys). */
 static int
-credentials_file(struct mbk_storage_store *st, const char *profile,
-                 struct mbk_error *err)
+credentials_file(struct mbk_storage_store *st, const char *named,
+                 const char *profile, struct mbk_error *err)
 {
     char path[4096];
-    const char *file = env("AWS_SHARED_CREDENTIALS_FILE");
+    const char *file = named != NULL ? named
+                                     : env("AWS_SHARED_CREDENTIALS_FILE");
     const char *home = env("HOME");
     char line[4096];
     int in = 0;
@@ -73,6 +76,11 @@ credentials_file(struct mbk_storage_store *st, const char *profile,
         return 0;
     }
     f = fopen(path, "r");
+    if (f == NULL && named != NULL) {
+        return mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EBADROOT,
+                                "S3 option credentials_file: cannot read "
+                                "\"%s\": %s", path, strerror(errno));
+    }
     if (f == NULL) {
         return 0; /* no file: no credentials from it */
     }
@@ -113,7 +121,7 @@ credentials_file(struct mbk_storage_store *st, const char *profile,
         }
     }
     fclose(f);
-    if (!found && strcmp(profile, "default") != 0) {
+    if (!found && (strcmp(profile, "default") != 0 || named != NULL)) {
         return mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EBADROOT,
                                 "S3 profile \"%s\" is not in \"%s\"", profile,
                                 path);
@@ -235,6 +243,7 @@ settings(struct mbk_storage_store *st, const struct mbk_storage_location *loc,
     const char *ep = option(loc, "endpoint");
     const char *style = option(loc, "addressing");
     const char *verify = option(loc, "tls_verify");
+    const char *ca = option(loc, "ca_file");
     long part_mib = (long) (MBK_S3_PART_DEFAULT >> 20);
     long page = 1000;
     long age = 86400;
@@ -298,6 +307,14 @@ settings(struct mbk_storage_store *st, const struct mbk_storage_location *loc,
                                     "or no", verify);
         }
     }
+    if (ca != NULL && access(ca, R_OK) != 0) {
+        return mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EBADROOT,
+                                "S3 option ca_file: cannot read \"%s\": %s",
+                                ca, strerror(errno));
+    }
+    if (dup_into(&st->ca_file, ca) != 0) {
+        return mbk_storage_fail(err, MBK_ERROR_SYS, ENOMEM, "out of memory");
+    }
     if (number(option(loc, "part_size_mib"), MBK_S3_PART_MIN >> 20,
                MBK_S3_PART_MAX >> 20, &part_mib, "part_size_mib", err) != 0
         || number(option(loc, "list_page"), 1, 1000, &page, "list_page",
@@ -322,7 +339,14 @@ credentials(struct mbk_storage_store *st,
     const char *id = option(loc, "access_key_id");
     const char *secret = option(loc, "secret_access_key");
     const char *profile = option(loc, "profile");
+    const char *file = option(loc, "credentials_file");
 
+    if ((id != NULL || secret != NULL) && file != NULL) {
+        return mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EBADROOT,
+                                "S3 options: give either access_key_id and "
+                                "secret_access_key or credentials_file, not "
+                                "both");
+    }
     if (id != NULL || secret != NULL) {
         if (dup_into(&st->key_id, id) != 0
             || dup_into(&st->secret, secret) != 0
@@ -330,7 +354,8 @@ credentials(struct mbk_storage_store *st,
             return mbk_storage_fail(err, MBK_ERROR_SYS, ENOMEM,
                                     "out of memory");
         }
-    } else if (profile == NULL && env("AWS_ACCESS_KEY_ID") != NULL) {
+    } else if (profile == NULL && file == NULL
+               && env("AWS_ACCESS_KEY_ID") != NULL) {
         if (dup_into(&st->key_id, env("AWS_ACCESS_KEY_ID")) != 0
             || dup_into(&st->secret, env("AWS_SECRET_ACCESS_KEY")) != 0
             || dup_into(&st->token, env("AWS_SESSION_TOKEN")) != 0) {
@@ -341,7 +366,8 @@ credentials(struct mbk_storage_store *st,
         if (profile == NULL) {
             profile = env("AWS_PROFILE");
         }
-        if (credentials_file(st, profile != NULL ? profile : "default",
+        if (credentials_file(st, file,
+                             profile != NULL ? profile : "default",
                              err) != 0) {
             return -1;
         }
@@ -405,6 +431,7 @@ mbk_s3_conf_free(struct mbk_storage_store *st)
     free(st->prefix);
     free(st->endpoint);
     free(st->region);
+    free(st->ca_file);
     free(st->key_id);
     wipe_free(st->secret);
     wipe_free(st->token);

@@ -124,6 +124,7 @@ struct xfer {
     size_t body_len;
     size_t sent;
     int overflow;
+    char why[CURL_ERROR_SIZE]; /* curl's detail of a failure */
 };
 
 static size_t
@@ -433,6 +434,11 @@ perform_once(struct mbk_storage_store *st, CURL *c, struct mbk_s3_req *req,
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, st->tls_verify);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, st->tls_verify ? 2L : 0L);
+    if (st->ca_file != NULL) {
+        curl_easy_setopt(c, CURLOPT_CAINFO, st->ca_file);
+    }
+    x->why[0] = '\0';
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->why);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
     /* A stalled transfer (under 1 KB/s for a minute) is a timeout. */
@@ -485,7 +491,7 @@ mbk_s3_request(struct mbk_storage_store *st, struct mbk_s3_req *req,
         goto out;
     }
     for (attempt = 0;; attempt++) {
-        struct xfer x = { req, req->body, req->body_len, 0, 0 };
+        struct xfer x = { req, req->body, req->body_len, 0, 0, "" };
         CURLcode cc;
         long ft = -1;
 
@@ -508,9 +514,16 @@ mbk_s3_request(struct mbk_storage_store *st, struct mbk_s3_req *req,
             break;
         } else if (!retryable_curl(cc)) {
             mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EIO,
-                             "S3 %s %s/%s at %s failed: %s", req->method,
-                             st->bucket, req->key != NULL ? req->key : "",
-                             st->endpoint, curl_easy_strerror(cc));
+                             "S3 %s %s/%s at %s failed: %s%s%s%s%s",
+                             req->method, st->bucket,
+                             req->key != NULL ? req->key : "", st->endpoint,
+                             curl_easy_strerror(cc), x.why[0] ? " (" : "",
+                             x.why, x.why[0] ? ")" : "",
+                             cc == CURLE_PEER_FAILED_VERIFICATION
+                                 ? ": the server's TLS certificate is not "
+                                   "trusted; give its CA with the option "
+                                   "ca_file="
+                                 : "");
             break;
         }
         if (attempt + 1 >= st->max_attempts

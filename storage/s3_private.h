@@ -30,6 +30,7 @@ struct mbk_storage_store {
     char *token;  /* session token or NULL; never in a message */
     char *sigv4;  /* "aws:amz:REGION:s3" for CURLOPT_AWS_SIGV4 */
     long tls_verify;
+    char *ca_file;    /* CA bundle for TLS (option ca_file) or NULL */
     size_t part_size;
     unsigned list_page;   /* max-keys of a ListObjectsV2 page */
     long stale_age;       /* seconds after which another host's upload is

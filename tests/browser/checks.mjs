@@ -7,6 +7,37 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
+// The options of a fresh headless Chromium on the local stack (its basic
+// auth, its self-signed certificate), for launchPersistentContext.
+export function chromiumOptions(env) {
+    return {
+        executablePath: env.CHROMIUM || '/usr/bin/chromium',
+        headless: true,
+        args: ['--no-sandbox', '--disable-background-networking',
+               '--disable-component-update', '--disable-sync',
+               '--disable-quic', '--no-first-run'],
+        httpCredentials: {username: env.MBK_USER, password: env.MBK_PASSWORD},
+        ignoreHTTPSErrors: true,
+        acceptDownloads: true,
+        viewport: {width: 1280, height: 900},
+    };
+}
+
+// TAP lines: t.ok(cond, what) prints "ok N - PREFIXwhat" or "not ok";
+// t.n and t.failed count them.
+export function tap(prefix) {
+    const t = {n: 0, failed: 0};
+    t.ok = (cond, what) => {
+        t.n++;
+        if (!cond) {
+            t.failed++;
+        }
+        console.log(`${cond ? 'ok' : 'not ok'} ${t.n} - ${prefix}${what}`);
+        return cond;
+    };
+    return t;
+}
+
 export function axeSource(pwDir) {
     return fs.readFileSync(path.join(pwDir, 'node_modules', 'axe-core',
                                      'axe.min.js'), 'utf8');

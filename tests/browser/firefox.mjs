@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {createRequire} from 'node:module';
-import {axeSource, axeProbe, overflowProbe} from './checks.mjs';
+import {axeSource, axeProbe, overflowProbe, tap} from './checks.mjs';
 
 const require = createRequire(path.join(process.env.MBK_PW_DIR, 'x.js'));
 const puppeteer = require('puppeteer-core');
@@ -22,16 +22,8 @@ const RUN = process.env.MBK_STACK_RUN;
 // Every wait ends on its condition; the limit is generous (sanitizer
 // builds on a busy machine), never a measure of speed.
 const WAIT = 5 * 60 * 1000;
-let n = 0;
-let failed = 0;
-
-function ok(cond, what) {
-    n++;
-    if (!cond) {
-        failed++;
-    }
-    console.log(`${cond ? 'ok' : 'not ok'} ${n} - firefox: ${what}`);
-}
+const t = tap('firefox: ');
+const ok = t.ok;
 
 async function snap(page, name) {
     await page.screenshot({path: path.join(OUT, `ff-${name}.png`),
@@ -191,5 +183,5 @@ try {
 } finally {
     await browser.close();
 }
-console.log(`# firefox: ${n - failed} of ${n}`);
-process.exit(failed === 0 ? 0 : 1);
+console.log(`# firefox: ${t.n - t.failed} of ${t.n}`);
+process.exit(t.failed === 0 ? 0 : 1);

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import {runFlows} from './flows.mjs';
-import {axeSource, axeProbe} from './checks.mjs';
+import {axeSource, axeProbe, chromiumOptions} from './checks.mjs';
 
 const require = createRequire(process.env.MBK_PW_DIR + '/');
 const {chromium} = require('playwright-core');
@@ -52,18 +52,8 @@ async function snap(page, name) {
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'mbk-chromium-'));
 // A fresh profile: Playwright takes it as launchPersistentContext's
 // userDataDir (it refuses --user-data-dir in args).
-const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-background-networking',
-           '--disable-component-update', '--disable-sync', '--disable-quic',
-           '--no-first-run'],
-    httpCredentials: {username: process.env.MBK_USER,
-                      password: process.env.MBK_PASSWORD},
-    ignoreHTTPSErrors: true,
-    acceptDownloads: true,
-    viewport: {width: 1280, height: 900},
-});
+const context = await chromium.launchPersistentContext(
+    profile, chromiumOptions(process.env));
 const problems = [];
 await context.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (e) => {

@@ -36,8 +36,10 @@ command -v openssl >/dev/null 2>&1 || skip "openssl is not installed"
 # playwright-core, puppeteer-core and axe-core, installed from the
 # lockfile into the build folder.
 dir=$MBK_BUILDDIR/tests/browser
-rm -rf "$dir/out"
-mkdir -p "$dir/out"
+# screenshots: out/, or MBK_BROWSER_OUT (another flow running beside)
+out=${MBK_BROWSER_OUT:-$dir/out}
+rm -rf "$out"
+mkdir -p "$out"
 if ! cmp -s "$MBK_SRCDIR/tests/browser/package-lock.json" \
     "$dir/package-lock.json" 2>/dev/null ||
     [ ! -d "$dir/node_modules/playwright-core" ] ||
@@ -84,15 +86,18 @@ trap 'exit 1' INT TERM
 
 stack_start || { echo "FAIL: the stack did not start"; exit 1; }
 MBK_URL=$STACK_URL MBK_USER=$STACK_USER MBK_PASSWORD=$STACK_PASSWORD \
-MBK_STACK_RUN=$STACK_RUN MBK_OUT=$dir/out CHROMIUM=$CHROMIUM \
+MBK_STACK_RUN=$STACK_RUN MBK_OUT=$out CHROMIUM=$CHROMIUM \
 MBK_PW_DIR=$dir MBK_MONGO_PORT=${STACK_MONGO_PORT:-} \
 MBK_SRCDIR_REAL=$real_src \
-    "$NODE" "$real_src/tests/browser/run.mjs"
+    "$NODE" "${MBK_BROWSER_RUN:-$real_src/tests/browser/run.mjs}"
 rc=$?
-# The same page in Firefox (Debian's firefox-esr over WebDriver BiDi).
-if [ -x "$FIREFOX" ]; then
+# The same page in Firefox (Debian's firefox-esr over WebDriver BiDi);
+# not for another flow (MBK_BROWSER_RUN: tests/s3/test_browser.sh).
+if [ -n "${MBK_BROWSER_RUN:-}" ]; then
+    :
+elif [ -x "$FIREFOX" ]; then
     MBK_URL=$STACK_URL MBK_USER=$STACK_USER MBK_PASSWORD=$STACK_PASSWORD \
-    MBK_STACK_RUN=$STACK_RUN MBK_OUT=$dir/out FIREFOX=$FIREFOX \
+    MBK_STACK_RUN=$STACK_RUN MBK_OUT=$out FIREFOX=$FIREFOX \
     MBK_PW_DIR=$dir \
         "$NODE" "$real_src/tests/browser/firefox.mjs" || rc=1
 else

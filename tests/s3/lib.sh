@@ -65,6 +65,15 @@ rgw_start() {
     _env=$("$RGW_CLUSTER" env "$RGW_DIR/cluster") || return 1
     eval "$_env"
     export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_ENDPOINT_URL AWS_REGION
+    # with RGW_CLUSTER_TLS=1: the HTTPS endpoint and the CA that signed it
+    if [ -n "${MBK_TEST_S3_TLS_URL:-}" ]; then
+        export MBK_TEST_S3_TLS_URL MBK_TEST_S3_CA_FILE
+    fi
+    # with RGW_CLUSTER_STS=1: temporary keys and their session token
+    if [ -n "${MBK_TEST_S3_STS_TOKEN:-}" ]; then
+        export MBK_TEST_S3_STS_KEY_ID MBK_TEST_S3_STS_SECRET \
+            MBK_TEST_S3_STS_TOKEN
+    fi
     export S3_STARTED_IN
     S3_KEY=$AWS_ACCESS_KEY_ID
     S3_SECRET=$AWS_SECRET_ACCESS_KEY

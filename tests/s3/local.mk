@@ -32,3 +32,14 @@ tests_s3_test_s3_LDADD = $(UNIT_LDADD)
 dist_check_SCRIPTS += tests/s3/test_plugin.sh tests/s3/test_cli.sh \
 	tests/s3/test_lossless.sh
 TESTS += tests/s3/test_plugin.sh tests/s3/test_cli.sh tests/s3/test_lossless.sh
+
+# An s3 storage through the service: nginx, mbk-fcgi, the development
+# MongoDB server and a fresh gateway (runs in the plain pass only).
+dist_check_SCRIPTS += tests/s3/test_service.sh
+TESTS += tests/s3/test_service.sh
+
+# The page with an s3 storage (tests/browser/s3.mjs in Chromium through
+# tests/browser/test_browser.sh), plain pass only.
+dist_check_SCRIPTS += tests/s3/test_browser.sh
+TESTS += tests/s3/test_browser.sh
+EXTRA_DIST += tests/browser/s3.mjs

@@ -445,6 +445,138 @@ test_s3_credentials_file(void **state)
     unlink(file);
 }
 
+/* Open with opts, put name (size bytes of pattern seed), see it listed
+ * alone and read it back; the store stays open for the caller. */
+static struct mbk_storage *
+round_trip(const struct mbk_storage_option *opts, size_t nopts,
+           const char *name, size_t size, unsigned seed, const char *what)
+{
+    struct mbk_error err;
+    struct mbk_storage *s = open_with(opts, nopts, bucket, &err);
+
+    if (s == NULL) {
+        fail_msg("open %s: %s", what, err.message);
+    }
+    if (put(s, name, size, seed, &err) != 0) {
+        fail_msg("put %s: %s", what, err.message);
+    }
+    assert_int_equal(list_count(s).n, 1);
+    get_matches(s, name, size, seed);
+    return s;
+}
+
+/* The option credentials_file= (the service's way to keep keys out of
+ * its configuration): its profile, a missing file, not with inline keys. */
+static void
+test_s3_credentials_file_option(void **state)
+{
+    char file[] = "/tmp/mbk-cred-XXXXXX";
+    const struct mbk_storage_option good[] = { { "credentials_file", file },
+                                               { "profile", "svc" } };
+    const struct mbk_storage_option missing[] = {
+        { "credentials_file", "/nonexistent/mbk-credentials" } };
+    const struct mbk_storage_option both[] = {
+        { "credentials_file", file },
+        { "access_key_id", getenv("AWS_ACCESS_KEY_ID") } };
+    struct mbk_error err;
+    struct mbk_storage *s;
+    FILE *f;
+    int fd;
+
+    (void) state;
+    new_prefix("credopt");
+    fd = mkstemp(file);
+    assert_true(fd >= 0);
+    f = fdopen(fd, "w");
+    assert_non_null(f);
+    fprintf(f, "[svc]\naws_access_key_id = %s\naws_secret_access_key = %s\n",
+            getenv("AWS_ACCESS_KEY_ID"), getenv("AWS_SECRET_ACCESS_KEY"));
+    fclose(f);
+    s = open_with(good, 2, bucket, &err);
+    unlink(file);
+    if (s == NULL) {
+        fail_msg("open with credentials_file: %s", err.message);
+    }
+    mbk_storage_close(s);
+    assert_null(open_with(missing, 1, bucket, &err));
+    assert_non_null(strstr(err.message, "credentials_file: cannot read "
+                                        "\"/nonexistent/mbk-credentials\""));
+    assert_null(open_with(both, 2, bucket, &err));
+    assert_non_null(strstr(err.message, "not both"));
+}
+
+/* TLS (tests/s3/test_plugin.sh starts the gateway with RGW_CLUSTER_TLS=1:
+ * HTTPS with a certificate from a CA of its own): verified by default, so
+ * the unknown CA fails with its message; ca_file= trusts it; a missing
+ * ca_file is named. */
+static void
+test_s3_tls(void **state)
+{
+    const char *url = getenv("MBK_TEST_S3_TLS_URL");
+    const char *ca = getenv("MBK_TEST_S3_CA_FILE");
+    struct mbk_storage_option o[2] = { { "endpoint", url },
+                                       { "ca_file", ca } };
+    struct mbk_error err;
+    struct mbk_storage *s;
+
+    (void) state;
+    if (url == NULL || ca == NULL) {
+        fail_msg("MBK_TEST_S3_TLS_URL and MBK_TEST_S3_CA_FILE are unset "
+                 "(run through tests/s3/test_plugin.sh)");
+    }
+    new_prefix("tls");
+    assert_null(open_with(o, 1, bucket, &err));
+    assert_int_equal(err.domain, MBK_ERROR_STORAGE);
+    assert_non_null(strstr(err.message, url));
+    assert_non_null(strstr(err.message, "certificate"));
+    assert_non_null(strstr(err.message, "give its CA with the option "
+                                        "ca_file="));
+    s = round_trip(o, 2, "t.json", 6 * MIB + 5, 9, "over TLS with ca_file");
+    mbk_storage_close(s);
+    o[1].value = "/nonexistent/ca.pem";
+    assert_null(open_with(o, 2, bucket, &err));
+    assert_non_null(strstr(err.message, "ca_file: cannot read"));
+}
+
+/* Temporary keys with a session token (tests/s3/test_plugin.sh starts
+ * the gateway with RGW_CLUSTER_STS=1: AssumeRole on its STS): a backup of
+ * two parts goes and comes back; without the token, or with a wrong one,
+ * the open fails with S3's answer and neither secret nor token shows. */
+static void
+test_s3_session_token(void **state)
+{
+    const char *id = getenv("MBK_TEST_S3_STS_KEY_ID");
+    const char *secret = getenv("MBK_TEST_S3_STS_SECRET");
+    const char *token = getenv("MBK_TEST_S3_STS_TOKEN");
+    char wrong[4096];
+    struct mbk_storage_option o[3] = { { "access_key_id", id },
+                                       { "secret_access_key", secret },
+                                       { "session_token", token } };
+    struct mbk_error err;
+    struct mbk_storage *s;
+
+    (void) state;
+    if (id == NULL || secret == NULL || token == NULL) {
+        fail_msg("MBK_TEST_S3_STS_* are unset (run through "
+                 "tests/s3/test_plugin.sh)");
+    }
+    new_prefix("sts");
+    s = round_trip(o, 3, "s.json", 5 * MIB + 77, 3, "with the session token");
+    assert_int_equal(mbk_storage_remove(s, "s.json", &err), 0);
+    mbk_storage_close(s);
+
+    assert_null(open_with(o, 2, bucket, &err));
+    assert_non_null(strstr(err.message, "HTTP 403"));
+    assert_null(strstr(err.message, secret));
+    snprintf(wrong, sizeof(wrong), "%s", token);
+    wrong[strlen(wrong) / 2] = wrong[strlen(wrong) / 2] == 'A' ? 'B' : 'A';
+    o[2].value = wrong;
+    assert_null(open_with(o, 3, bucket, &err));
+    assert_non_null(strstr(err.message, "HTTP 4"));
+    assert_null(strstr(err.message, wrong));
+    assert_null(strstr(err.message, secret));
+}
+
 static void
 test_s3_virtual_host_addressing(void **state)
 {
@@ -453,32 +585,30 @@ test_s3_virtual_host_addressing(void **state)
     char ep[128];
     const struct mbk_storage_option o[] = { { "addressing", "virtual" },
                                             { "endpoint", ep } };
-    struct mbk_error err;
     struct mbk_storage *s;
 
     (void) state;
     new_prefix("vhost");
     /* The gateway's "rgw dns name" is localhost: BUCKET.localhost:PORT. */
     snprintf(ep, sizeof(ep), "http://localhost%s", port);
-    s = open_with(o, 2, bucket, &err);
-    if (s == NULL) {
-        fail_msg("open: %s", err.message);
-    }
-    if (put(s, "v.json", 70000, 8, &err) != 0) {
-        fail_msg("put: %s", err.message);
-    }
-    assert_int_equal(list_count(s).n, 1);
-    get_matches(s, "v.json", 70000, 8);
+    s = round_trip(o, 2, "v.json", 70000, 8, "virtual-host");
     mbk_storage_close(s);
 }
 
 int
 main(void)
 {
+    /* test_plugin.sh runs the session token's case alone against a
+     * second gateway with STS on (STS changes the answer to a wrong
+     * secret), and the others without it. */
+    const char *only = getenv("MBK_TEST_S3_ONLY");
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_s3_wrong_secret),
         cmocka_unit_test(test_s3_missing_bucket),
         cmocka_unit_test(test_s3_credentials_file),
+        cmocka_unit_test(test_s3_credentials_file_option),
+        cmocka_unit_test(test_s3_tls),
+        cmocka_unit_test(test_s3_session_token),
         cmocka_unit_test(test_s3_virtual_host_addressing),
         cmocka_unit_test(test_s3_more_than_three_parts),
         cmocka_unit_test(test_s3_killed_writer_cleaned_at_open),
@@ -494,6 +624,11 @@ main(void)
                         "check (MBK_TEST_PLUGIN_DIR, MBK_TEST_S3_BUCKET, "
                         "AWS_ENDPOINT_URL)\n");
         return 77;
+    }
+    if (only != NULL) {
+        cmocka_set_test_filter(only);
+    } else {
+        cmocka_set_skip_filter("test_s3_session_token");
     }
     return cmocka_run_group_tests_name("s3 plugin", tests, NULL, NULL);
 }
