@@ -21,7 +21,8 @@ bad(struct mbk_error *err, char *field, size_t field_len, const char *name,
     if (name == NULL) {
         return mbk_fcgi_http_error(err, 400, "%s", what);
     }
-    return mbk_fcgi_http_error(err, 400, "field \"%s\": %s", name, what);
+    mbk_fcgi_http_error(err, 400, "field \"%s\": %s", name, what);
+    return mbk_error_field(err, name);
 }
 
 /* Strict UTF-8 (RFC 3629: no overlong form, no surrogate, nothing past

@@ -135,7 +135,7 @@ test_status_table(void **state)
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct mbk_error err = {cases[i].domain, cases[i].code, "x"};
+        struct mbk_error err = {cases[i].domain, cases[i].code, "x", ""};
 
         assert_int_equal(mbk_fcgi_status_of(&err), cases[i].status);
     }
