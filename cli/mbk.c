@@ -240,13 +240,8 @@ mbk_cli_progress_end(const struct mbk_cli *c)
 }
 
 void
-mbk_cli_audit_record(const struct mbk_cli *c, const char *operation,
-                     struct json_object *params, const char *outcome,
-                     const struct mbk_error *failure,
-                     struct json_object *counts, double duration,
-                     const char *backup, const char *sha256)
+mbk_cli_audit_record(const struct mbk_cli *c, struct mbk_audit_entry *ae)
 {
-    struct mbk_audit_entry e;
     struct mbk_audit *a;
     struct mbk_error err;
     struct passwd *pw = getpwuid(getuid());
@@ -258,26 +253,18 @@ mbk_cli_audit_record(const struct mbk_cli *c, const char *operation,
         if (gethostname(host, sizeof(host) - 1) == 0) {
             snprintf(client, sizeof(client), "cli@%s", host);
         }
-        memset(&e, 0, sizeof(e));
-        e.user = pw != NULL ? pw->pw_name : NULL;
-        e.client = client;
-        e.operation = operation;
-        e.params = params;
-        e.outcome = outcome;
-        e.error = failure != NULL ? failure->message : NULL;
-        e.counts = counts;
-        e.duration = duration;
-        e.backup = backup;
-        e.sha256 = sha256 != NULL && sha256[0] != '\0' ? sha256 : NULL;
+        ae->user = pw != NULL ? pw->pw_name : NULL;
+        ae->client = client;
         a = mbk_audit_open(c->audit_log, &err);
-        if (a == NULL || mbk_audit_append(a, &e, &err) != 0) {
+        if (a == NULL || mbk_audit_append(a, ae, &err) != 0) {
             fprintf(stderr, "mbk: warning: the audit log was not written: "
                     "%s\n", err.message);
         }
         mbk_audit_close(a);
+        ae->user = NULL;
+        ae->client = NULL;
     }
-    json_object_put(params);
-    json_object_put(counts);
+    mbk_audit_entry_release(ae);
 }
 
 /* Whether dir holds any storage plugin module (whichever it is). */

@@ -149,41 +149,10 @@ audit(const struct mbk_cli *c, const struct mbk_restore_opts *o,
       const struct mbk_restore_input *in,
       const struct mbk_restore_report *rep, const struct mbk_error *failure)
 {
-    struct json_object *p = json_object_new_object();
-    struct json_object *n = json_object_new_object();
-    struct json_object *cs = json_object_new_array();
+    struct mbk_audit_entry ae;
 
-    if (in->name != NULL) {
-        json_object_object_add(p, "storage", json_object_new_string(c->storage));
-    }
-    json_object_object_add(p, "source",
-                           json_object_new_string(in->name   ? in->name
-                                                  : in->path ? in->path
-                                                             : "stdin"));
-    json_object_object_add(p, "targetDatabase",
-                           json_object_new_string(rep->target_db));
-    for (const char *const *s = o->collections; s && *s; s++) {
-        json_object_array_add(cs, json_object_new_string(*s));
-    }
-    json_object_object_add(p, "collections", cs);
-    json_object_object_add(p, "dropExisting", json_object_new_boolean(o->drop));
-    json_object_object_add(p, "conflict",
-                           json_object_new_string(
-                               mbk_engine_conflict_name(o->conflict)));
-    json_object_object_add(p, "indexes", json_object_new_boolean(!o->no_indexes));
-    json_object_object_add(p, "singlePass",
-                           json_object_new_boolean(o->single_pass));
-    json_object_object_add(n, "documents", json_object_new_int64((int64_t)rep->docs));
-    json_object_object_add(n, "inserted",
-                           json_object_new_int64((int64_t)rep->inserted));
-    json_object_object_add(n, "skipped",
-                           json_object_new_int64((int64_t)rep->skipped));
-    json_object_object_add(n, "replaced",
-                           json_object_new_int64((int64_t)rep->replaced));
-    json_object_object_add(n, "failed", json_object_new_int64((int64_t)rep->failed));
-    mbk_cli_audit_record(c, o->dry_run ? "dry-run" : "restore", p,
-                         rep->status, failure, n, rep->seconds,
-                         in->name ? in->name : in->path, rep->backup_sha256);
+    mbk_engine_restore_audit(in, c->storage, NULL, o, rep, failure, &ae);
+    mbk_cli_audit_record(c, &ae);
 }
 
 int
@@ -219,12 +188,11 @@ mbk_cli_restore(struct mbk_cli *c, int argc, char **argv)
     int opt;
     int rc = MBK_EXIT_USAGE;
 
-    memset(&o, 0, sizeof(o));
+    mbk_engine_restore_opts_init(&o);
     memset(&rep, 0, sizeof(rep));
     memset(&in, 0, sizeof(in));
     mbk_error_clear(&err);
     in.fd = -1;
-    o.jobs = 2;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
         char *end;

@@ -54,6 +54,14 @@ struct mbk_audit_entry {
     const char *role;           /* the user's role (mbk-fcgi), or NULL */
 };
 
+/* An entry the engine built for an operation (mbk_engine_backup_audit,
+ * mbk_engine_restore_audit, mbk_engine_verify_audit, stored.h) owns its
+ * params and counts: the front end adds who asked (user, client, role),
+ * appends it, then releases it here (NULL-safe; the strings stay lent
+ * from the operation's options, result and error). */
+void
+mbk_audit_entry_release(struct mbk_audit_entry *e);
+
 /*
  * Every "scheme://user:password@host" inside s with the password replaced
  * by "***".  A malloc'd copy when *changed, else NULL (also NULL with

@@ -167,80 +167,13 @@ struct list_state {
     struct json_object *arr;
 };
 
-static struct json_object *
-meta_get(struct json_object *meta, const char *key)
-{
-    struct json_object *v = NULL;
-
-    if (meta != NULL) {
-        json_object_object_get_ex(meta, key, &v);
-    }
-    return json_object_get(v);
-}
-
-/* The sum of collectionInfo's counts, and whether each has a digest. */
-static void
-meta_counts(struct json_object *meta, int64_t *docs, bool *digests)
-{
-    struct json_object *info;
-
-    *docs = -1;
-    *digests = false;
-    if (meta == NULL ||
-        !json_object_object_get_ex(meta, "collectionInfo", &info) ||
-        !json_object_is_type(info, json_type_object)) {
-        return;
-    }
-    *docs = 0;
-    *digests = true;
-    json_object_object_foreach(info, key, ci)
-    {
-        struct json_object *v;
-
-        (void)key;
-        if (json_object_object_get_ex(ci, "documentCount", &v)) {
-            *docs += json_object_get_int64(v);
-        }
-        if (!json_object_object_get_ex(ci, "sha256", &v)) {
-            *digests = false;
-        }
-    }
-}
-
 static int
 on_backup(const struct mbk_catalog_entry *e, void *ud)
 {
     struct list_state *s = ud;
-    struct json_object *o = json_object_new_object();
-    char mtime[40];
-    int64_t docs;
-    bool digests;
 
-    mbk_names_iso8601(e->mtime * 1000, mtime, sizeof(mtime));
-    meta_counts(e->meta, &docs, &digests);
-    json_object_object_add(o, "name", json_object_new_string(e->name));
-    json_object_object_add(o, "storage", json_object_new_string(s->storage));
-    json_object_object_add(o, "size", json_object_new_int64((int64_t)e->size));
-    json_object_object_add(o, "modified", json_object_new_string(mtime));
-    json_object_object_add(o, "backupName", meta_get(e->meta, "backupName"));
-    json_object_object_add(o, "database", meta_get(e->meta, "database"));
-    json_object_object_add(o, "timestamp", meta_get(e->meta, "timestamp"));
-    json_object_object_add(o, "description", meta_get(e->meta, "description"));
-    json_object_object_add(o, "collections", meta_get(e->meta, "collections"));
-    json_object_object_add(o, "documentCount",
-                           docs >= 0 ? json_object_new_int64(docs) : NULL);
-    json_object_object_add(o, "compression", meta_get(e->meta, "compression"));
-    json_object_object_add(o, "format", meta_get(e->meta, "format"));
-    json_object_object_add(o, "digestStatus",
-                           json_object_new_string(
-                               e->meta == NULL ? "unreadable"
-                               : digests       ? "present"
-                                               : "none"));
-    if (e->meta_error != NULL) {
-        json_object_object_add(o, "metadataError",
-                               json_object_new_string(e->meta_error));
-    }
-    json_object_array_add(s->arr, o);
+    json_object_array_add(s->arr, mbk_engine_catalog_entry_json(e,
+                                                                s->storage));
     return 0;
 }
 
