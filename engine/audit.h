@@ -114,6 +114,17 @@ struct mbk_audit_filter {
 
 typedef int (*mbk_audit_fn)(struct json_object *line, void *ud);
 
+/* Entries a page holds when the caller names no limit. */
+#define MBK_AUDIT_PAGE_DEFAULT 50
+
+/* One page of the log as both front ends print it (`mbk audit --json`,
+ * the API's GET .../audit): {"total", "offset", "limit", "entries"}
+ * (entries taken).  A front end adds its framing: the CLI "log" (the
+ * path), the service "enabled". */
+struct json_object *
+mbk_audit_page_json(uint64_t total, uint64_t offset, uint64_t limit,
+                    struct json_object *entries);
+
 int
 mbk_audit_read(const char *path, const struct mbk_audit_filter *f,
                uint64_t offset, uint64_t limit, mbk_audit_fn fn, void *ud,

@@ -554,7 +554,7 @@ mbk_fcgi_handle_audit(struct mbk_fcgi_app *app,
         return;
     }
     offset = mbk_fcgi_get_int(q, "offset", 0);
-    limit = mbk_fcgi_get_int(q, "limit", 50);
+    limit = mbk_fcgi_get_int(q, "limit", MBK_AUDIT_PAGE_DEFAULT);
     memset(&f, 0, sizeof(f));
     f.operation = mbk_fcgi_get_str(q, "operation", NULL);
     f.user = mbk_fcgi_get_str(q, "user", NULL);
@@ -572,13 +572,9 @@ mbk_fcgi_handle_audit(struct mbk_fcgi_app *app,
         json_object_put(q);
         return;
     }
-    d = json_object_new_object();
+    d = mbk_audit_page_json(total, (uint64_t)offset, (uint64_t)limit, arr);
     json_object_object_add(d, "enabled",
                            json_object_new_boolean(app->cfg.audit_log != NULL));
-    json_object_object_add(d, "total", json_object_new_int64((int64_t)total));
-    json_object_object_add(d, "offset", json_object_new_int64(offset));
-    json_object_object_add(d, "limit", json_object_new_int64(limit));
-    json_object_object_add(d, "entries", arr);
     mbk_fcgi_reply_data_take(rs, 200, d);
     json_object_put(q);
 }
