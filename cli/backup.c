@@ -30,51 +30,6 @@ static const char backup_usage[] =
     "$TMPDIR)\n"
     "plus the common options (mbk --help).\n";
 
-/* A growing NULL-terminated list of patterns; "a,b" adds two. */
-struct patterns {
-    char **v;
-    size_t n;
-};
-
-static int
-patterns_add(struct patterns *p, const char *arg)
-{
-    char *copy = strdup(arg);
-    char *save = NULL;
-
-    if (copy == NULL) {
-        return -1;
-    }
-    for (char *tok = strtok_r(copy, ",", &save); tok != NULL;
-         tok = strtok_r(NULL, ",", &save)) {
-        char **v = realloc(p->v, (p->n + 2) * sizeof(*v));
-
-        if (v == NULL) {
-            free(copy);
-            return -1;
-        }
-        p->v = v;
-        p->v[p->n] = strdup(tok);
-        if (p->v[p->n] == NULL) {
-            free(copy);
-            return -1;
-        }
-        p->n++;
-        p->v[p->n] = NULL;
-    }
-    free(copy);
-    return 0;
-}
-
-static void
-patterns_free(struct patterns *p)
-{
-    for (size_t i = 0; i < p->n; i++) {
-        free(p->v[i]);
-    }
-    free(p->v);
-}
-
 static void
 print_result(const struct mbk_cli *c, const char *storage,
              const struct mbk_backup_result *res)
@@ -126,8 +81,8 @@ mbk_cli_backup(struct mbk_cli *c, int argc, char **argv)
     };
     struct mbk_backup_opts o;
     struct mbk_backup_result res;
-    struct patterns inc = {NULL, 0};
-    struct patterns exc = {NULL, 0};
+    struct mbk_cli_list inc = {NULL, 0};
+    struct mbk_cli_list exc = {NULL, 0};
     struct mbk_mongo *m = NULL;
     struct mbk_storage *st = NULL;
     struct mbk_error err;
@@ -167,7 +122,7 @@ mbk_cli_backup(struct mbk_cli *c, int argc, char **argv)
             break;
         case 'i':
         case 'x':
-            if (patterns_add(opt == 'i' ? &inc : &exc, optarg) != 0) {
+            if (mbk_cli_list_add(opt == 'i' ? &inc : &exc, optarg) != 0) {
                 fprintf(stderr, "mbk backup: out of memory\n");
                 rc = MBK_EXIT_FAILED;
                 goto out;
@@ -223,7 +178,7 @@ out:
     mbk_engine_backup_result_free(&res);
     mbk_storage_close(st);
     mbk_mongo_close(m);
-    patterns_free(&inc);
-    patterns_free(&exc);
+    mbk_cli_list_free(&inc);
+    mbk_cli_list_free(&exc);
     return rc;
 }

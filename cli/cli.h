@@ -83,6 +83,19 @@ mbk_cli_progress_end(const struct mbk_cli *c);
 void
 mbk_cli_audit_record(const struct mbk_cli *c, struct mbk_audit_entry *ae);
 
+/* A growing NULL-terminated list of an option's values, repeatable, and
+ * "a,b" adds two (--include, --exclude, --collections). */
+struct mbk_cli_list {
+    char **v;
+    size_t n;
+};
+
+int
+mbk_cli_list_add(struct mbk_cli_list *l, const char *arg); /* -1: ENOMEM */
+
+void
+mbk_cli_list_free(struct mbk_cli_list *l);
+
 /* --jobs N: 1 to 64; else a message naming cmd and -1. */
 int
 mbk_cli_jobs(const char *cmd, const char *arg, unsigned *jobs);

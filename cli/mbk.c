@@ -177,6 +177,45 @@ mbk_cli_print_json(struct json_object *data)
 }
 
 int
+mbk_cli_list_add(struct mbk_cli_list *p, const char *arg)
+{
+    char *copy = strdup(arg);
+    char *save = NULL;
+
+    if (copy == NULL) {
+        return -1;
+    }
+    for (char *tok = strtok_r(copy, ",", &save); tok != NULL;
+         tok = strtok_r(NULL, ",", &save)) {
+        char **v = realloc(p->v, (p->n + 2) * sizeof(*v));
+
+        if (v == NULL) {
+            free(copy);
+            return -1;
+        }
+        p->v = v;
+        p->v[p->n] = strdup(tok);
+        if (p->v[p->n] == NULL) {
+            free(copy);
+            return -1;
+        }
+        p->n++;
+        p->v[p->n] = NULL;
+    }
+    free(copy);
+    return 0;
+}
+
+void
+mbk_cli_list_free(struct mbk_cli_list *p)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        free(p->v[i]);
+    }
+    free(p->v);
+}
+
+int
 mbk_cli_jobs(const char *cmd, const char *arg, unsigned *jobs)
 {
     char *end;

@@ -18,7 +18,8 @@ static const char restore_usage[] =
     "Restore a backup from the storage (NAME), a file, or stdin (-).\n"
     "  --target-db NAME       restore into this database (default: the "
     "backup's)\n"
-    "  --collections a,b      only these collections (default: all)\n"
+    "  --collections a,b      only these collections (repeatable; "
+    "default: all)\n"
     "  --drop                 replace the collections wholesale, safely: "
     "staged,\n"
     "                         checked, then swapped in; any failure leaves "
@@ -39,35 +40,6 @@ static const char restore_usage[] =
     "  --jobs N               insert workers (default 2)\n"
     "  --file PATH            restore from a file instead of the storage\n"
     "plus the common options (mbk --help).\n";
-
-static int
-split_list(const char *arg, char ***out)
-{
-    char *copy = strdup(arg);
-    char *save = NULL;
-    size_t n = 0;
-    char **v = NULL;
-
-    if (copy == NULL) {
-        return -1;
-    }
-    for (char *t = strtok_r(copy, ",", &save); t != NULL;
-         t = strtok_r(NULL, ",", &save)) {
-        char **nv = realloc(v, (n + 2) * sizeof(*nv));
-
-        if (nv == NULL) {
-            free(copy);
-            free(v);
-            return -1;
-        }
-        v = nv;
-        v[n++] = strdup(t);
-        v[n] = NULL;
-    }
-    free(copy);
-    *out = v;
-    return 0;
-}
 
 static void
 print_report(const struct mbk_restore_report *r, bool dry, bool drop)
@@ -182,7 +154,7 @@ mbk_cli_restore(struct mbk_cli *c, int argc, char **argv)
     struct mbk_mongo *m = NULL;
     struct mbk_storage *st = NULL;
     struct mbk_error err;
-    char **colls = NULL;
+    struct mbk_cli_list colls = {NULL, 0};
     const char *file = NULL;
     const char *name = NULL;
     int opt;
@@ -205,12 +177,12 @@ mbk_cli_restore(struct mbk_cli *c, int argc, char **argv)
             o.target_db = optarg;
             break;
         case 'C':
-            if (split_list(optarg, &colls) != 0) {
+            if (mbk_cli_list_add(&colls, optarg) != 0) {
                 fprintf(stderr, "mbk restore: out of memory\n");
                 rc = MBK_EXIT_FAILED;
                 goto out;
             }
-            o.collections = (const char *const *)colls;
+            o.collections = (const char *const *)colls.v;
             break;
         case 'D':
             o.drop = true;
@@ -335,9 +307,6 @@ out:
     mbk_engine_restore_report_free(&rep);
     mbk_storage_close(st);
     mbk_mongo_close(m);
-    for (size_t i = 0; colls != NULL && colls[i] != NULL; i++) {
-        free(colls[i]);
-    }
-    free(colls);
+    mbk_cli_list_free(&colls);
     return rc;
 }

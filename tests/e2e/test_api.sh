@@ -299,15 +299,8 @@ expect_status 400 "a malformed job id: 400"
 api POST "$API" -H "$J" -d '{"backupName":"crm-async","async":true}'
 expect_status 202 "POST async: 202"
 job=$(jget 'd["data"]["jobId"]')
-state=queued
-deadline=$(($(date +%s) + 600))    # generous: sanitizers, a busy machine
-while [ "$(date +%s)" -lt "$deadline" ]; do
-    api GET "$API?job=$job"
-    state=$(jget 'd["data"]["state"]')
-    case $state in done|failed|canceled) break ;; esac
-    sleep 0.1    # the poll's pace; the loop ends on the job's state
-done
-expect_eq "$state" done "the job ran to the end"
+e2e_wait_job "$job"
+expect_eq "$JOB_STATE" done "the job ran to the end"
 expect_eq "$(jget 'd["data"]["result"]["file"]')" crm-async.json "the job's result"
 expect_eq "$(jget 'd["data"]["docsDone"] > 0')" true "the job counted documents"
 api POST "$API/jobs/cancel?id=$job"

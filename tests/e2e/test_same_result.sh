@@ -42,17 +42,9 @@ api_data() {
     api "$@"
     if [ "$STATUS" = 202 ]; then
         # still running after sync_wait: follow the job to its end
-        _job=$(jget 'd["data"]["jobId"]')
-        _state=queued
-        _deadline=$(($(date +%s) + 600)) # generous: sanitizers, busy host
-        while [ "$(date +%s)" -lt "$_deadline" ]; do
-            api GET "$API?job=$_job"
-            _state=$(jget 'd["data"]["state"]')
-            case $_state in done | failed | canceled) break ;; esac
-            sleep 0.2 # the poll's pace; the loop ends on the job's state
-        done
-        if [ "$_state" != done ]; then
-            fail "$_n: the job ended $_state"
+        e2e_wait_job "$(jget 'd["data"]["jobId"]')"
+        if [ "$JOB_STATE" != done ]; then
+            fail "$_n: the job ended $JOB_STATE"
             return
         fi
         jget '{"success": True, "data": d["data"]["result"]}' >"$OUT/$_n.api.json"
@@ -188,6 +180,17 @@ api_data dry PUT "$API" -H "$J" -d '{"backupName":"same-cli.json",
 same dry "restore dry run" targetDatabase=shape durationSeconds=number \
     'collections/*/durationSeconds=number'
 
+# --collections repeated (the CLI) is the API's "collections" list
+cli part restore same-cli.json --dry-run --target-db same_tc \
+    --collections roles --collections departments,users
+api_data part PUT "$API" -H "$J" -d '{"backupName":"same-cli.json",
+    "storage":"fs","dryRun":true,"targetDatabase":"same_ta",
+    "collections":["roles","departments","users"]}'
+same part "restore dry run of some collections" targetDatabase=shape \
+    durationSeconds=number 'collections/*/durationSeconds=number'
+expect_eq "$(jget 'sorted(d["data"]["collections"])' "$OUT/part.cli.json")" \
+    '["departments", "roles", "users"]' "--collections given twice adds up"
+
 cli restore restore same-cli.json --target-db same_rc
 api_data restore PUT "$API" -H "$J" -d '{"backupName":"same-cli.json",
     "storage":"fs","targetDatabase":"same_ra"}'
@@ -207,7 +210,7 @@ expect_eq "$(jget 'd["data"]["inserted"] > 0' "$OUT/restore.cli.json")" \
 "$MBK" restore same-cli.json -q --dry-run --uri "$STACK_MONGO_URI" \
     --storage "$SPEC" --target-db same_tc --audit-log "$OUT/cli-audit.log" \
     >/dev/null 2>"$OUT/aud.err" || fail "mbk restore --audit-log: $(cat "$OUT/aud.err")"
-if _a=$("$PY" - "$STACK_RUN/audit.log" "$OUT/cli-audit.log" <<'EOF'
+if _a=$("$PY" - "$STACK_RUN/audit.log" "$OUT/cli-audit.log" 2>&1 <<'EOF'
 import json, sys
 lines = [json.loads(l) for p in sys.argv[1:] for l in open(p) if l.strip()]
 by = {}
