@@ -227,7 +227,7 @@ mbk_cli_rm(struct mbk_cli *c, int argc, char **argv)
     if (st == NULL) {
         return mbk_cli_fail(c, "rm", &err);
     }
-    rc = mbk_engine_stored_remove(st, name, &ae, &err);
+    rc = mbk_engine_stored_remove(st, name, c->storage, &ae, &err);
     mbk_cli_audit_record(c, &ae);
     if (rc != 0) {
         rc = mbk_cli_fail(c, "rm", &err);
@@ -292,7 +292,7 @@ mbk_cli_cat(struct mbk_cli *c, int argc, char **argv)
     if (st == NULL) {
         return mbk_cli_fail(c, "cat", &err);
     }
-    s = mbk_engine_stored_open(st, name, &ae, &err);
+    s = mbk_engine_stored_open(st, name, c->storage, &ae, &err);
     rc = s != NULL ? copy_out(s, &err) : -1;
     if (s != NULL && rc != 0) {
         ae.outcome = "failed"; /* opened, then cut short */

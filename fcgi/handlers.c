@@ -378,15 +378,16 @@ mbk_fcgi_handle_delete(struct mbk_fcgi_app *app,
                               &err);
     if (st == NULL) {
         mbk_fcgi_reply_error(rs, &err, "storage");
-    } else if (mbk_engine_stored_remove(st->st, name, &ae, &err) != 0) {
+    } else if (mbk_engine_stored_remove(st->st, name, st->name, &ae,
+                                        &err) != 0) {
         mbk_fcgi_reply_error(rs, &err, NULL);
     } else {
         mbk_fcgi_reply_data_take(rs, 200, mbk_engine_stored_remove_json(
                                               name, st->name));
     }
     if (st != NULL) {
-        ae.params = q;
         mbk_fcgi_app_audit(app, rq, &ae);
+        mbk_audit_entry_release(&ae);
     }
     json_object_put(q);
 }
@@ -437,15 +438,15 @@ mbk_fcgi_handle_download(struct mbk_fcgi_app *app,
         char uri[1200];
 
         /* nginx sends the file; the engine checked that it exists */
-        rc = mbk_engine_stored_path(sto->st, name, rel, sizeof(rel), &ae,
-                                    &err);
+        rc = mbk_engine_stored_path(sto->st, name, sto->name, rel,
+                                    sizeof(rel), &ae, &err);
         if (rc == 0) {
             snprintf(uri, sizeof(uri), "%s%s", sto->x_accel, rel);
             mbk_fcgi_response_header(rs, "X-Accel-Redirect", uri);
         }
     } else {
-        struct mbk_engine_stored *d = mbk_engine_stored_open(sto->st, name,
-                                                             &ae, &err);
+        struct mbk_engine_stored *d = mbk_engine_stored_open(
+            sto->st, name, sto->name, &ae, &err);
         char len[32];
 
         rc = d != NULL ? 0 : -1;
@@ -469,8 +470,8 @@ mbk_fcgi_handle_download(struct mbk_fcgi_app *app,
     } else {
         mbk_fcgi_reply_error(rs, &err, NULL);
     }
-    ae.params = q;
     mbk_fcgi_app_audit(app, rq, &ae);
+    mbk_audit_entry_release(&ae);
     json_object_put(q);
 }
 

@@ -210,6 +210,15 @@ expect_eq "$(jget 'd["data"]["inserted"] > 0' "$OUT/restore.cli.json")" \
 "$MBK" restore same-cli.json -q --dry-run --uri "$STACK_MONGO_URI" \
     --storage "$SPEC" --target-db same_tc --audit-log "$OUT/cli-audit.log" \
     >/dev/null 2>"$OUT/aud.err" || fail "mbk restore --audit-log: $(cat "$OUT/aud.err")"
+
+# ---- delete: two backups of the same database ----------------------------
+cli rm rm same-aud.json --audit-log "$OUT/cli-audit.log"
+api_data rm DELETE "$API?name=same-api.json&storage=fs"
+same rm "delete" deleted=shape storage=shape
+expect_eq "$(jget 'sorted(e["name"] for e in d["data"]["backups"])' \
+    "$OUT/list.api.json")" '["same-api.json", "same-cli.json"]' \
+    "the list had both backups"
+
 if _a=$("$PY" - "$STACK_RUN/audit.log" "$OUT/cli-audit.log" 2>&1 <<'EOF'
 import json, sys
 lines = [json.loads(l) for p in sys.argv[1:] for l in open(p) if l.strip()]
@@ -217,7 +226,7 @@ by = {}
 for e in lines:
     side = "cli" if str(e.get("client", "")).startswith("cli") else "api"
     by.setdefault((e["operation"], side), e)
-for op in ("backup", "dry-run"):
+for op in ("backup", "dry-run", "delete"):
     c, a = by.get((op, "cli")), by.get((op, "api"))
     assert c and a, "no %s entry from both: %s" % (op, sorted(by))
     kc, ka = set(c["params"]), set(a["params"])
@@ -228,18 +237,10 @@ for op in ("backup", "dry-run"):
 print("ok")
 EOF
 ); then
-    ok "the audit entries of CLI and API have the same params, source a kind"
+    ok "the audit entries of CLI and API (backup, dry run, delete) have the same params, source a kind"
 else
     fail "audit entries: $_a"
 fi
-
-# ---- delete: two backups of the same database ----------------------------
-cli rm rm same-aud.json
-api_data rm DELETE "$API?name=same-api.json&storage=fs"
-same rm "delete" deleted=shape storage=shape
-expect_eq "$(jget 'sorted(e["name"] for e in d["data"]["backups"])' \
-    "$OUT/list.api.json")" '["same-api.json", "same-cli.json"]' \
-    "the list had both backups"
 
 # ---- the audit log, one page of it, read by both --------------------------
 "$MBK" audit --log "$STACK_RUN/audit.log" --limit 20 --json \
