@@ -155,6 +155,11 @@ mbk_cli_fail(const struct mbk_cli *c, const char *what,
             d, "domain",
             json_object_new_string(mbk_error_domain_name(err->domain)));
         json_object_object_add(d, "code", json_object_new_int(err->code));
+        if (err->field[0] != '\0') {
+            /* the input at fault, as the API's details name it */
+            json_object_object_add(d, "field",
+                                   json_object_new_string(err->field));
+        }
         json_object_object_add(o, "details", d);
         puts(json_object_to_json_string_ext(
             o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
