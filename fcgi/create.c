@@ -92,7 +92,6 @@ run_create(struct mbk_fcgi_job *job, void *ud, struct json_object **result,
     struct mbk_backup_opts o;
     struct mbk_backup_result res;
     struct mbk_audit_entry ae;
-
     const char *destination;
     int rc;
 
