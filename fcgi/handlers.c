@@ -515,23 +515,41 @@ static const struct mbk_fcgi_field audit_query[] = {
     {NULL, 0, false, 0, 0, NULL, NULL},
 };
 
-/* An audit line as an answer shows it: its error scrubbed like any
- * other error (the file itself keeps the whole text). */
+/* o[key], when a string, scrubbed like any error text. */
+static void
+scrub_key(struct json_object *o, const char *key)
+{
+    struct json_object *v;
+    char msg[4200];
+
+    if (json_object_object_get_ex(o, key, &v) &&
+        json_object_is_type(v, json_type_string)) {
+        mbk_fcgi_scrub(json_object_get_string(v), msg, sizeof(msg));
+        json_object_object_add(o, key, json_object_new_string(msg));
+    }
+}
+
+/* An audit line as an answer shows it: its error, backup and string
+ * params scrubbed like any other error (an entry `mbk` wrote names its
+ * --storage SPEC, a path here); the file itself keeps the whole text. */
 static int
 on_audit_line(struct json_object *line, void *ud)
 {
     struct json_object *copy = NULL;
-    struct json_object *e;
+    struct json_object *p;
 
     if (json_object_deep_copy(line, &copy, NULL) != 0) {
         return -1;
     }
-    if (json_object_object_get_ex(copy, "error", &e) &&
-        json_object_is_type(e, json_type_string)) {
-        char msg[4200];
-
-        mbk_fcgi_scrub(json_object_get_string(e), msg, sizeof(msg));
-        json_object_object_add(copy, "error", json_object_new_string(msg));
+    scrub_key(copy, "error");
+    scrub_key(copy, "backup");
+    if (json_object_object_get_ex(copy, "params", &p) &&
+        json_object_is_type(p, json_type_object)) {
+        json_object_object_foreach(p, key, v)
+        {
+            (void)v;
+            scrub_key(p, key);
+        }
     }
     json_object_array_add(ud, copy);
     return 0;

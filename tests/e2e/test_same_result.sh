@@ -248,4 +248,14 @@ fi
     ok "mbk audit --json" || fail "mbk audit --json: $(cat "$OUT/audit.cli.err")"
 api_data audit GET "$API/audit?limit=20"
 same audit "audit page" log=cli-only enabled=api-only
+# A CLI entry in the service's own log (CLI and service may share one):
+# the API shows it without the --storage SPEC's path (e2e_done scans).
+"$MBK" verify same-cli.json -q --storage "$SPEC" \
+    --audit-log "$STACK_RUN/audit.log" >/dev/null 2>"$OUT/aud.err" ||
+    fail "mbk verify --audit-log: $(cat "$OUT/aud.err")"
+api GET "$API/audit?operation=verify&limit=1"
+expect_eq "$(jget 'd["data"]["entries"][0]["client"].startswith("cli")')" \
+    true "the API shows the CLI's entry"
+expect_eq "$(jget 'd["data"]["entries"][0]["params"]["storage"].startswith("fs:")')" \
+    true "with its storage's scheme"
 e2e_done
