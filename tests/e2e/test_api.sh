@@ -247,9 +247,17 @@ api PUT "$API?dryRun=true" -H 'Content-Type: application/gzip' \
 expect_status 422 "a backup whose digest does not match: 422"
 api PUT "$API" -F "file=@$STACK_RUN/broken.json" -F 'options={"colour":1}'
 expect_status 400 "multipart options with an unknown field: 400"
+expect_eq "$(jget 'd["details"]["field"]')" colour "400 names the option"
 api PUT "$API" -F 'options={"dryRun":true}'
 expect_status 400 "multipart without a file: 400"
 expect_eq "$(jget 'd["details"]["field"]')" file "400 names the file field"
+api PUT "$API" -F "file=@$STACK_RUN/broken.json" -F 'colour=1'
+expect_status 400 "an unknown form part: 400"
+expect_eq "$(jget 'd["details"]["field"]')" colour "400 names the part"
+api PUT "$API" -F "file=@$STACK_RUN/broken.json" -F 'options={}' \
+    -F 'options={}'
+expect_status 400 "options given twice: 400"
+expect_eq "$(jget 'd["details"]["field"]')" options "400 names options"
 api PUT "$API" -H 'Content-Type: text/csv' -d 'a,b'
 expect_status 415 "a CSV body: 415"
 
