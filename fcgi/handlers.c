@@ -53,11 +53,9 @@ mbk_fcgi_query(const struct mbk_fcgi_request *rq,
                struct mbk_fcgi_response *rs)
 {
     struct mbk_error err;
-    char field[80];
 
-    if (mbk_fcgi_schema_parse_query(schema, rq->query, out, field,
-                                    sizeof(field), &err) != 0) {
-        mbk_fcgi_reply_error(rs, &err, field);
+    if (mbk_fcgi_schema_parse_query(schema, rq->query, out, &err) != 0) {
+        mbk_fcgi_reply_error(rs, &err, NULL);
         return -1;
     }
     return 0;
@@ -87,7 +85,6 @@ mbk_fcgi_json_body(const struct mbk_fcgi_request *rq,
 {
     struct mbk_error err;
     struct mbk_buf b;
-    char field[80] = "";
     int rc = -1;
 
     mbk_buf_init(&b, MBK_FCGI_JSON_MAX + 1);
@@ -98,12 +95,11 @@ mbk_fcgi_json_body(const struct mbk_fcgi_request *rq,
                             "application/json");
     } else if (mbk_fcgi_read_body(rq, &b, MBK_FCGI_JSON_MAX, &err) == 0 &&
                mbk_fcgi_schema_parse_json(schema, b.data ? b.data : "", b.len,
-                                          out, field, sizeof(field),
-                                          &err) == 0) {
+                                          out, &err) == 0) {
         rc = 0;
     }
     if (rc != 0) {
-        mbk_fcgi_reply_error(rs, &err, field);
+        mbk_fcgi_reply_error(rs, &err, NULL);
     }
     mbk_buf_free(&b);
     return rc;

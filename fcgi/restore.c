@@ -438,7 +438,6 @@ restore_upload(struct mbk_fcgi_app *app, const struct mbk_fcgi_request *rq,
     struct restore_job *r;
     struct upload u;
     struct mbk_error err;
-    char field[80] = "";
 
     memset(&u, 0, sizeof(u));
     u.max = app->cfg.max_upload;
@@ -459,8 +458,8 @@ restore_upload(struct mbk_fcgi_app *app, const struct mbk_fcgi_request *rq,
     }
     if (multipart && mbk_fcgi_schema_parse_json(
                          upload_schema, u.options.len ? u.options.data : "{}",
-                         u.options.len ? u.options.len : 2, &opts, field,
-                         sizeof(field), &err) != 0) {
+                         u.options.len ? u.options.len : 2, &opts,
+                         &err) != 0) {
         goto fail;
     }
     r = job_new(app, rq);
@@ -475,7 +474,7 @@ restore_upload(struct mbk_fcgi_app *app, const struct mbk_fcgi_request *rq,
     submit(app, r, rs);
     return;
 fail:
-    mbk_fcgi_reply_error(rs, &err, field);
+    mbk_fcgi_reply_error(rs, &err, NULL); /* the field the error names */
     json_object_put(opts);
     if (u.fd >= 0) {
         close(u.fd);
