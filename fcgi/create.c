@@ -107,7 +107,8 @@ run_create(struct mbk_fcgi_job *job, void *ud, struct json_object **result,
     }
     o.include_indexes = mbk_fcgi_get_bool(c->body, "includeIndexes",
                                           o.include_indexes);
-    o.timestamp = mbk_fcgi_get_bool(c->body, "generateTimestamp", false);
+    o.timestamp = mbk_fcgi_get_bool(c->body, "generateTimestamp",
+                                    o.timestamp);
     o.include = c->include;
     o.exclude = c->exclude;
     o.jobs = app->cfg.read_jobs;
