@@ -15,8 +15,6 @@
 #include "cli/cli.h"
 #include "engine/audit.h"
 
-#define DEFAULT_LIMIT 50
-
 static const char audit_usage[] =
     "usage: mbk audit [OPTIONS]\n"
     "       mbk audit verify [--log PATH] [--json]\n"
@@ -223,7 +221,7 @@ mbk_cli_audit(struct mbk_cli *c, int argc, char **argv)
     struct mbk_error err;
     struct show s = {c, NULL, 0};
     const char *path = default_log();
-    uint64_t limit = DEFAULT_LIMIT;
+    uint64_t limit = MBK_AUDIT_PAGE_DEFAULT;
     uint64_t offset = 0;
     uint64_t total = 0;
     bool is_verify = false;
@@ -308,16 +306,10 @@ mbk_cli_audit(struct mbk_cli *c, int argc, char **argv)
         return mbk_cli_fail(c, "audit", &err);
     }
     if (c->json) {
-        struct json_object *d = json_object_new_object();
+        struct json_object *d = mbk_audit_page_json(total, offset, limit,
+                                                    s.arr);
 
         json_object_object_add(d, "log", json_object_new_string(path));
-        json_object_object_add(d, "total",
-                               json_object_new_int64((int64_t)total));
-        json_object_object_add(d, "offset",
-                               json_object_new_int64((int64_t)offset));
-        json_object_object_add(d, "limit",
-                               json_object_new_int64((int64_t)limit));
-        json_object_object_add(d, "entries", s.arr);
         mbk_cli_print_json(d);
         return MBK_EXIT_OK;
     }

@@ -11,6 +11,7 @@
 
 #include "cli/cli.h"
 #include "engine/gzip.h"
+#include "engine/options.h"
 
 static const char backup_usage[] =
     "usage: mbk backup [OPTIONS]\n"
@@ -29,51 +30,6 @@ static const char backup_usage[] =
     "$TMPDIR)\n"
     "plus the common options (mbk --help).\n";
 
-/* A growing NULL-terminated list of patterns; "a,b" adds two. */
-struct patterns {
-    char **v;
-    size_t n;
-};
-
-static int
-patterns_add(struct patterns *p, const char *arg)
-{
-    char *copy = strdup(arg);
-    char *save = NULL;
-
-    if (copy == NULL) {
-        return -1;
-    }
-    for (char *tok = strtok_r(copy, ",", &save); tok != NULL;
-         tok = strtok_r(NULL, ",", &save)) {
-        char **v = realloc(p->v, (p->n + 2) * sizeof(*v));
-
-        if (v == NULL) {
-            free(copy);
-            return -1;
-        }
-        p->v = v;
-        p->v[p->n] = strdup(tok);
-        if (p->v[p->n] == NULL) {
-            free(copy);
-            return -1;
-        }
-        p->n++;
-        p->v[p->n] = NULL;
-    }
-    free(copy);
-    return 0;
-}
-
-static void
-patterns_free(struct patterns *p)
-{
-    for (size_t i = 0; i < p->n; i++) {
-        free(p->v[i]);
-    }
-    free(p->v);
-}
-
 static void
 print_result(const struct mbk_cli *c, const char *storage,
              const struct mbk_backup_result *res)
@@ -81,40 +37,7 @@ print_result(const struct mbk_cli *c, const char *storage,
     char size[32];
 
     if (c->json) {
-        struct json_object *d = json_object_new_object();
-        struct json_object *colls = json_object_new_object();
-
-        json_object_object_add(d, "file", json_object_new_string(res->file));
-        json_object_object_add(d, "backupName",
-                               json_object_new_string(res->backup_name));
-        json_object_object_add(d, "storage", json_object_new_string(storage));
-        json_object_object_add(d, "timestamp",
-                               json_object_new_string(res->timestamp));
-        json_object_object_add(d, "size", json_object_new_int64((int64_t)res->size));
-        json_object_object_add(d, "documentCount",
-                               json_object_new_int64((int64_t)res->docs));
-        json_object_object_add(d, "jsonBytes",
-                               json_object_new_int64((int64_t)res->json_bytes));
-        json_object_object_add(d, "durationSeconds",
-                               json_object_new_double(res->seconds));
-        json_object_object_add(d, "publishSeconds",
-                               json_object_new_double(res->publish_seconds));
-        for (size_t i = 0; i < res->ncoll; i++) {
-            struct json_object *o = json_object_new_object();
-
-            json_object_object_add(o, "type",
-                                   json_object_new_string(res->colls[i].type));
-            json_object_object_add(
-                o, "documentCount",
-                json_object_new_int64((int64_t)res->colls[i].docs));
-            json_object_object_add(
-                o, "bytes", json_object_new_int64((int64_t)res->colls[i].bytes));
-            json_object_object_add(o, "sha256",
-                                   json_object_new_string(res->colls[i].sha256));
-            json_object_object_add(colls, res->colls[i].name, o);
-        }
-        json_object_object_add(d, "collections", colls);
-        mbk_cli_print_json(d);
+        mbk_cli_print_json(mbk_engine_backup_result_json(res, storage, NULL));
         return;
     }
     printf("backup %s written to %s: %s, %llu documents in %zu collections, "
@@ -128,50 +51,14 @@ print_result(const struct mbk_cli *c, const char *storage,
     }
 }
 
-static struct json_object *
-patterns_json(const char *const *v)
-{
-    struct json_object *a = json_object_new_array();
-
-    for (; v != NULL && *v != NULL; v++) {
-        json_object_array_add(a, json_object_new_string(*v));
-    }
-    return a;
-}
-
 static void
 audit(const struct mbk_cli *c, const struct mbk_backup_opts *o,
       const struct mbk_backup_result *res, const struct mbk_error *failure)
 {
-    struct json_object *p = json_object_new_object();
-    struct json_object *n = NULL;
+    struct mbk_audit_entry ae;
 
-    json_object_object_add(p, "database",
-                           json_object_new_string(o->db ? o->db : ""));
-    json_object_object_add(p, "name",
-                           json_object_new_string(o->name ? o->name : ""));
-    json_object_object_add(p, "storage", json_object_new_string(c->storage));
-    json_object_object_add(p, "compression",
-                           json_object_new_string(o->gzip_level ? "gzip"
-                                                                : "none"));
-    json_object_object_add(p, "includeIndexes",
-                           json_object_new_boolean(o->include_indexes));
-    json_object_object_add(p, "include", patterns_json(o->include));
-    json_object_object_add(p, "exclude", patterns_json(o->exclude));
-    json_object_object_add(p, "jobs", json_object_new_int((int)o->jobs));
-    if (failure == NULL) {
-        n = json_object_new_object();
-        json_object_object_add(n, "documents",
-                               json_object_new_int64((int64_t)res->docs));
-        json_object_object_add(n, "collections",
-                               json_object_new_int64((int64_t)res->ncoll));
-        json_object_object_add(n, "bytes",
-                               json_object_new_int64((int64_t)res->size));
-    }
-    mbk_cli_audit_record(c, "backup", p, failure ? "failed" : "ok", failure,
-                         n, res->seconds,
-                         failure ? NULL : res->file,
-                         failure ? NULL : res->sha256);
+    mbk_engine_backup_audit(o, c->storage, NULL, res, failure, &ae);
+    mbk_cli_audit_record(c, &ae);
 }
 
 int
@@ -194,19 +81,17 @@ mbk_cli_backup(struct mbk_cli *c, int argc, char **argv)
     };
     struct mbk_backup_opts o;
     struct mbk_backup_result res;
-    struct patterns inc = {NULL, 0};
-    struct patterns exc = {NULL, 0};
+    struct mbk_cli_list inc = {NULL, 0};
+    struct mbk_cli_list exc = {NULL, 0};
     struct mbk_mongo *m = NULL;
     struct mbk_storage *st = NULL;
     struct mbk_error err;
     int opt;
     int rc = MBK_EXIT_USAGE;
 
-    memset(&o, 0, sizeof(o));
+    mbk_engine_backup_opts_init(&o);
     memset(&res, 0, sizeof(res));
     mbk_error_clear(&err);
-    o.include_indexes = true;
-    o.jobs = 2;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
         if (mbk_cli_common_opt(c, opt, optarg)) {
@@ -237,7 +122,7 @@ mbk_cli_backup(struct mbk_cli *c, int argc, char **argv)
             break;
         case 'i':
         case 'x':
-            if (patterns_add(opt == 'i' ? &inc : &exc, optarg) != 0) {
+            if (mbk_cli_list_add(opt == 'i' ? &inc : &exc, optarg) != 0) {
                 fprintf(stderr, "mbk backup: out of memory\n");
                 rc = MBK_EXIT_FAILED;
                 goto out;
@@ -278,9 +163,6 @@ mbk_cli_backup(struct mbk_cli *c, int argc, char **argv)
         rc = mbk_cli_fail(c, "backup", &err);
         goto out;
     }
-    if (o.name == NULL) {
-        o.name = o.db;
-    }
     st = mbk_cli_storage(c, &err);
     if (st == NULL ||
         mbk_engine_backup_run(m, st, &o, &res, &err) != 0) {
@@ -296,7 +178,7 @@ out:
     mbk_engine_backup_result_free(&res);
     mbk_storage_close(st);
     mbk_mongo_close(m);
-    patterns_free(&inc);
-    patterns_free(&exc);
+    mbk_cli_list_free(&inc);
+    mbk_cli_list_free(&exc);
     return rc;
 }

@@ -36,33 +36,10 @@ str(struct json_object *o, const char *key)
 {
     struct json_object *v;
 
-    if (o != NULL && json_object_object_get_ex(o, key, &v)) {
+    if (o != NULL && json_object_object_get_ex(o, key, &v) && v != NULL) {
         return json_object_get_string(v);
     }
     return "";
-}
-
-/* The document count the metadata promises, or -1. */
-static long long
-meta_docs(struct json_object *meta)
-{
-    struct json_object *info;
-    long long total = 0;
-
-    if (meta == NULL ||
-        !json_object_object_get_ex(meta, "collectionInfo", &info)) {
-        return -1;
-    }
-    json_object_object_foreach(info, key, ci)
-    {
-        struct json_object *n;
-
-        (void)key;
-        if (json_object_object_get_ex(ci, "documentCount", &n)) {
-            total += json_object_get_int64(n);
-        }
-    }
-    return total;
 }
 
 struct list_state {
@@ -75,49 +52,33 @@ static int
 on_entry(const struct mbk_catalog_entry *e, void *ud)
 {
     struct list_state *s = ud;
+    struct json_object *o = mbk_engine_catalog_entry_json(e, s->c->storage);
+    struct json_object *count = NULL;
     char size[32];
-    long long docs = meta_docs(e->meta);
 
     s->n++;
     if (s->c->json) {
-        struct json_object *o = json_object_new_object();
-
-        json_object_object_add(o, "name", json_object_new_string(e->name));
-        json_object_object_add(o, "size", json_object_new_int64((int64_t)e->size));
-        json_object_object_add(o, "mtime", json_object_new_int64(e->mtime));
-        if (docs >= 0) {
-            json_object_object_add(o, "documentCount",
-                                   json_object_new_int64(docs));
-        }
-        json_object_object_add(o, "metadata", json_object_get(e->meta));
-        if (e->meta_error != NULL) {
-            json_object_object_add(o, "metadataError",
-                                   json_object_new_string(e->meta_error));
-        }
         json_object_array_add(s->arr, o);
         return 0;
     }
     if (e->meta == NULL) {
         printf("%-44s %10s  (metadata unreadable: %s)\n", e->name,
                mbk_cli_bytes(e->size, size, sizeof(size)), e->meta_error);
-        return 0;
-    }
-    {
-        char count[32] = "?";
+    } else {
         struct json_object *names = NULL;
 
-        if (docs >= 0) {
-            snprintf(count, sizeof(count), "%lld", docs);
-        }
-        json_object_object_get_ex(e->meta, "collections", &names);
-        printf("%-44s %10s  %-24s  %-16s %4zu coll %10s docs  %s\n", e->name,
-               mbk_cli_bytes(e->size, size, sizeof(size)),
-               str(e->meta, "timestamp"), str(e->meta, "database"),
+        json_object_object_get_ex(o, "collections", &names);
+        json_object_object_get_ex(o, "documentCount", &count);
+        printf("%-44s %10s  %-24s  %-16s %4zu coll %10s docs  %s\n",
+               e->name, mbk_cli_bytes(e->size, size, sizeof(size)),
+               str(o, "timestamp"), str(o, "database"),
                json_object_is_type(names, json_type_array)
                    ? json_object_array_length(names)
                    : 0,
-               count, str(e->meta, "description"));
+               count != NULL ? json_object_get_string(count) : "?",
+               str(o, "description"));
     }
+    json_object_put(o);
     return 0;
 }
 
@@ -190,6 +151,7 @@ int
 mbk_cli_verify(struct mbk_cli *c, int argc, char **argv)
 {
     struct mbk_verify_result res;
+    struct mbk_audit_entry ae;
     struct mbk_storage *st;
     struct mbk_error err;
     const char *name;
@@ -209,39 +171,17 @@ mbk_cli_verify(struct mbk_cli *c, int argc, char **argv)
     if (st == NULL) {
         return mbk_cli_fail(c, "verify", &err);
     }
-    if (mbk_engine_verify(st, name, &res, &err) != 0) {
+    rc = mbk_engine_verify(st, name, &res, &err);
+    mbk_engine_verify_audit(name, c->storage, &res, rc == 0 ? NULL : &err,
+                            &ae);
+    mbk_cli_audit_record(c, &ae);
+    if (rc != 0) {
         rc = mbk_cli_fail(c, "verify", &err);
         goto out;
     }
     if (c->json) {
-        struct json_object *d = json_object_new_object();
-        struct json_object *colls = json_object_new_object();
-
-        json_object_object_add(d, "name", json_object_new_string(name));
-        json_object_object_add(d, "valid", json_object_new_boolean(1));
-        json_object_object_add(d, "digestsChecked",
-                               json_object_new_boolean(res.has_digests));
-        json_object_object_add(d, "documentCount",
-                               json_object_new_int64((int64_t)res.docs));
-        json_object_object_add(d, "jsonBytes",
-                               json_object_new_int64((int64_t)res.json_bytes));
-        json_object_object_add(d, "compression",
-                               json_object_new_string(res.gzip ? "gzip"
-                                                               : "none"));
-        for (size_t i = 0; i < res.ncoll; i++) {
-            struct json_object *o = json_object_new_object();
-
-            json_object_object_add(o, "documentCount",
-                                   json_object_new_int64(
-                                       (int64_t)res.colls[i].docs));
-            json_object_object_add(o, "sha256",
-                                   json_object_new_string(res.colls[i].sha256));
-            json_object_object_add(o, "typed",
-                                   json_object_new_boolean(res.colls[i].typed));
-            json_object_object_add(colls, res.colls[i].name, o);
-        }
-        json_object_object_add(d, "collections", colls);
-        mbk_cli_print_json(d);
+        mbk_cli_print_json(mbk_engine_verify_result_json(name, c->storage,
+                                                         &res));
     } else {
         printf("%s: valid, %llu documents in %zu collections, %s of JSON%s\n",
                name, (unsigned long long)res.docs, res.ncoll,
@@ -254,16 +194,6 @@ out:
     mbk_engine_verify_result_free(&res);
     mbk_storage_close(st);
     return rc;
-}
-
-/* The engine's audit entry of rm or cat, recorded when a log is set. */
-static void
-record(const struct mbk_cli *c, const struct mbk_audit_entry *ae, int rc,
-       const struct mbk_error *err)
-{
-    mbk_cli_audit_record(c, ae->operation, NULL, ae->outcome,
-                         rc == 0 ? NULL : err, NULL, ae->duration,
-                         ae->backup, NULL);
 }
 
 /* NAME, the one argument of rm and cat; else usage and -1. */
@@ -297,8 +227,8 @@ mbk_cli_rm(struct mbk_cli *c, int argc, char **argv)
     if (st == NULL) {
         return mbk_cli_fail(c, "rm", &err);
     }
-    rc = mbk_engine_stored_remove(st, name, &ae, &err);
-    record(c, &ae, rc, &err);
+    rc = mbk_engine_stored_remove(st, name, c->storage, &ae, &err);
+    mbk_cli_audit_record(c, &ae);
     if (rc != 0) {
         rc = mbk_cli_fail(c, "rm", &err);
     } else {
@@ -362,14 +292,14 @@ mbk_cli_cat(struct mbk_cli *c, int argc, char **argv)
     if (st == NULL) {
         return mbk_cli_fail(c, "cat", &err);
     }
-    s = mbk_engine_stored_open(st, name, &ae, &err);
+    s = mbk_engine_stored_open(st, name, c->storage, &ae, &err);
     rc = s != NULL ? copy_out(s, &err) : -1;
     if (s != NULL && rc != 0) {
         ae.outcome = "failed"; /* opened, then cut short */
         ae.error = err.message;
     }
     mbk_engine_stored_close(s);
-    record(c, &ae, rc, &err);
+    mbk_cli_audit_record(c, &ae);
     rc = rc == 0 ? MBK_EXIT_OK : mbk_cli_fail(c, "cat", &err);
     mbk_storage_close(st);
     return rc;

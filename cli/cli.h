@@ -77,13 +77,24 @@ mbk_cli_progress(const struct mbk_progress *p, void *ud);
 void
 mbk_cli_progress_end(const struct mbk_cli *c);
 
-/* Append an audit line when an audit log is set (a warning on stderr if
- * it cannot be written).  params and counts are taken (released here). */
+/* Append the engine's audit entry of an operation, with who ran it (the
+ * user, "cli@HOST"), when an audit log is set (a warning on stderr if it
+ * cannot be written); then release it (mbk_audit_entry_release). */
 void
-mbk_cli_audit_record(const struct mbk_cli *c, const char *operation,
-                     struct json_object *params, const char *outcome,
-                     const struct mbk_error *err, struct json_object *counts,
-                     double duration, const char *backup, const char *sha256);
+mbk_cli_audit_record(const struct mbk_cli *c, struct mbk_audit_entry *ae);
+
+/* A growing NULL-terminated list of an option's values, repeatable, and
+ * "a,b" adds two (--include, --exclude, --collections). */
+struct mbk_cli_list {
+    char **v;
+    size_t n;
+};
+
+int
+mbk_cli_list_add(struct mbk_cli_list *l, const char *arg); /* -1: ENOMEM */
+
+void
+mbk_cli_list_free(struct mbk_cli_list *l);
 
 /* --jobs N: 1 to 64; else a message naming cmd and -1. */
 int

@@ -155,6 +155,11 @@ mbk_cli_fail(const struct mbk_cli *c, const char *what,
             d, "domain",
             json_object_new_string(mbk_error_domain_name(err->domain)));
         json_object_object_add(d, "code", json_object_new_int(err->code));
+        if (err->field[0] != '\0') {
+            /* the input at fault, as the API's details name it */
+            json_object_object_add(d, "field",
+                                   json_object_new_string(err->field));
+        }
         json_object_object_add(o, "details", d);
         puts(json_object_to_json_string_ext(
             o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -174,6 +179,45 @@ mbk_cli_print_json(struct json_object *data)
     puts(json_object_to_json_string_ext(
         o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(o);
+}
+
+int
+mbk_cli_list_add(struct mbk_cli_list *p, const char *arg)
+{
+    char *copy = strdup(arg);
+    char *save = NULL;
+
+    if (copy == NULL) {
+        return -1;
+    }
+    for (char *tok = strtok_r(copy, ",", &save); tok != NULL;
+         tok = strtok_r(NULL, ",", &save)) {
+        char **v = realloc(p->v, (p->n + 2) * sizeof(*v));
+
+        if (v == NULL) {
+            free(copy);
+            return -1;
+        }
+        p->v = v;
+        p->v[p->n] = strdup(tok);
+        if (p->v[p->n] == NULL) {
+            free(copy);
+            return -1;
+        }
+        p->n++;
+        p->v[p->n] = NULL;
+    }
+    free(copy);
+    return 0;
+}
+
+void
+mbk_cli_list_free(struct mbk_cli_list *p)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        free(p->v[i]);
+    }
+    free(p->v);
 }
 
 int
@@ -240,13 +284,8 @@ mbk_cli_progress_end(const struct mbk_cli *c)
 }
 
 void
-mbk_cli_audit_record(const struct mbk_cli *c, const char *operation,
-                     struct json_object *params, const char *outcome,
-                     const struct mbk_error *failure,
-                     struct json_object *counts, double duration,
-                     const char *backup, const char *sha256)
+mbk_cli_audit_record(const struct mbk_cli *c, struct mbk_audit_entry *ae)
 {
-    struct mbk_audit_entry e;
     struct mbk_audit *a;
     struct mbk_error err;
     struct passwd *pw = getpwuid(getuid());
@@ -258,26 +297,18 @@ mbk_cli_audit_record(const struct mbk_cli *c, const char *operation,
         if (gethostname(host, sizeof(host) - 1) == 0) {
             snprintf(client, sizeof(client), "cli@%s", host);
         }
-        memset(&e, 0, sizeof(e));
-        e.user = pw != NULL ? pw->pw_name : NULL;
-        e.client = client;
-        e.operation = operation;
-        e.params = params;
-        e.outcome = outcome;
-        e.error = failure != NULL ? failure->message : NULL;
-        e.counts = counts;
-        e.duration = duration;
-        e.backup = backup;
-        e.sha256 = sha256 != NULL && sha256[0] != '\0' ? sha256 : NULL;
+        ae->user = pw != NULL ? pw->pw_name : NULL;
+        ae->client = client;
         a = mbk_audit_open(c->audit_log, &err);
-        if (a == NULL || mbk_audit_append(a, &e, &err) != 0) {
+        if (a == NULL || mbk_audit_append(a, ae, &err) != 0) {
             fprintf(stderr, "mbk: warning: the audit log was not written: "
                     "%s\n", err.message);
         }
         mbk_audit_close(a);
+        ae->user = NULL;
+        ae->client = NULL;
     }
-    json_object_put(params);
-    json_object_put(counts);
+    mbk_audit_entry_release(ae);
 }
 
 /* Whether dir holds any storage plugin module (whichever it is). */

@@ -18,7 +18,8 @@ static const char restore_usage[] =
     "Restore a backup from the storage (NAME), a file, or stdin (-).\n"
     "  --target-db NAME       restore into this database (default: the "
     "backup's)\n"
-    "  --collections a,b      only these collections (default: all)\n"
+    "  --collections a,b      only these collections (repeatable; "
+    "default: all)\n"
     "  --drop                 replace the collections wholesale, safely: "
     "staged,\n"
     "                         checked, then swapped in; any failure leaves "
@@ -39,35 +40,6 @@ static const char restore_usage[] =
     "  --jobs N               insert workers (default 2)\n"
     "  --file PATH            restore from a file instead of the storage\n"
     "plus the common options (mbk --help).\n";
-
-static int
-split_list(const char *arg, char ***out)
-{
-    char *copy = strdup(arg);
-    char *save = NULL;
-    size_t n = 0;
-    char **v = NULL;
-
-    if (copy == NULL) {
-        return -1;
-    }
-    for (char *t = strtok_r(copy, ",", &save); t != NULL;
-         t = strtok_r(NULL, ",", &save)) {
-        char **nv = realloc(v, (n + 2) * sizeof(*nv));
-
-        if (nv == NULL) {
-            free(copy);
-            free(v);
-            return -1;
-        }
-        v = nv;
-        v[n++] = strdup(t);
-        v[n] = NULL;
-    }
-    free(copy);
-    *out = v;
-    return 0;
-}
 
 static void
 print_report(const struct mbk_restore_report *r, bool dry, bool drop)
@@ -149,41 +121,10 @@ audit(const struct mbk_cli *c, const struct mbk_restore_opts *o,
       const struct mbk_restore_input *in,
       const struct mbk_restore_report *rep, const struct mbk_error *failure)
 {
-    struct json_object *p = json_object_new_object();
-    struct json_object *n = json_object_new_object();
-    struct json_object *cs = json_object_new_array();
+    struct mbk_audit_entry ae;
 
-    if (in->name != NULL) {
-        json_object_object_add(p, "storage", json_object_new_string(c->storage));
-    }
-    json_object_object_add(p, "source",
-                           json_object_new_string(in->name   ? in->name
-                                                  : in->path ? in->path
-                                                             : "stdin"));
-    json_object_object_add(p, "targetDatabase",
-                           json_object_new_string(rep->target_db));
-    for (const char *const *s = o->collections; s && *s; s++) {
-        json_object_array_add(cs, json_object_new_string(*s));
-    }
-    json_object_object_add(p, "collections", cs);
-    json_object_object_add(p, "dropExisting", json_object_new_boolean(o->drop));
-    json_object_object_add(p, "conflict",
-                           json_object_new_string(
-                               mbk_engine_conflict_name(o->conflict)));
-    json_object_object_add(p, "indexes", json_object_new_boolean(!o->no_indexes));
-    json_object_object_add(p, "singlePass",
-                           json_object_new_boolean(o->single_pass));
-    json_object_object_add(n, "documents", json_object_new_int64((int64_t)rep->docs));
-    json_object_object_add(n, "inserted",
-                           json_object_new_int64((int64_t)rep->inserted));
-    json_object_object_add(n, "skipped",
-                           json_object_new_int64((int64_t)rep->skipped));
-    json_object_object_add(n, "replaced",
-                           json_object_new_int64((int64_t)rep->replaced));
-    json_object_object_add(n, "failed", json_object_new_int64((int64_t)rep->failed));
-    mbk_cli_audit_record(c, o->dry_run ? "dry-run" : "restore", p,
-                         rep->status, failure, n, rep->seconds,
-                         in->name ? in->name : in->path, rep->backup_sha256);
+    mbk_engine_restore_audit(in, c->storage, NULL, o, rep, failure, &ae);
+    mbk_cli_audit_record(c, &ae);
 }
 
 int
@@ -213,18 +154,17 @@ mbk_cli_restore(struct mbk_cli *c, int argc, char **argv)
     struct mbk_mongo *m = NULL;
     struct mbk_storage *st = NULL;
     struct mbk_error err;
-    char **colls = NULL;
+    struct mbk_cli_list colls = {NULL, 0};
     const char *file = NULL;
     const char *name = NULL;
     int opt;
     int rc = MBK_EXIT_USAGE;
 
-    memset(&o, 0, sizeof(o));
+    mbk_engine_restore_opts_init(&o);
     memset(&rep, 0, sizeof(rep));
     memset(&in, 0, sizeof(in));
     mbk_error_clear(&err);
     in.fd = -1;
-    o.jobs = 2;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
         char *end;
@@ -237,12 +177,12 @@ mbk_cli_restore(struct mbk_cli *c, int argc, char **argv)
             o.target_db = optarg;
             break;
         case 'C':
-            if (split_list(optarg, &colls) != 0) {
+            if (mbk_cli_list_add(&colls, optarg) != 0) {
                 fprintf(stderr, "mbk restore: out of memory\n");
                 rc = MBK_EXIT_FAILED;
                 goto out;
             }
-            o.collections = (const char *const *)colls;
+            o.collections = (const char *const *)colls.v;
             break;
         case 'D':
             o.drop = true;
@@ -367,9 +307,6 @@ out:
     mbk_engine_restore_report_free(&rep);
     mbk_storage_close(st);
     mbk_mongo_close(m);
-    for (size_t i = 0; colls != NULL && colls[i] != NULL; i++) {
-        free(colls[i]);
-    }
-    free(colls);
+    mbk_cli_list_free(&colls);
     return rc;
 }

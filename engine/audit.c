@@ -610,6 +610,17 @@ out:
     return rc;
 }
 
+void
+mbk_audit_entry_release(struct mbk_audit_entry *e)
+{
+    if (e != NULL) {
+        json_object_put(e->params);
+        json_object_put(e->counts);
+        e->params = NULL;
+        e->counts = NULL;
+    }
+}
+
 int
 mbk_audit_append(struct mbk_audit *a, const struct mbk_audit_entry *e,
                  struct mbk_error *err)

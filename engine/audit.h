@@ -54,6 +54,14 @@ struct mbk_audit_entry {
     const char *role;           /* the user's role (mbk-fcgi), or NULL */
 };
 
+/* An entry the engine built for an operation (mbk_engine_backup_audit,
+ * mbk_engine_restore_audit, mbk_engine_verify_audit, stored.h) owns its
+ * params and counts: the front end adds who asked (user, client, role),
+ * appends it, then releases it here (NULL-safe; the strings stay lent
+ * from the operation's options, result and error). */
+void
+mbk_audit_entry_release(struct mbk_audit_entry *e);
+
 /*
  * Every "scheme://user:password@host" inside s with the password replaced
  * by "***".  A malloc'd copy when *changed, else NULL (also NULL with
@@ -105,6 +113,17 @@ struct mbk_audit_filter {
 };
 
 typedef int (*mbk_audit_fn)(struct json_object *line, void *ud);
+
+/* Entries a page holds when the caller names no limit. */
+#define MBK_AUDIT_PAGE_DEFAULT 50
+
+/* One page of the log as both front ends print it (`mbk audit --json`,
+ * the API's GET .../audit): {"total", "offset", "limit", "entries"}
+ * (entries taken).  A front end adds its framing: the CLI "log" (the
+ * path), the service "enabled". */
+struct json_object *
+mbk_audit_page_json(uint64_t total, uint64_t offset, uint64_t limit,
+                    struct json_object *entries);
 
 int
 mbk_audit_read(const char *path, const struct mbk_audit_filter *f,

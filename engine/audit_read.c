@@ -648,3 +648,17 @@ out:
     close(fd);
     return rc;
 }
+
+struct json_object *
+mbk_audit_page_json(uint64_t total, uint64_t offset, uint64_t limit,
+                    struct json_object *entries)
+{
+    struct json_object *d = json_object_new_object();
+
+    json_object_object_add(d, "total", json_object_new_int64((int64_t)total));
+    json_object_object_add(d, "offset",
+                           json_object_new_int64((int64_t)offset));
+    json_object_object_add(d, "limit", json_object_new_int64((int64_t)limit));
+    json_object_object_add(d, "entries", entries);
+    return d;
+}

@@ -23,6 +23,7 @@
 #include "engine/buf.h"
 #include "engine/ejson_write.h"
 #include "engine/names.h"
+#include "engine/options.h"
 #include "engine/spool.h"
 
 #define TEXT_FLUSH (256 * 1024)       /* JSON text staged before a write */
@@ -401,7 +402,7 @@ report(struct run *r, const char *phase, double t0)
 static int
 read_all(struct run *r, double t0, struct mbk_error *err)
 {
-    unsigned jobs = r->o->jobs ? r->o->jobs : 2;
+    unsigned jobs = r->o->jobs ? r->o->jobs : MBK_ENGINE_JOBS_DEFAULT;
     pthread_t tids[64];
     unsigned started = 0;
 
@@ -575,9 +576,9 @@ out:
 static int
 check_opts(const struct mbk_backup_opts *o, struct mbk_error *err)
 {
-    if (o->db == NULL || o->name == NULL) {
+    if (o->db == NULL) {
         return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EINVAL,
-                             "a database and a backup name are required");
+                             "a database is required");
     }
     if (o->gzip_level != 0 && mbk_gzip_level_check(o->gzip_level, err) != 0) {
         return -1;
@@ -653,13 +654,11 @@ mbk_engine_backup_run(struct mbk_mongo *m, struct mbk_storage *st,
     r.m = m;
     pthread_mutex_init(&r.mu, NULL);
     pthread_cond_init(&r.cv, NULL);
-    r.spool_dir = o->spool_dir ? o->spool_dir : getenv("TMPDIR");
-    if (r.spool_dir == NULL || r.spool_dir[0] == '\0') {
-        r.spool_dir = "/tmp";
-    }
+    r.spool_dir = mbk_engine_spool_dir(o->spool_dir);
     mbk_names_iso8601(now, ts, sizeof(ts));
     if (check_opts(o, err) != 0 ||
-        mbk_names_backup_file(o->name, o->timestamp, o->gzip_level > 0, now,
+        mbk_names_backup_file(o->name != NULL ? o->name : o->db,
+                              o->timestamp, o->gzip_level > 0, now,
                               file, sizeof(file), stem, sizeof(stem),
                               err) != 0 ||
         refuse_existing(st, file, err) != 0) {

@@ -13,6 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <json-c/json.h>
+
+#include "engine/audit.h"
 #include "engine/error.h"
 #include "engine/mongo.h"
 #include "storage/loader.h"
@@ -36,14 +39,15 @@ typedef void (*mbk_progress_fn)(const struct mbk_progress *p, void *ud);
 
 struct mbk_backup_opts {
     const char *db;             /* required */
-    const char *name;           /* required: the backup's name */
+    const char *name;           /* the backup's name; NULL: db's */
     const char *description;    /* NULL: "" */
     int gzip_level;             /* 0: none; else gzip, engine/gzip.h */
     bool include_indexes;
     bool timestamp;             /* append _YYYY-MM-DDTHH-MM-SSZ to name */
     const char *const *include; /* NULL-terminated globs; NULL: all */
     const char *const *exclude; /* NULL-terminated globs; NULL: none */
-    unsigned jobs;              /* collections read at once; 0: 2 */
+    unsigned jobs;              /* collections read at once; 0: the
+                                 * default (engine/options.h) */
     const char *spool_dir;      /* NULL: $TMPDIR, else /tmp */
     atomic_int *cancel;         /* set non-zero to stop; may be NULL */
     mbk_progress_fn progress;   /* may be NULL */
@@ -79,5 +83,32 @@ mbk_engine_backup_run(struct mbk_mongo *m, struct mbk_storage *st,
 
 void
 mbk_engine_backup_result_free(struct mbk_backup_result *res); /* NULL-safe */
+
+/*
+ * The result as the one JSON object both front ends print (`mbk backup
+ * --json`, the API's "data"): {"file", "backupName", "storage",
+ * ["destinationPath",] "timestamp", "size", "sha256", "documentCount",
+ * "jsonBytes", "durationSeconds", "publishSeconds", "collections": {NAME:
+ * {"type", "documentCount", "bytes", "sha256"}}}.  storage is the name the
+ * front end knows the storage by; destination, when not NULL, the folder
+ * the request named.  The caller owns the object.
+ */
+struct json_object *
+mbk_engine_backup_result_json(const struct mbk_backup_result *res,
+                              const char *storage, const char *destination);
+
+/*
+ * The audit entry of a backup run with o, whose result is res (failure
+ * NULL) or which failed with failure: operation "backup", params (the
+ * options under the API's names), outcome ("ok", "failed", "canceled"),
+ * counts, duration, backup, sha256.  Release it with
+ * mbk_audit_entry_release (engine/audit.h).
+ */
+void
+mbk_engine_backup_audit(const struct mbk_backup_opts *o, const char *storage,
+                        const char *destination,
+                        const struct mbk_backup_result *res,
+                        const struct mbk_error *failure,
+                        struct mbk_audit_entry *ae);
 
 #endif /* MBK_ENGINE_BACKUP_H */

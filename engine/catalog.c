@@ -472,11 +472,13 @@ mbk_engine_verify(struct mbk_storage *st, const char *name,
     /* verify also proves each document would come back identical */
     struct mbk_ejson_limits lim = {.check_text = 1};
     struct mbk_source *src;
+    double t0 = mbk_names_seconds();
     int rc;
 
     memset(res, 0, sizeof(*res));
     src = mbk_source_open_storage(st, name, 0, err);
     if (src == NULL) {
+        res->seconds = mbk_names_seconds() - t0;
         return -1;
     }
     rc = mbk_engine_verify_stream(src, &lim, res, NULL, err);
@@ -484,6 +486,7 @@ mbk_engine_verify(struct mbk_storage *st, const char *name,
         mbk_error_prefix(err, "verify \"%s\"", name);
     }
     mbk_source_free(src);
+    res->seconds = mbk_names_seconds() - t0;
     return rc;
 }
 

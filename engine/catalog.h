@@ -66,6 +66,7 @@ struct mbk_verify_result {
     int gzip;
     size_t ncoll;
     struct mbk_verify_coll *colls;
+    double seconds; /* mbk_engine_verify's, success or not */
 };
 
 /* Re-read the whole backup: structure, documents, and each collection's
@@ -87,5 +88,37 @@ mbk_engine_verify_stream(struct mbk_source *src,
 /* Free res->colls; call it whatever verify returned. */
 void
 mbk_engine_verify_result_free(struct mbk_verify_result *res);
+
+/*
+ * What both front ends print, rendered once here (`mbk list --json`, `mbk
+ * verify --json`, and the API's "data"); storage is the name the front
+ * end knows the storage by.  The caller owns each object.
+ *
+ * A listed backup: {"name", "storage", "size", "modified" (ISO-8601 UTC),
+ * "backupName", "database", "timestamp", "description", "collections",
+ * "documentCount", "compression", "format" (from the metadata; null when
+ * absent), "digestStatus" ("present", "none", "unreadable"),
+ * ["metadataError"]}.
+ */
+struct json_object *
+mbk_engine_catalog_entry_json(const struct mbk_catalog_entry *e,
+                              const char *storage);
+
+/* A verified backup: {"name", "storage", "valid": true, "digestsChecked",
+ * "documentCount", "jsonBytes", "compression", "collections": {NAME:
+ * {"documentCount", "sha256", "typed"}}}. */
+struct json_object *
+mbk_engine_verify_result_json(const char *name, const char *storage,
+                              const struct mbk_verify_result *res);
+
+/* The audit entry of verifying name (failure NULL when it held):
+ * operation "verify", params {"name", "storage"}, outcome, error,
+ * duration.  Release it with mbk_audit_entry_release. */
+struct mbk_audit_entry;
+void
+mbk_engine_verify_audit(const char *name, const char *storage,
+                        const struct mbk_verify_result *res,
+                        const struct mbk_error *failure,
+                        struct mbk_audit_entry *ae);
 
 #endif /* MBK_ENGINE_CATALOG_H */

@@ -39,6 +39,16 @@ mbk_error_sys(struct mbk_error *err, int errnum, const char *call,
 }
 
 int
+mbk_error_field(struct mbk_error *err, const char *field)
+{
+    if (err != NULL) {
+        snprintf(err->field, sizeof(err->field), "%s",
+                 field != NULL ? field : "");
+    }
+    return -1;
+}
+
+int
 mbk_error_prefix(struct mbk_error *err, const char *fmt, ...)
 {
     char whole[2 * sizeof(err->message)];

@@ -51,6 +51,12 @@ int
 mbk_error_prefix(struct mbk_error *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Name the input field at fault (err->field, cut at MBK_ERROR_FIELD_MAX
+ * - 1 bytes) on an error already set; returns -1.  Callers that add
+ * context keep it (mbk_error_prefix leaves it alone). */
+int
+mbk_error_field(struct mbk_error *err, const char *field);
+
 void
 mbk_error_clear(struct mbk_error *err);
 

@@ -9,9 +9,10 @@ engine_libmbk_la_SOURCES = \
 	engine/mongo.c engine/mongo.h \
 	engine/stats.c engine/stats.h \
 	engine/backup.c engine/backup.h engine/backup_private.h \
-	engine/backup_meta.c engine/backup_meta.h \
+	engine/backup_meta.c engine/backup_meta.h engine/backup_report.c \
 	engine/source.c engine/source.h \
-	engine/catalog.c engine/catalog.h engine/stored.c engine/stored.h \
+	engine/catalog.c engine/catalog.h engine/catalog_report.c \
+	engine/stored.c engine/stored.h \
 	engine/options.c engine/options.h \
 	engine/restore.c engine/restore.h engine/restore_private.h \
 	engine/restore_apply.c engine/restore_swap.c \

@@ -9,6 +9,22 @@
 
 #include "engine/options.h"
 
+void
+mbk_engine_backup_opts_init(struct mbk_backup_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->include_indexes = true;
+    o->jobs = MBK_ENGINE_JOBS_DEFAULT;
+}
+
+void
+mbk_engine_restore_opts_init(struct mbk_restore_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->conflict = MBK_RESTORE_SKIP;
+    o->jobs = MBK_ENGINE_JOBS_DEFAULT;
+}
+
 const char *const mbk_engine_conflict_names[] = {"skip", "replace", "fail",
                                                  NULL};
 
@@ -25,9 +41,10 @@ mbk_engine_conflict_parse(const char *s, enum mbk_restore_conflict *out,
             return 0;
         }
     }
-    return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EINVAL,
-                         "conflict policy \"%.64s\" is not one of skip, "
+    mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EINVAL,
+                  "conflict policy \"%.64s\" is not one of skip, "
                          "replace, fail", s);
+    return mbk_error_field(err, "conflict");
 }
 
 const char *

@@ -18,6 +18,7 @@
 #include "engine/catalog.h"
 #include "engine/ejson_read.h"
 #include "engine/names.h"
+#include "engine/options.h"
 #include "engine/restore_private.h"
 
 void
@@ -476,10 +477,7 @@ mbk_engine_restore_run(struct mbk_mongo *m, const struct mbk_restore_input *in,
     p.o = o;
     p.rep = rep;
     p.t0 = mbk_names_seconds();
-    p.spool_dir = o->spool_dir ? o->spool_dir : getenv("TMPDIR");
-    if (p.spool_dir == NULL || p.spool_dir[0] == '\0') {
-        p.spool_dir = "/tmp";
-    }
+    p.spool_dir = mbk_engine_spool_dir(o->spool_dir);
     mbk_engine_restore_progress(&p, "validating", NULL);
     if (o->single_pass) {
         if (read_head(&p, err) != 0 || build_plan(&p, NULL, err) != 0) {

@@ -136,6 +136,24 @@ struct json_object *
 mbk_engine_restore_report_json(const struct mbk_restore_report *rep,
                                const struct mbk_restore_opts *o);
 
+/*
+ * The audit entry of a restore (or dry run) with o from in, whose report
+ * is rep, failed with failure (NULL when it held): operation "restore" or
+ * "dry-run", params under the API's names with "source" the kind of input
+ * ("storage" with "backupName" and "storage", "path" with "path", or
+ * "stream": an upload or stdin), outcome (rep->status), error, counts,
+ * duration, backup, sha256.  storage: the name the front end knows the
+ * storage by; path: the file in->fd was opened from, when it was.
+ * Release it with mbk_audit_entry_release (engine/audit.h).
+ */
+void
+mbk_engine_restore_audit(const struct mbk_restore_input *in,
+                         const char *storage, const char *path,
+                         const struct mbk_restore_opts *o,
+                         const struct mbk_restore_report *rep,
+                         const struct mbk_error *failure,
+                         struct mbk_audit_entry *ae);
+
 /* Remove what crashed restores left in db: staging collections, and
  * interrupted swaps rolled back.  Also run at the start of every restore.
  * *removed counts the collections dropped or renamed back. */

@@ -262,7 +262,7 @@ unsigned
 mbk_engine_restore_undo(struct mbk_mongo *m, const char *db,
                         const char *journal, struct mbk_error *last)
 {
-    struct undo u = {m, db, 0, {0, 0, ""}, bson_new()};
+    struct undo u = {m, db, 0, {0, 0, "", ""}, bson_new()};
     bson_t filter = BSON_INITIALIZER;
     bson_t *opts = BCON_NEW("sort", "{", "n", BCON_INT32(-1), "}",
                             "batchSize", BCON_INT32(16));

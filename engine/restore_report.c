@@ -1,17 +1,32 @@
 /*
  * restore_report.c: a restore's report as the one JSON object both front
- * ends print unchanged (`mbk restore --json` and the API's "data").
+ * ends print unchanged (`mbk restore --json` and the API's "data"), and
+ * its audit entry.
  */
 #include "config.h"
 
 #include <stdint.h>
+#include <string.h>
 
+#include "engine/options.h"
 #include "engine/restore.h"
 
 static void
 add_u64(struct json_object *o, const char *key, uint64_t v)
 {
     json_object_object_add(o, key, json_object_new_int64((int64_t)v));
+}
+
+/* What became of the documents: the counts a report and an audit entry
+ * share. */
+static void
+add_outcomes(struct json_object *o, uint64_t inserted, uint64_t skipped,
+             uint64_t replaced, uint64_t failed)
+{
+    add_u64(o, "inserted", inserted);
+    add_u64(o, "skipped", skipped);
+    add_u64(o, "replaced", replaced);
+    add_u64(o, "failed", failed);
 }
 
 static struct json_object *
@@ -33,10 +48,7 @@ coll_json(const struct mbk_restore_coll *c)
     json_object_object_add(o, "cappedTarget",
                            json_object_new_boolean(c->target_capped));
     add_u64(o, "conflicts", c->conflicts);
-    add_u64(o, "inserted", c->inserted);
-    add_u64(o, "skipped", c->skipped);
-    add_u64(o, "replaced", c->replaced);
-    add_u64(o, "failed", c->failed);
+    add_outcomes(o, c->inserted, c->skipped, c->replaced, c->failed);
     add_u64(o, "indexesCreated", c->indexes_created);
     add_u64(o, "indexesConverted", c->indexes_converted);
     add_u64(o, "reorderedByServer", c->reordered);
@@ -78,10 +90,7 @@ mbk_engine_restore_report_json(const struct mbk_restore_report *rep,
                            json_object_new_boolean(rep->digests_checked));
     json_object_object_add(d, "typed", json_object_new_boolean(rep->typed));
     add_u64(d, "documentCount", rep->docs);
-    add_u64(d, "inserted", rep->inserted);
-    add_u64(d, "skipped", rep->skipped);
-    add_u64(d, "replaced", rep->replaced);
-    add_u64(d, "failed", rep->failed);
+    add_outcomes(d, rep->inserted, rep->skipped, rep->replaced, rep->failed);
     json_object_object_add(d, "durationSeconds",
                            json_object_new_double(rep->seconds));
     if (rep->rollback[0] != '\0') {
@@ -94,4 +103,63 @@ mbk_engine_restore_report_json(const struct mbk_restore_report *rep,
     }
     json_object_object_add(d, "collections", colls);
     return d;
+}
+
+void
+mbk_engine_restore_audit(const struct mbk_restore_input *in,
+                         const char *storage, const char *path,
+                         const struct mbk_restore_opts *o,
+                         const struct mbk_restore_report *rep,
+                         const struct mbk_error *failure,
+                         struct mbk_audit_entry *ae)
+{
+    struct json_object *p = json_object_new_object();
+    struct json_object *n = json_object_new_object();
+    struct json_object *cs = json_object_new_array();
+    const char *target = rep->target_db[0] != '\0' ? rep->target_db
+                                                   : o->target_db;
+
+    memset(ae, 0, sizeof(*ae));
+    if (in->name != NULL) {
+        json_object_object_add(p, "source", json_object_new_string("storage"));
+        json_object_object_add(p, "backupName",
+                               json_object_new_string(in->name));
+        json_object_object_add(p, "storage", json_object_new_string(
+                                                 storage ? storage : ""));
+        ae->backup = in->name;
+    } else if (in->path != NULL || path != NULL) {
+        ae->backup = in->path != NULL ? in->path : path;
+        json_object_object_add(p, "source", json_object_new_string("path"));
+        json_object_object_add(p, "path", json_object_new_string(ae->backup));
+    } else {
+        json_object_object_add(p, "source", json_object_new_string("stream"));
+    }
+    json_object_object_add(p, "targetDatabase",
+                           target != NULL ? json_object_new_string(target)
+                                          : NULL);
+    for (const char *const *s = o->collections; s != NULL && *s != NULL;
+         s++) {
+        json_object_array_add(cs, json_object_new_string(*s));
+    }
+    json_object_object_add(p, "collections", cs);
+    json_object_object_add(p, "dropExisting", json_object_new_boolean(o->drop));
+    json_object_object_add(p, "dryRun", json_object_new_boolean(o->dry_run));
+    json_object_object_add(p, "conflict", json_object_new_string(
+                                              mbk_engine_conflict_name(
+                                                  o->conflict)));
+    json_object_object_add(p, "includeIndexes",
+                           json_object_new_boolean(!o->no_indexes));
+    json_object_object_add(p, "singlePass",
+                           json_object_new_boolean(o->single_pass));
+    add_u64(n, "documents", rep->docs);
+    add_outcomes(n, rep->inserted, rep->skipped, rep->replaced, rep->failed);
+    ae->operation = o->dry_run ? "dry-run" : "restore";
+    ae->params = p;
+    ae->counts = n;
+    ae->outcome = rep->status != NULL ? rep->status
+                  : failure != NULL   ? "failed"
+                                      : "ok";
+    ae->error = failure != NULL ? failure->message : NULL;
+    ae->duration = rep->seconds;
+    ae->sha256 = rep->backup_sha256[0] != '\0' ? rep->backup_sha256 : NULL;
 }

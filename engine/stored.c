@@ -17,13 +17,20 @@ struct mbk_engine_stored {
     uint64_t size;
 };
 
-/* The audit entry of operation on name, started at t0, ended by rc. */
+/* The audit entry of operation on name in storage, started at t0, ended
+ * by rc; its params {"name", "storage"} are the entry's own. */
 static int
 audit(struct mbk_audit_entry *ae, const char *operation, const char *name,
-      double t0, int rc, const struct mbk_error *err)
+      const char *storage, double t0, int rc, const struct mbk_error *err)
 {
     if (ae != NULL) {
+        struct json_object *p = json_object_new_object();
+
         memset(ae, 0, sizeof(*ae));
+        json_object_object_add(p, "name", json_object_new_string(name));
+        json_object_object_add(p, "storage", json_object_new_string(
+                                                 storage ? storage : ""));
+        ae->params = p;
         ae->operation = operation;
         ae->backup = name;
         ae->outcome = rc == 0 ? "ok" : "failed";
@@ -35,12 +42,12 @@ audit(struct mbk_audit_entry *ae, const char *operation, const char *name,
 
 int
 mbk_engine_stored_remove(struct mbk_storage *st, const char *name,
-                         struct mbk_audit_entry *ae, struct mbk_error *err)
+                         const char *storage, struct mbk_audit_entry *ae, struct mbk_error *err)
 {
     double t0 = mbk_names_seconds();
 
-    return audit(ae, "delete", name, t0, mbk_storage_remove(st, name, err),
-                 err);
+    return audit(ae, "delete", name, storage, t0,
+                 mbk_storage_remove(st, name, err), err);
 }
 
 struct json_object *
@@ -62,7 +69,7 @@ on_stat(const struct mbk_storage_entry *e, void *ud)
 
 struct mbk_engine_stored *
 mbk_engine_stored_open(struct mbk_storage *st, const char *name,
-                       struct mbk_audit_entry *ae, struct mbk_error *err)
+                       const char *storage, struct mbk_audit_entry *ae, struct mbk_error *err)
 {
     double t0 = mbk_names_seconds();
     struct mbk_engine_stored *s = calloc(1, sizeof(*s));
@@ -70,22 +77,22 @@ mbk_engine_stored_open(struct mbk_storage *st, const char *name,
     if (s == NULL) {
         mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_ENOMEM,
                       "out of memory opening \"%s\"", name);
-        audit(ae, "download", name, t0, -1, err);
+        audit(ae, "download", name, storage, t0, -1, err);
         return NULL;
     }
     s->st = st;
     if (mbk_storage_stat(st, name, on_stat, &s->size, err) != 0) {
         free(s);
-        audit(ae, "download", name, t0, -1, err);
+        audit(ae, "download", name, storage, t0, -1, err);
         return NULL;
     }
     s->r = mbk_storage_get_open(st, name, err);
     if (s->r == NULL) {
         free(s);
-        audit(ae, "download", name, t0, -1, err);
+        audit(ae, "download", name, storage, t0, -1, err);
         return NULL;
     }
-    audit(ae, "download", name, t0, 0, err);
+    audit(ae, "download", name, storage, t0, 0, err);
     return s;
 }
 
@@ -121,8 +128,9 @@ mbk_engine_stored_type(const char *name)
 }
 
 int
-mbk_engine_stored_path(struct mbk_storage *st, const char *name, char *buf,
-                       size_t len, struct mbk_audit_entry *ae,
+mbk_engine_stored_path(struct mbk_storage *st, const char *name,
+                       const char *storage, char *buf, size_t len,
+                       struct mbk_audit_entry *ae,
                        struct mbk_error *err)
 {
     double t0 = mbk_names_seconds();
@@ -132,5 +140,5 @@ mbk_engine_stored_path(struct mbk_storage *st, const char *name, char *buf,
     if (rc == 0) {
         rc = mbk_storage_stat(st, name, on_stat, &size, err);
     }
-    return audit(ae, "download", name, t0, rc, err);
+    return audit(ae, "download", name, storage, t0, rc, err);
 }

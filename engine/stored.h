@@ -22,13 +22,16 @@
 /*
  * Remove one backup (STORAGE/ENOTSUP without CAP_REMOVE, STORAGE/ENOTFOUND
  * when absent).  ae, when not NULL, receives the audit entry of the
- * operation whatever the result: operation "delete", backup, outcome,
- * error (lent from err), duration; the caller adds who asked (user,
- * client, role, params) and records it.
+ * operation whatever the result: operation "delete", params {"name",
+ * "storage"}, backup, outcome, error (lent from err), duration; the caller
+ * adds who asked (user, client, role), records it and releases it
+ * (mbk_audit_entry_release).  storage: the name the front end knows the
+ * storage by.
  */
 int
 mbk_engine_stored_remove(struct mbk_storage *st, const char *name,
-                         struct mbk_audit_entry *ae, struct mbk_error *err);
+                         const char *storage, struct mbk_audit_entry *ae,
+                         struct mbk_error *err);
 
 /* The result of a remove, as both front ends print it (caller's):
  * {"deleted": name, "storage": storage}. */
@@ -44,7 +47,8 @@ struct mbk_engine_stored;
  */
 struct mbk_engine_stored *
 mbk_engine_stored_open(struct mbk_storage *st, const char *name,
-                       struct mbk_audit_entry *ae, struct mbk_error *err);
+                       const char *storage, struct mbk_audit_entry *ae,
+                       struct mbk_error *err);
 
 /* Bytes as stored. */
 uint64_t
@@ -69,8 +73,8 @@ mbk_engine_stored_type(const char *name);
  * itself (nginx's X-Accel-Redirect).  ae as mbk_engine_stored_open.
  */
 int
-mbk_engine_stored_path(struct mbk_storage *st, const char *name, char *buf,
-                       size_t len, struct mbk_audit_entry *ae,
-                       struct mbk_error *err);
+mbk_engine_stored_path(struct mbk_storage *st, const char *name,
+                       const char *storage, char *buf, size_t len,
+                       struct mbk_audit_entry *ae, struct mbk_error *err);
 
 #endif /* MBK_ENGINE_STORED_H */

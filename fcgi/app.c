@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "engine/names.h"
+#include "engine/options.h"
 #include "fcgi/app.h"
 #include "storage/path.h"
 #include "fcgi/jobs.h"
@@ -202,7 +203,7 @@ mbk_fcgi_config_load(struct mbk_fcgi_config *c, const char *file,
     c->jobs = 2;
     c->queue = 16;
     c->keep_jobs = 64;
-    c->read_jobs = 2;
+    c->read_jobs = MBK_ENGINE_JOBS_DEFAULT;
     c->max_upload = 1024ULL * 1024 * 1024;
     c->body_timeout = 600;
     c->sync_wait = 300;

@@ -12,6 +12,7 @@
 #include "engine/backup.h"
 #include "engine/gzip.h"
 #include "engine/names.h"
+#include "engine/options.h"
 #include "fcgi/handlers.h"
 #include "fcgi/router.h"
 
@@ -82,48 +83,6 @@ create_job_free(void *ud)
     free(c);
 }
 
-static struct json_object *
-result_json(const struct mbk_backup_result *res, const char *storage,
-            const char *destination)
-{
-    struct json_object *d = json_object_new_object();
-    struct json_object *colls = json_object_new_object();
-
-    json_object_object_add(d, "file", json_object_new_string(res->file));
-    json_object_object_add(d, "backupName",
-                           json_object_new_string(res->backup_name));
-    json_object_object_add(d, "storage", json_object_new_string(storage));
-    if (destination != NULL) {
-        json_object_object_add(d, "destinationPath",
-                               json_object_new_string(destination));
-    }
-    json_object_object_add(d, "timestamp",
-                           json_object_new_string(res->timestamp));
-    json_object_object_add(d, "size", json_object_new_int64((int64_t)res->size));
-    json_object_object_add(d, "documentCount",
-                           json_object_new_int64((int64_t)res->docs));
-    json_object_object_add(d, "jsonBytes",
-                           json_object_new_int64((int64_t)res->json_bytes));
-    json_object_object_add(d, "durationSeconds",
-                           json_object_new_double(res->seconds));
-    for (size_t i = 0; i < res->ncoll; i++) {
-        struct json_object *o = json_object_new_object();
-
-        json_object_object_add(o, "type",
-                               json_object_new_string(res->colls[i].type));
-        json_object_object_add(o, "documentCount", json_object_new_int64(
-                                                       (int64_t)res->colls[i]
-                                                           .docs));
-        json_object_object_add(o, "bytes", json_object_new_int64(
-                                               (int64_t)res->colls[i].bytes));
-        json_object_object_add(o, "sha256",
-                               json_object_new_string(res->colls[i].sha256));
-        json_object_object_add(colls, res->colls[i].name, o);
-    }
-    json_object_object_add(d, "collections", colls);
-    return d;
-}
-
 static int
 run_create(struct mbk_fcgi_job *job, void *ud, struct json_object **result,
            struct mbk_error *err)
@@ -133,21 +92,23 @@ run_create(struct mbk_fcgi_job *job, void *ud, struct json_object **result,
     struct mbk_backup_opts o;
     struct mbk_backup_result res;
     struct mbk_audit_entry ae;
-    struct json_object *counts = NULL;
+    const char *destination;
     int rc;
 
-    memset(&o, 0, sizeof(o));
+    mbk_engine_backup_opts_init(&o);
     memset(&res, 0, sizeof(res));
     o.db = mbk_fcgi_app_db(app);
-    o.name = mbk_fcgi_get_str(c->body, "backupName", o.db);
-    o.description = mbk_fcgi_get_str(c->body, "description", "");
-    o.gzip_level = strcmp(mbk_fcgi_get_str(c->body, "compression", "none"),
-                          "gzip") == 0
-                       ? (int)mbk_fcgi_get_int(c->body, "compressionLevel",
-                                               MBK_GZIP_LEVEL_DEFAULT)
-                       : 0;
-    o.include_indexes = mbk_fcgi_get_bool(c->body, "includeIndexes", true);
-    o.timestamp = mbk_fcgi_get_bool(c->body, "generateTimestamp", false);
+    o.name = mbk_fcgi_get_str(c->body, "backupName", NULL);
+    o.description = mbk_fcgi_get_str(c->body, "description", NULL);
+    if (strcmp(mbk_fcgi_get_str(c->body, "compression", "none"),
+               "gzip") == 0) {
+        o.gzip_level = (int)mbk_fcgi_get_int(c->body, "compressionLevel",
+                                             MBK_GZIP_LEVEL_DEFAULT);
+    }
+    o.include_indexes = mbk_fcgi_get_bool(c->body, "includeIndexes",
+                                          o.include_indexes);
+    o.timestamp = mbk_fcgi_get_bool(c->body, "generateTimestamp",
+                                    o.timestamp);
     o.include = c->include;
     o.exclude = c->exclude;
     o.jobs = app->cfg.read_jobs;
@@ -155,41 +116,21 @@ run_create(struct mbk_fcgi_job *job, void *ud, struct json_object **result,
     o.cancel = mbk_fcgi_job_cancel_flag(job);
     o.progress = mbk_fcgi_job_progress;
     o.progress_ud = job;
+    /* the destination as the request named it, not resolved */
+    destination = c->destination != NULL
+                      ? mbk_fcgi_get_str(c->body, "destinationPath", NULL)
+                      : NULL;
     rc = mbk_engine_backup_run(app->mongo, c->st, &o, &res, err);
-    memset(&ae, 0, sizeof(ae));
+    mbk_engine_backup_audit(&o, c->name, destination, &res,
+                            rc == 0 ? NULL : err, &ae);
     ae.user = c->user;
     ae.client = c->client;
     ae.role = c->role;
-    ae.operation = "backup";
-    ae.params = c->body;
     if (rc == 0) {
-        /* the destination as the request named it, not resolved */
-        *result = result_json(&res, c->name,
-                              c->destination != NULL
-                                  ? mbk_fcgi_get_str(c->body,
-                                                     "destinationPath", NULL)
-                                  : NULL);
-        counts = json_object_new_object();
-        json_object_object_add(counts, "documents",
-                               json_object_new_int64((int64_t)res.docs));
-        json_object_object_add(counts, "collections",
-                               json_object_new_int64((int64_t)res.ncoll));
-        json_object_object_add(counts, "bytes",
-                               json_object_new_int64((int64_t)res.size));
-        ae.outcome = "ok";
-        ae.counts = counts;
-        ae.duration = res.seconds;
-        ae.backup = res.file;
-    } else {
-        ae.outcome = err->domain == MBK_ERROR_ENGINE &&
-                             err->code == MBK_ENGINE_ECANCELED
-                         ? "canceled"
-                         : "failed";
-        ae.error = err->message;
-        ae.backup = o.name;
+        *result = mbk_engine_backup_result_json(&res, c->name, destination);
     }
     mbk_fcgi_app_audit(app, NULL, &ae);
-    json_object_put(counts);
+    mbk_audit_entry_release(&ae);
     mbk_engine_backup_result_free(&res);
     return rc;
 }

@@ -53,11 +53,9 @@ mbk_fcgi_query(const struct mbk_fcgi_request *rq,
                struct mbk_fcgi_response *rs)
 {
     struct mbk_error err;
-    char field[80];
 
-    if (mbk_fcgi_schema_parse_query(schema, rq->query, out, field,
-                                    sizeof(field), &err) != 0) {
-        mbk_fcgi_reply_error(rs, &err, field);
+    if (mbk_fcgi_schema_parse_query(schema, rq->query, out, &err) != 0) {
+        mbk_fcgi_reply_error(rs, &err, NULL);
         return -1;
     }
     return 0;
@@ -87,7 +85,6 @@ mbk_fcgi_json_body(const struct mbk_fcgi_request *rq,
 {
     struct mbk_error err;
     struct mbk_buf b;
-    char field[80] = "";
     int rc = -1;
 
     mbk_buf_init(&b, MBK_FCGI_JSON_MAX + 1);
@@ -98,12 +95,11 @@ mbk_fcgi_json_body(const struct mbk_fcgi_request *rq,
                             "application/json");
     } else if (mbk_fcgi_read_body(rq, &b, MBK_FCGI_JSON_MAX, &err) == 0 &&
                mbk_fcgi_schema_parse_json(schema, b.data ? b.data : "", b.len,
-                                          out, field, sizeof(field),
-                                          &err) == 0) {
+                                          out, &err) == 0) {
         rc = 0;
     }
     if (rc != 0) {
-        mbk_fcgi_reply_error(rs, &err, field);
+        mbk_fcgi_reply_error(rs, &err, NULL);
     }
     mbk_buf_free(&b);
     return rc;
@@ -167,80 +163,13 @@ struct list_state {
     struct json_object *arr;
 };
 
-static struct json_object *
-meta_get(struct json_object *meta, const char *key)
-{
-    struct json_object *v = NULL;
-
-    if (meta != NULL) {
-        json_object_object_get_ex(meta, key, &v);
-    }
-    return json_object_get(v);
-}
-
-/* The sum of collectionInfo's counts, and whether each has a digest. */
-static void
-meta_counts(struct json_object *meta, int64_t *docs, bool *digests)
-{
-    struct json_object *info;
-
-    *docs = -1;
-    *digests = false;
-    if (meta == NULL ||
-        !json_object_object_get_ex(meta, "collectionInfo", &info) ||
-        !json_object_is_type(info, json_type_object)) {
-        return;
-    }
-    *docs = 0;
-    *digests = true;
-    json_object_object_foreach(info, key, ci)
-    {
-        struct json_object *v;
-
-        (void)key;
-        if (json_object_object_get_ex(ci, "documentCount", &v)) {
-            *docs += json_object_get_int64(v);
-        }
-        if (!json_object_object_get_ex(ci, "sha256", &v)) {
-            *digests = false;
-        }
-    }
-}
-
 static int
 on_backup(const struct mbk_catalog_entry *e, void *ud)
 {
     struct list_state *s = ud;
-    struct json_object *o = json_object_new_object();
-    char mtime[40];
-    int64_t docs;
-    bool digests;
 
-    mbk_names_iso8601(e->mtime * 1000, mtime, sizeof(mtime));
-    meta_counts(e->meta, &docs, &digests);
-    json_object_object_add(o, "name", json_object_new_string(e->name));
-    json_object_object_add(o, "storage", json_object_new_string(s->storage));
-    json_object_object_add(o, "size", json_object_new_int64((int64_t)e->size));
-    json_object_object_add(o, "modified", json_object_new_string(mtime));
-    json_object_object_add(o, "backupName", meta_get(e->meta, "backupName"));
-    json_object_object_add(o, "database", meta_get(e->meta, "database"));
-    json_object_object_add(o, "timestamp", meta_get(e->meta, "timestamp"));
-    json_object_object_add(o, "description", meta_get(e->meta, "description"));
-    json_object_object_add(o, "collections", meta_get(e->meta, "collections"));
-    json_object_object_add(o, "documentCount",
-                           docs >= 0 ? json_object_new_int64(docs) : NULL);
-    json_object_object_add(o, "compression", meta_get(e->meta, "compression"));
-    json_object_object_add(o, "format", meta_get(e->meta, "format"));
-    json_object_object_add(o, "digestStatus",
-                           json_object_new_string(
-                               e->meta == NULL ? "unreadable"
-                               : digests       ? "present"
-                                               : "none"));
-    if (e->meta_error != NULL) {
-        json_object_object_add(o, "metadataError",
-                               json_object_new_string(e->meta_error));
-    }
-    json_object_array_add(s->arr, o);
+    json_object_array_add(s->arr, mbk_engine_catalog_entry_json(e,
+                                                                s->storage));
     return 0;
 }
 
@@ -445,15 +374,16 @@ mbk_fcgi_handle_delete(struct mbk_fcgi_app *app,
                               &err);
     if (st == NULL) {
         mbk_fcgi_reply_error(rs, &err, "storage");
-    } else if (mbk_engine_stored_remove(st->st, name, &ae, &err) != 0) {
+    } else if (mbk_engine_stored_remove(st->st, name, st->name, &ae,
+                                        &err) != 0) {
         mbk_fcgi_reply_error(rs, &err, NULL);
     } else {
         mbk_fcgi_reply_data_take(rs, 200, mbk_engine_stored_remove_json(
                                               name, st->name));
     }
     if (st != NULL) {
-        ae.params = q;
         mbk_fcgi_app_audit(app, rq, &ae);
+        mbk_audit_entry_release(&ae);
     }
     json_object_put(q);
 }
@@ -504,15 +434,15 @@ mbk_fcgi_handle_download(struct mbk_fcgi_app *app,
         char uri[1200];
 
         /* nginx sends the file; the engine checked that it exists */
-        rc = mbk_engine_stored_path(sto->st, name, rel, sizeof(rel), &ae,
-                                    &err);
+        rc = mbk_engine_stored_path(sto->st, name, sto->name, rel,
+                                    sizeof(rel), &ae, &err);
         if (rc == 0) {
             snprintf(uri, sizeof(uri), "%s%s", sto->x_accel, rel);
             mbk_fcgi_response_header(rs, "X-Accel-Redirect", uri);
         }
     } else {
-        struct mbk_engine_stored *d = mbk_engine_stored_open(sto->st, name,
-                                                             &ae, &err);
+        struct mbk_engine_stored *d = mbk_engine_stored_open(
+            sto->st, name, sto->name, &ae, &err);
         char len[32];
 
         rc = d != NULL ? 0 : -1;
@@ -536,8 +466,8 @@ mbk_fcgi_handle_download(struct mbk_fcgi_app *app,
     } else {
         mbk_fcgi_reply_error(rs, &err, NULL);
     }
-    ae.params = q;
     mbk_fcgi_app_audit(app, rq, &ae);
+    mbk_audit_entry_release(&ae);
     json_object_put(q);
 }
 
@@ -581,23 +511,41 @@ static const struct mbk_fcgi_field audit_query[] = {
     {NULL, 0, false, 0, 0, NULL, NULL},
 };
 
-/* An audit line as an answer shows it: its error scrubbed like any
- * other error (the file itself keeps the whole text). */
+/* o[key], when a string, scrubbed like any error text. */
+static void
+scrub_key(struct json_object *o, const char *key)
+{
+    struct json_object *v;
+    char msg[4200];
+
+    if (json_object_object_get_ex(o, key, &v) &&
+        json_object_is_type(v, json_type_string)) {
+        mbk_fcgi_scrub(json_object_get_string(v), msg, sizeof(msg));
+        json_object_object_add(o, key, json_object_new_string(msg));
+    }
+}
+
+/* An audit line as an answer shows it: its error, backup and string
+ * params scrubbed like any other error (an entry `mbk` wrote names its
+ * --storage SPEC, a path here); the file itself keeps the whole text. */
 static int
 on_audit_line(struct json_object *line, void *ud)
 {
     struct json_object *copy = NULL;
-    struct json_object *e;
+    struct json_object *p;
 
     if (json_object_deep_copy(line, &copy, NULL) != 0) {
         return -1;
     }
-    if (json_object_object_get_ex(copy, "error", &e) &&
-        json_object_is_type(e, json_type_string)) {
-        char msg[4200];
-
-        mbk_fcgi_scrub(json_object_get_string(e), msg, sizeof(msg));
-        json_object_object_add(copy, "error", json_object_new_string(msg));
+    scrub_key(copy, "error");
+    scrub_key(copy, "backup");
+    if (json_object_object_get_ex(copy, "params", &p) &&
+        json_object_is_type(p, json_type_object)) {
+        json_object_object_foreach(p, key, v)
+        {
+            (void)v;
+            scrub_key(p, key);
+        }
     }
     json_object_array_add(ud, copy);
     return 0;
@@ -621,7 +569,7 @@ mbk_fcgi_handle_audit(struct mbk_fcgi_app *app,
         return;
     }
     offset = mbk_fcgi_get_int(q, "offset", 0);
-    limit = mbk_fcgi_get_int(q, "limit", 50);
+    limit = mbk_fcgi_get_int(q, "limit", MBK_AUDIT_PAGE_DEFAULT);
     memset(&f, 0, sizeof(f));
     f.operation = mbk_fcgi_get_str(q, "operation", NULL);
     f.user = mbk_fcgi_get_str(q, "user", NULL);
@@ -639,13 +587,9 @@ mbk_fcgi_handle_audit(struct mbk_fcgi_app *app,
         json_object_put(q);
         return;
     }
-    d = json_object_new_object();
+    d = mbk_audit_page_json(total, (uint64_t)offset, (uint64_t)limit, arr);
     json_object_object_add(d, "enabled",
                            json_object_new_boolean(app->cfg.audit_log != NULL));
-    json_object_object_add(d, "total", json_object_new_int64((int64_t)total));
-    json_object_object_add(d, "offset", json_object_new_int64(offset));
-    json_object_object_add(d, "limit", json_object_new_int64(limit));
-    json_object_object_add(d, "entries", arr);
     mbk_fcgi_reply_data_take(rs, 200, d);
     json_object_put(q);
 }

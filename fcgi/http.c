@@ -110,7 +110,10 @@ mbk_fcgi_reply_error(struct mbk_fcgi_response *r,
     json_object_object_add(d, "domain", json_object_new_string(
                                             mbk_error_domain_name(err->domain)));
     json_object_object_add(d, "code", json_object_new_int(err->code));
-    if (field != NULL && field[0] != '\0') {
+    if (field == NULL || field[0] == '\0') {
+        field = err->field; /* the field the error itself names */
+    }
+    if (field[0] != '\0') {
         json_object_object_add(d, "field", json_object_new_string(field));
     }
     json_object_object_add(o, "success", json_object_new_boolean(0));

@@ -54,7 +54,7 @@ static const struct mbk_fcgi_field upload_schema[] = {
 
 struct restore_job {
     struct mbk_fcgi_app *app;
-    struct json_object *opts;   /* the checked options (and source) */
+    struct json_object *opts;   /* the checked options */
     const struct mbk_fcgi_storage *st; /* a stored backup: lent from app */
     const char *name;
     char *path;                 /* a resolved server file */
@@ -63,7 +63,7 @@ struct restore_job {
     char *client;
     const char *role; /* static */
     const char **collections;
-    const char *source;         /* "storage", "path", "upload" */
+    uint64_t upload_bytes;      /* an upload's size, else 0 */
     char target[MBK_NAMES_DB_MAX + 1];
 };
 
@@ -95,7 +95,7 @@ run_restore(struct mbk_fcgi_job *job, void *ud, struct json_object **result,
     int rc;
 
     memset(&in, 0, sizeof(in));
-    memset(&o, 0, sizeof(o));
+    mbk_engine_restore_opts_init(&o);
     memset(&rep, 0, sizeof(rep));
     in.storage = r->st != NULL ? r->st->st : NULL;
     in.name = r->name;
@@ -109,11 +109,11 @@ run_restore(struct mbk_fcgi_job *job, void *ud, struct json_object **result,
     }
     o.target_db = r->target;
     o.collections = r->collections;
-    o.drop = mbk_fcgi_get_bool(r->opts, "dropExisting", false);
-    o.dry_run = mbk_fcgi_get_bool(r->opts, "dryRun", false);
+    o.drop = mbk_fcgi_get_bool(r->opts, "dropExisting", o.drop);
+    o.dry_run = mbk_fcgi_get_bool(r->opts, "dryRun", o.dry_run);
     /* the schema let only the engine's names through */
-    if (mbk_engine_conflict_parse(mbk_fcgi_get_str(r->opts, "conflict",
-                                                   "skip"),
+    if (mbk_fcgi_get_str(r->opts, "conflict", NULL) != NULL &&
+        mbk_engine_conflict_parse(mbk_fcgi_get_str(r->opts, "conflict", NULL),
                                   &o.conflict, err) != 0) {
         return mbk_error_prefix(err, "field \"conflict\"");
     }
@@ -123,27 +123,26 @@ run_restore(struct mbk_fcgi_job *job, void *ud, struct json_object **result,
     o.progress = mbk_fcgi_job_progress;
     o.progress_ud = job;
     rc = mbk_engine_restore_run(r->app->mongo, &in, &o, &rep, err);
-    memset(&ae, 0, sizeof(ae));
+    if (rc != 0 && rep.rollback[0] != '\0') {
+        mbk_error_prefix(err, "%s (rollback: %s)", "restore failed",
+                         rep.rollback);
+    }
+    mbk_engine_restore_audit(&in, r->st != NULL ? r->st->name : NULL,
+                             r->path, &o, &rep, rc == 0 ? NULL : err, &ae);
     ae.user = r->user;
     ae.client = r->client;
     ae.role = r->role;
-    ae.operation = o.dry_run ? "dry-run" : "restore";
-    ae.params = r->opts;
-    ae.backup = r->name != NULL ? r->name : r->path;
-    ae.sha256 = rep.backup_sha256[0] != '\0' ? rep.backup_sha256 : NULL;
-    ae.duration = rep.seconds;
+    if (r->upload_bytes > 0) {
+        /* what only the service knows: how much was uploaded */
+        json_object_object_add(ae.params, "uploadBytes",
+                               json_object_new_int64(
+                                   (int64_t)r->upload_bytes));
+    }
     if (rc == 0) {
         *result = mbk_engine_restore_report_json(&rep, &o);
-        ae.outcome = rep.status != NULL ? rep.status : "ok";
-    } else {
-        if (rep.rollback[0] != '\0') {
-            mbk_error_prefix(err, "%s (rollback: %s)", "restore failed",
-                             rep.rollback);
-        }
-        ae.outcome = rep.status != NULL ? rep.status : "failed";
-        ae.error = err->message;
     }
     mbk_fcgi_app_audit(r->app, NULL, &ae);
+    mbk_audit_entry_release(&ae);
     mbk_engine_restore_report_free(&rep);
     return rc;
 }
@@ -170,8 +169,6 @@ submit(struct mbk_fcgi_app *app, struct restore_job *r,
         return;
     }
     r->collections = mbk_fcgi_get_strv(r->opts, "collections");
-    json_object_object_add(r->opts, "source",
-                           json_object_new_string(r->source));
     job = mbk_fcgi_jobs_submit(app->jobs, "restore", r->target, r->user,
                                true, run_restore, r, restore_job_free, &err);
     if (job == NULL) {
@@ -232,7 +229,6 @@ restore_server(struct mbk_fcgi_app *app, const struct mbk_fcgi_request *rq,
     }
     r->opts = body;
     if (name != NULL) {
-        r->source = "storage";
         r->name = name;
         r->st = mbk_fcgi_app_storage(app, mbk_fcgi_get_str(body, "storage",
                                                            NULL), &err);
@@ -242,7 +238,6 @@ restore_server(struct mbk_fcgi_app *app, const struct mbk_fcgi_request *rq,
             return;
         }
     } else {
-        r->source = "path";
         r->path = strdup(path); /* as the request named it */
         r->fd = mbk_fcgi_path_open(app, path, &err);
         if (r->fd < 0) {
@@ -298,8 +293,9 @@ part_begin(const struct mbk_fcgi_part *part, void *ud, struct mbk_error *err)
 
     if (strcmp(part->name, "file") == 0) {
         if (u->file_seen) {
-            return mbk_fcgi_http_error(err, 400, "field \"file\": given more "
-                                       "than once");
+            mbk_fcgi_http_error(err, 400, "field \"file\": given more "
+                                "than once");
+            return mbk_error_field(err, "file");
         }
         u->file_seen = true;
         u->in_file = true;
@@ -307,15 +303,16 @@ part_begin(const struct mbk_fcgi_part *part, void *ud, struct mbk_error *err)
     }
     if (strcmp(part->name, "options") == 0) {
         if (u->options.len > 0) {
-            return mbk_fcgi_http_error(err, 400, "field \"options\": given "
-                                       "more than once");
+            mbk_fcgi_http_error(err, 400, "field \"options\": given "
+                                "more than once");
+            return mbk_error_field(err, "options");
         }
         u->in_options = true;
         return 0;
     }
-    return mbk_fcgi_http_error(err, 400, "field \"%.64s\": unknown form "
-                               "field (expected file and options)",
-                               part->name);
+    mbk_fcgi_http_error(err, 400, "field \"%.64s\": unknown form "
+                        "field (expected file and options)", part->name);
+    return mbk_error_field(err, part->name);
 }
 
 static int
@@ -329,8 +326,9 @@ part_data(const struct mbk_fcgi_part *part, const char *buf, size_t len,
         return spool_write(u, buf, len, err);
     }
     if (u->options.len + len > MBK_FCGI_JSON_MAX) {
-        return mbk_fcgi_http_error(err, 413, "field \"options\": larger "
-                                   "than %d bytes", MBK_FCGI_JSON_MAX);
+        mbk_fcgi_http_error(err, 413, "field \"options\": larger "
+                            "than %d bytes", MBK_FCGI_JSON_MAX);
+        return mbk_error_field(err, "options");
     }
     return mbk_buf_append(&u->options, buf, len, err);
 }
@@ -367,7 +365,7 @@ spool_open(const struct mbk_fcgi_app *app, struct mbk_error *err)
 /* Read the whole body: into the multipart parser, or raw to the spool. */
 static int
 receive(const struct mbk_fcgi_request *rq, struct upload *u, bool multipart,
-        char *field, size_t field_len, struct mbk_error *err)
+        struct mbk_error *err)
 {
     static const struct mbk_fcgi_mp_handler h0 = {part_begin, part_data,
                                                   part_end, NULL};
@@ -377,7 +375,6 @@ receive(const struct mbk_fcgi_request *rq, struct upload *u, bool multipart,
     uint64_t slack;
     int rc = -1;
 
-    field[0] = '\0';
     /* A multipart body carries the form's framing and options too. */
     slack = multipart ? MBK_FCGI_JSON_MAX + 16384 : 0;
     if (rq->content_length >= 0 &&
@@ -417,22 +414,17 @@ receive(const struct mbk_fcgi_request *rq, struct upload *u, bool multipart,
         goto out;
     }
     if (multipart && !u->file_seen) {
-        snprintf(field, field_len, "file");
         mbk_fcgi_http_error(err, 400, "field \"file\": is required");
+        mbk_error_field(err, "file");
         goto out;
     }
     if (u->bytes == 0) {
-        snprintf(field, field_len, "file");
         mbk_fcgi_http_error(err, 400, "field \"file\": the upload is empty");
+        mbk_error_field(err, "file");
         goto out;
     }
     rc = 0;
 out:
-    if (rc != 0 && field[0] == '\0' && strncmp(err->message, "field \"", 7) == 0) {
-        size_t n = strcspn(err->message + 7, "\"");
-
-        snprintf(field, field_len, "%.*s", (int)n, err->message + 7);
-    }
     free(chunk);
     mbk_fcgi_multipart_free(mp);
     return rc;
@@ -446,7 +438,6 @@ restore_upload(struct mbk_fcgi_app *app, const struct mbk_fcgi_request *rq,
     struct restore_job *r;
     struct upload u;
     struct mbk_error err;
-    char field[80] = "";
 
     memset(&u, 0, sizeof(u));
     u.max = app->cfg.max_upload;
@@ -462,13 +453,13 @@ restore_upload(struct mbk_fcgi_app *app, const struct mbk_fcgi_request *rq,
     if (u.fd < 0) {
         goto fail;
     }
-    if (receive(rq, &u, multipart, field, sizeof(field), &err) != 0) {
+    if (receive(rq, &u, multipart, &err) != 0) {
         goto fail;
     }
     if (multipart && mbk_fcgi_schema_parse_json(
                          upload_schema, u.options.len ? u.options.data : "{}",
-                         u.options.len ? u.options.len : 2, &opts, field,
-                         sizeof(field), &err) != 0) {
+                         u.options.len ? u.options.len : 2, &opts,
+                         &err) != 0) {
         goto fail;
     }
     r = job_new(app, rq);
@@ -478,14 +469,12 @@ restore_upload(struct mbk_fcgi_app *app, const struct mbk_fcgi_request *rq,
     }
     r->opts = opts;
     r->fd = u.fd;
-    r->source = "upload";
-    json_object_object_add(opts, "uploadBytes",
-                           json_object_new_int64((int64_t)u.bytes));
+    r->upload_bytes = u.bytes;
     mbk_buf_free(&u.options);
     submit(app, r, rs);
     return;
 fail:
-    mbk_fcgi_reply_error(rs, &err, field);
+    mbk_fcgi_reply_error(rs, &err, NULL); /* the field the error names */
     json_object_put(opts);
     if (u.fd >= 0) {
         close(u.fd);

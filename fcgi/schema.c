@@ -14,14 +14,13 @@
 #include "fcgi/schema.h"
 
 static int
-bad(struct mbk_error *err, char *field, size_t field_len, const char *name,
-    const char *what)
+bad(struct mbk_error *err, const char *name, const char *what)
 {
-    snprintf(field, field_len, "%s", name != NULL ? name : "");
     if (name == NULL) {
         return mbk_fcgi_http_error(err, 400, "%s", what);
     }
-    return mbk_fcgi_http_error(err, 400, "field \"%s\": %s", name, what);
+    mbk_fcgi_http_error(err, 400, "field \"%s\": %s", name, what);
+    return mbk_error_field(err, name);
 }
 
 /* Strict UTF-8 (RFC 3629: no overlong form, no surrogate, nothing past
@@ -99,7 +98,7 @@ find_field(const struct mbk_fcgi_field *schema, const char *name)
 
 static int
 check_string(const struct mbk_fcgi_field *f, struct json_object *v,
-             char *field, size_t field_len, struct mbk_error *err)
+             struct mbk_error *err)
 {
     const char *s = json_object_get_string(v);
     size_t len = (size_t)json_object_get_string_len(v);
@@ -107,17 +106,17 @@ check_string(const struct mbk_fcgi_field *f, struct json_object *v,
     struct mbk_error sub;
 
     if (text_problem(s, len) != NULL) {
-        return bad(err, field, field_len, f->name, text_problem(s, len));
+        return bad(err, f->name, text_problem(s, len));
     }
     if ((int64_t)len < f->min) {
         snprintf(what, sizeof(what), "must be at least %" PRId64
                  " characters long", f->min);
-        return bad(err, field, field_len, f->name, what);
+        return bad(err, f->name, what);
     }
     if (f->max > 0 && (int64_t)len > f->max) {
         snprintf(what, sizeof(what), "must be at most %" PRId64
                  " characters long", f->max);
-        return bad(err, field, field_len, f->name, what);
+        return bad(err, f->name, what);
     }
     if (f->values != NULL) {
         size_t i;
@@ -134,44 +133,44 @@ check_string(const struct mbk_fcgi_field *f, struct json_object *v,
                 n += (size_t)snprintf(what + n, sizeof(what) - n, "%s \"%s\"",
                                       i == 0 ? "" : ",", f->values[i]);
             }
-            return bad(err, field, field_len, f->name, what);
+            return bad(err, f->name, what);
         }
     }
     if (f->check != NULL && f->check(s, &sub) != 0) {
-        return bad(err, field, field_len, f->name, sub.message);
+        return bad(err, f->name, sub.message);
     }
     return 0;
 }
 
 static int
 check_value(const struct mbk_fcgi_field *f, struct json_object *v,
-            char *field, size_t field_len, struct mbk_error *err)
+            struct mbk_error *err)
 {
     char what[128];
 
     switch (f->type) {
     case MBK_FCGI_T_STRING:
         if (!json_object_is_type(v, json_type_string)) {
-            return bad(err, field, field_len, f->name, "must be a string");
+            return bad(err, f->name, "must be a string");
         }
-        return check_string(f, v, field, field_len, err);
+        return check_string(f, v, err);
     case MBK_FCGI_T_BOOL:
         if (!json_object_is_type(v, json_type_boolean)) {
-            return bad(err, field, field_len, f->name, "must be a boolean");
+            return bad(err, f->name, "must be a boolean");
         }
         return 0;
     case MBK_FCGI_T_INT: {
         int64_t n;
 
         if (!json_object_is_type(v, json_type_int)) {
-            return bad(err, field, field_len, f->name, "must be an integer");
+            return bad(err, f->name, "must be an integer");
         }
         errno = 0;
         n = json_object_get_int64(v);
         if (errno != 0 || n < f->min || n > f->max) {
             snprintf(what, sizeof(what), "must be from %" PRId64 " to %"
                      PRId64, f->min, f->max);
-            return bad(err, field, field_len, f->name, what);
+            return bad(err, f->name, what);
         }
         return 0;
     }
@@ -180,14 +179,14 @@ check_value(const struct mbk_fcgi_field *f, struct json_object *v,
         struct mbk_fcgi_field item = *f;
 
         if (!json_object_is_type(v, json_type_array)) {
-            return bad(err, field, field_len, f->name,
+            return bad(err, f->name,
                        "must be an array of strings");
         }
         n = json_object_array_length(v);
         if (f->max > 0 && (int64_t)n > f->max) {
             snprintf(what, sizeof(what), "must have at most %" PRId64
                      " items", f->max);
-            return bad(err, field, field_len, f->name, what);
+            return bad(err, f->name, what);
         }
         item.min = 1;
         item.max = 255;
@@ -195,26 +194,25 @@ check_value(const struct mbk_fcgi_field *f, struct json_object *v,
             struct json_object *e = json_object_array_get_idx(v, i);
 
             if (!json_object_is_type(e, json_type_string)) {
-                return bad(err, field, field_len, f->name,
+                return bad(err, f->name,
                            "must be an array of strings");
             }
-            if (check_string(&item, e, field, field_len, err) != 0) {
+            if (check_string(&item, e, err) != 0) {
                 return -1;
             }
         }
         return 0;
     }
     }
-    return bad(err, field, field_len, f->name, "has an unknown type");
+    return bad(err, f->name, "has an unknown type");
 }
 
 int
 mbk_fcgi_schema_check(const struct mbk_fcgi_field *schema,
-                      struct json_object *obj, char *field, size_t field_len,
-                      struct mbk_error *err)
+                      struct json_object *obj, struct mbk_error *err)
 {
     if (!json_object_is_type(obj, json_type_object)) {
-        return bad(err, field, field_len, NULL,
+        return bad(err, NULL,
                    "the body must be a JSON object");
     }
     json_object_object_foreach(obj, key, val)
@@ -229,18 +227,17 @@ mbk_fcgi_schema_check(const struct mbk_fcgi_field *schema,
             if (!clean_text(name, strlen(name))) {
                 snprintf(name, sizeof(name), "?");
             }
-            return bad(err, field, field_len, name, "unknown field");
+            return bad(err, name, "unknown field");
         }
-        if (check_value(f, val, field, field_len, err) != 0) {
+        if (check_value(f, val, err) != 0) {
             return -1;
         }
     }
     for (const struct mbk_fcgi_field *f = schema; f->name != NULL; f++) {
         if (f->required && !json_object_object_get_ex(obj, f->name, NULL)) {
-            return bad(err, field, field_len, f->name, "is required");
+            return bad(err, f->name, "is required");
         }
     }
-    field[0] = '\0';
     return 0;
 }
 
@@ -314,26 +311,22 @@ lone_surrogate(const char *text, size_t len)
 int
 mbk_fcgi_schema_parse_json(const struct mbk_fcgi_field *schema,
                            const char *text, size_t len,
-                           struct json_object **out, char *field,
-                           size_t field_len, struct mbk_error *err)
+                           struct json_object **out, struct mbk_error *err)
 {
     struct json_tokener *tok;
     struct json_object *obj;
     enum json_tokener_error jerr;
 
     if (len > MBK_FCGI_JSON_MAX) {
-        field[0] = '\0';
         return mbk_fcgi_http_error(err, 413, "the JSON body is larger than "
                                    "%d bytes", MBK_FCGI_JSON_MAX);
     }
     if (lone_surrogate(text, len)) {
-        field[0] = '\0';
         return mbk_fcgi_http_error(err, 400, "the body is not valid JSON: a "
                                    "\\u escape of a lone surrogate");
     }
     tok = json_tokener_new_ex(8);
     if (tok == NULL) {
-        field[0] = '\0';
         return mbk_fcgi_http_error(err, 500, "out of memory");
     }
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
@@ -350,12 +343,11 @@ mbk_fcgi_schema_parse_json(const struct mbk_fcgi_field *schema,
         }
         json_object_put(obj);
         json_tokener_free(tok);
-        field[0] = '\0';
         return mbk_fcgi_http_error(err, 400, "the body is not valid JSON: %s",
                                    why);
     }
     json_tokener_free(tok);
-    if (mbk_fcgi_schema_check(schema, obj, field, field_len, err) != 0) {
+    if (mbk_fcgi_schema_check(schema, obj, err) != 0) {
         json_object_put(obj);
         return -1;
     }
@@ -419,8 +411,8 @@ url_decode(const char *s, size_t n)
 
 /* A query value as the field's type; NULL with err when it is not one. */
 static struct json_object *
-typed_value(const struct mbk_fcgi_field *f, const char *v, char *field,
-            size_t field_len, struct mbk_error *err)
+typed_value(const struct mbk_fcgi_field *f, const char *v,
+            struct mbk_error *err)
 {
     switch (f->type) {
     case MBK_FCGI_T_BOOL:
@@ -430,7 +422,7 @@ typed_value(const struct mbk_fcgi_field *f, const char *v, char *field,
         if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0) {
             return json_object_new_boolean(0);
         }
-        bad(err, field, field_len, f->name, "must be true or false");
+        bad(err, f->name, "must be true or false");
         return NULL;
     case MBK_FCGI_T_INT: {
         char *end;
@@ -440,7 +432,7 @@ typed_value(const struct mbk_fcgi_field *f, const char *v, char *field,
         n = strtoll(v, &end, 10);
         if (v[0] == '\0' || *end != '\0' || errno != 0 ||
             strspn(v, "-0123456789") != strlen(v)) {
-            bad(err, field, field_len, f->name, "must be an integer");
+            bad(err, f->name, "must be an integer");
             return NULL;
         }
         return json_object_new_int64(n);
@@ -468,7 +460,6 @@ typed_value(const struct mbk_fcgi_field *f, const char *v, char *field,
 int
 mbk_fcgi_schema_parse_query(const struct mbk_fcgi_field *schema,
                             const char *query, struct json_object **out,
-                            char *field, size_t field_len,
                             struct mbk_error *err)
 {
     struct json_object *obj = json_object_new_object();
@@ -476,7 +467,7 @@ mbk_fcgi_schema_parse_query(const struct mbk_fcgi_field *schema,
 
     if (strlen(p) > 8192) {
         json_object_put(obj);
-        return bad(err, field, field_len, NULL, "the query is too long");
+        return bad(err, NULL, "the query is too long");
     }
     while (*p != '\0') {
         size_t n = strcspn(p, "&");
@@ -491,7 +482,7 @@ mbk_fcgi_schema_parse_query(const struct mbk_fcgi_field *schema,
             free(key);
             free(val);
             json_object_put(obj);
-            return bad(err, field, field_len, NULL,
+            return bad(err, NULL,
                        "the query has a malformed escape or a NUL");
         }
         f = find_field(schema, key);
@@ -505,16 +496,16 @@ mbk_fcgi_schema_parse_query(const struct mbk_fcgi_field *schema,
             free(key);
             free(val);
             json_object_put(obj);
-            return bad(err, field, field_len, name,
+            return bad(err, name,
                        f == NULL ? "unknown parameter"
                                  : "given more than once");
         }
         if (text_problem(val, strlen(val)) != NULL) {
-            bad(err, field, field_len, f->name,
+            bad(err, f->name,
                 text_problem(val, strlen(val)));
             v = NULL;
         } else {
-            v = typed_value(f, val, field, field_len, err);
+            v = typed_value(f, val, err);
         }
         free(val);
         if (v == NULL) {
@@ -529,7 +520,7 @@ mbk_fcgi_schema_parse_query(const struct mbk_fcgi_field *schema,
             p++;
         }
     }
-    if (mbk_fcgi_schema_check(schema, obj, field, field_len, err) != 0) {
+    if (mbk_fcgi_schema_check(schema, obj, err) != 0) {
         json_object_put(obj);
         return -1;
     }

@@ -40,13 +40,12 @@ struct mbk_fcgi_field {
 
 /*
  * Check obj (must be an object) against schema.  On failure -1 with
- * HTTP/400 in err and the offending field's name in field (field_len
- * bytes with the NUL; "" when the body as a whole is wrong).
+ * HTTP/400 in err, and the offending field's name in err->field ("" when
+ * the body as a whole is wrong).
  */
 int
 mbk_fcgi_schema_check(const struct mbk_fcgi_field *schema,
-                      struct json_object *obj, char *field, size_t field_len,
-                      struct mbk_error *err);
+                      struct json_object *obj, struct mbk_error *err);
 
 /*
  * Parse a JSON body of len bytes (at most MBK_FCGI_JSON_MAX, nesting 8)
@@ -55,8 +54,7 @@ mbk_fcgi_schema_check(const struct mbk_fcgi_field *schema,
 int
 mbk_fcgi_schema_parse_json(const struct mbk_fcgi_field *schema,
                            const char *text, size_t len,
-                           struct json_object **out, char *field,
-                           size_t field_len, struct mbk_error *err);
+                           struct json_object **out, struct mbk_error *err);
 
 /*
  * Parse a query string ("a=1&b=x%20y"; '+' is a space) into an object of
@@ -66,7 +64,6 @@ mbk_fcgi_schema_parse_json(const struct mbk_fcgi_field *schema,
 int
 mbk_fcgi_schema_parse_query(const struct mbk_fcgi_field *schema,
                             const char *query, struct json_object **out,
-                            char *field, size_t field_len,
                             struct mbk_error *err);
 
 /* Lookups on a checked object: the default when the field is absent. */

@@ -457,6 +457,7 @@ main(int argc, char **argv)
     struct mbk_error err;
     int opt;
     int sig = 0;
+    int rc;
 
     while ((opt = getopt(argc, argv, "c:th")) != -1) {
         if (opt == 'c') {
@@ -503,13 +504,41 @@ main(int argc, char **argv)
     wake.sa_handler = on_wake;
     sigemptyset(&wake.sa_mask);
     sigaction(SIGUSR1, &wake, NULL);
-    recovering = pthread_create(&recover_tid, NULL, recover_thread, NULL) == 0;
+    /* Recovery is an optimisation of the first restore (every restore
+     * recovers its target first): without its thread the service runs
+     * on, and says so. */
+    rc = pthread_create(&recover_tid, NULL, recover_thread, NULL);
+    recovering = rc == 0;
+    if (!recovering) {
+        mbk_fcgi_log("pthread_create() failed for the recovery of crashed "
+                     "restores: %s (the next restore recovers its target)",
+                     strerror(rc));
+    }
     workers = calloc(app.cfg.threads, sizeof(*workers));
     for (unsigned i = 0; workers != NULL && i < app.cfg.threads; i++) {
-        if (pthread_create(&workers[started].tid, NULL, request_thread,
-                           &workers[started]) == 0) {
-            started++;
+        rc = pthread_create(&workers[started].tid, NULL, request_thread,
+                            &workers[started]);
+        if (rc != 0) {
+            mbk_fcgi_log("pthread_create() failed for request thread %u: %s",
+                         i + 1, strerror(rc));
+            continue;
         }
+        started++;
+    }
+    /* Without a request thread nothing would ever be answered. */
+    if (started == 0) {
+        mbk_fcgi_log("no request thread started: stopping");
+        free(workers);
+        if (recovering) {
+            pthread_join(recover_tid, NULL);
+        }
+        close(listen_fd);
+        mbk_fcgi_app_close(&app);
+        return 1;
+    }
+    if (started < app.cfg.threads) {
+        mbk_fcgi_log("running with %u of %u request threads", started,
+                     app.cfg.threads);
     }
     if (app.access.secret_len == 0) {
         mbk_fcgi_log("proxy_secret_file is not set: every process that can "

@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "engine/catalog.h"
-#include "engine/names.h"
 #include "fcgi/handlers.h"
 #include "fcgi/router.h"
 
@@ -22,38 +21,6 @@ static const struct mbk_fcgi_field verify_query[] = {
     {"async", MBK_FCGI_T_BOOL, false, 0, 0, NULL, NULL},
     {NULL, 0, false, 0, 0, NULL, NULL},
 };
-
-static struct json_object *
-result_json(const char *name, const char *storage,
-            const struct mbk_verify_result *res)
-{
-    struct json_object *d = json_object_new_object();
-    struct json_object *colls = json_object_new_object();
-
-    json_object_object_add(d, "name", json_object_new_string(name));
-    json_object_object_add(d, "storage", json_object_new_string(storage));
-    json_object_object_add(d, "valid", json_object_new_boolean(1));
-    json_object_object_add(d, "digestsChecked",
-                           json_object_new_boolean(res->has_digests));
-    json_object_object_add(d, "documentCount",
-                           json_object_new_int64((int64_t)res->docs));
-    json_object_object_add(d, "jsonBytes",
-                           json_object_new_int64((int64_t)res->json_bytes));
-    json_object_object_add(d, "compression",
-                           json_object_new_string(res->gzip ? "gzip" : "none"));
-    for (size_t i = 0; i < res->ncoll; i++) {
-        struct json_object *o = json_object_new_object();
-
-        json_object_object_add(o, "documentCount",
-                               json_object_new_int64(
-                                   (int64_t)res->colls[i].docs));
-        json_object_object_add(o, "sha256",
-                               json_object_new_string(res->colls[i].sha256));
-        json_object_object_add(colls, res->colls[i].name, o);
-    }
-    json_object_object_add(d, "collections", colls);
-    return d;
-}
 
 /* What the job needs, owned by it. */
 struct verify_job {
@@ -85,24 +52,19 @@ run_verify(struct mbk_fcgi_job *job, void *ud, struct json_object **result,
     const char *name = mbk_fcgi_get_str(v->q, "name", "");
     struct mbk_verify_result res;
     struct mbk_audit_entry ae;
-    double t0 = mbk_names_seconds();
     int rc;
 
     (void)job;
     rc = mbk_engine_verify(v->st->st, name, &res, err);
-    memset(&ae, 0, sizeof(ae));
+    mbk_engine_verify_audit(name, v->st->name, &res, rc == 0 ? NULL : err,
+                            &ae);
     ae.user = v->user;
     ae.client = v->client;
     ae.role = v->role;
-    ae.operation = "verify";
-    ae.backup = name;
-    ae.params = v->q;
-    ae.outcome = rc == 0 ? "ok" : "failed";
-    ae.error = rc == 0 ? NULL : err->message;
-    ae.duration = mbk_names_seconds() - t0;
     mbk_fcgi_app_audit(v->app, NULL, &ae);
+    mbk_audit_entry_release(&ae);
     if (rc == 0) {
-        *result = result_json(name, v->st->name, &res);
+        *result = mbk_engine_verify_result_json(name, v->st->name, &res);
     }
     mbk_engine_verify_result_free(&res);
     return rc;

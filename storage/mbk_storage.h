@@ -33,10 +33,16 @@ extern "C" {
  * is) with "..." between them: see mbk_storage_msg_fit(). */
 #define MBK_ERROR_MESSAGE_MAX 1024
 
+/* The name of the input field at fault (an API field such as
+ * "backupName", "conflict"), or "" when no one field is: set by whoever
+ * knows it (mbk_error_field), never parsed out of the message. */
+#define MBK_ERROR_FIELD_MAX 64
+
 struct mbk_error {
     uint32_t domain;
     int32_t code;
     char message[MBK_ERROR_MESSAGE_MAX];
+    char field[MBK_ERROR_FIELD_MAX]; /* since ABI 3 */
 };
 
 enum mbk_error_domain {
@@ -123,6 +129,7 @@ mbk_storage_vfail(struct mbk_error *err, uint32_t domain, int32_t code,
     }
     err->domain = domain;
     err->code = code;
+    err->field[0] = '\0';
     va_copy(again, ap);
     n = vsnprintf(err->message, sizeof(err->message), fmt, ap);
     if (n >= (int) sizeof(err->message)) {
@@ -204,8 +211,9 @@ mbk_storage_test_stop(const char *point)
  * new members at the end (before reserved) and test `size` before use.
  * 2: locations that are not paths (struct mbk_storage_location, schemes,
  * CAP_URL_LOCATION) and stat().
+ * 3: struct mbk_error gains field (the setter clears it).
  */
-#define MBK_STORAGE_ABI 2u
+#define MBK_STORAGE_ABI 3u
 
 /* Capabilities: callers test these bits, never plugin names. */
 #define MBK_STORAGE_CAP_LIST_META  (1u << 0) /* list, stat give metadata */

@@ -22,6 +22,11 @@ check-stress:
 	    $(SHELL) $(srcdir)/tests/check-stress.sh
 .PHONY: check-stress
 
+# The same operation through `mbk --json` and through the API (nginx and
+# the responder) gives the same data object, key for key (issue 13).
+dist_check_SCRIPTS += tests/e2e/test_same_result.sh
+TESTS += tests/e2e/test_same_result.sh
+
 UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(BSON_CFLAGS) -DMBK_UNIT_TEST
 UNIT_LDADD = engine/libmbk.la $(CMOCKA_LIBS)
 

@@ -90,6 +90,20 @@ print(json.dumps(v) if isinstance(v, (dict, list, bool)) or v is None else v)' \
         "$1" "${2:-$BODY}"
 }
 
+# e2e_wait_job ID: poll the job until it ends (a deadline of minutes:
+# sanitizers, a busy machine); sets JOB_STATE (done, failed, canceled, or
+# the last state seen); the job's last answer is in $BODY.
+e2e_wait_job() {
+    JOB_STATE=queued
+    _deadline=$(($(date +%s) + 600))
+    while [ "$(date +%s)" -lt "$_deadline" ]; do
+        api GET "$API?job=$1"
+        JOB_STATE=$(jget 'd["data"]["state"]')
+        case $JOB_STATE in done | failed | canceled) return 0 ;; esac
+        sleep 0.1 # the poll's pace; the loop ends on the job's state
+    done
+}
+
 ok() {
     TESTS=$((TESTS + 1))
     echo "ok $TESTS - $*"

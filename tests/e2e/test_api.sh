@@ -247,9 +247,17 @@ api PUT "$API?dryRun=true" -H 'Content-Type: application/gzip' \
 expect_status 422 "a backup whose digest does not match: 422"
 api PUT "$API" -F "file=@$STACK_RUN/broken.json" -F 'options={"colour":1}'
 expect_status 400 "multipart options with an unknown field: 400"
+expect_eq "$(jget 'd["details"]["field"]')" colour "400 names the option"
 api PUT "$API" -F 'options={"dryRun":true}'
 expect_status 400 "multipart without a file: 400"
 expect_eq "$(jget 'd["details"]["field"]')" file "400 names the file field"
+api PUT "$API" -F "file=@$STACK_RUN/broken.json" -F 'colour=1'
+expect_status 400 "an unknown form part: 400"
+expect_eq "$(jget 'd["details"]["field"]')" colour "400 names the part"
+api PUT "$API" -F "file=@$STACK_RUN/broken.json" -F 'options={}' \
+    -F 'options={}'
+expect_status 400 "options given twice: 400"
+expect_eq "$(jget 'd["details"]["field"]')" options "400 names options"
 api PUT "$API" -H 'Content-Type: text/csv' -d 'a,b'
 expect_status 415 "a CSV body: 415"
 
@@ -299,15 +307,8 @@ expect_status 400 "a malformed job id: 400"
 api POST "$API" -H "$J" -d '{"backupName":"crm-async","async":true}'
 expect_status 202 "POST async: 202"
 job=$(jget 'd["data"]["jobId"]')
-state=queued
-deadline=$(($(date +%s) + 600))    # generous: sanitizers, a busy machine
-while [ "$(date +%s)" -lt "$deadline" ]; do
-    api GET "$API?job=$job"
-    state=$(jget 'd["data"]["state"]')
-    case $state in done|failed|canceled) break ;; esac
-    sleep 0.1    # the poll's pace; the loop ends on the job's state
-done
-expect_eq "$state" done "the job ran to the end"
+e2e_wait_job "$job"
+expect_eq "$JOB_STATE" done "the job ran to the end"
 expect_eq "$(jget 'd["data"]["result"]["file"]')" crm-async.json "the job's result"
 expect_eq "$(jget 'd["data"]["docsDone"] > 0')" true "the job counted documents"
 api POST "$API/jobs/cancel?id=$job"

@@ -118,15 +118,8 @@ while [ "$(date +%s)" -lt "$deadline" ]; do
 done
 api DELETE "$API?job=$job"
 expect_status 202 "DELETE ?job= asks the job to stop"
-state=running
-deadline=$(($(date +%s) + 600))
-while [ "$(date +%s)" -lt "$deadline" ]; do
-    api GET "$API?job=$job"
-    state=$(jget 'd["data"]["state"]')
-    case $state in done|failed|canceled) break ;; esac
-    sleep 0.1    # the poll's pace
-done
-expect_eq "$state" canceled "the job ends canceled"
+e2e_wait_job "$job"
+expect_eq "$JOB_STATE" canceled "the job ends canceled"
 api GET "$API/stats"
 expect_eq "$(jget '[c["name"] for c in d["data"]["collectionList"] if c["name"] == "big" or c["name"].startswith("__mbk")]')" \
     '[]' "the canceled restore left nothing behind (rolled back)"

@@ -67,7 +67,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct json_object *out = NULL;
     struct mbk_error err;
-    char field[64];
     char *text = malloc(size + 1);
     int rc;
 
@@ -78,11 +77,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     text[size] = '\0';
     memset(&err, 0, sizeof(err));
 #ifdef FUZZ_SCHEMA_QUERY
-    rc = mbk_fcgi_schema_parse_query(schema, text, &out, field, sizeof(field),
-                                     &err);
+    rc = mbk_fcgi_schema_parse_query(schema, text, &out, &err);
 #else
-    rc = mbk_fcgi_schema_parse_json(schema, text, size, &out, field,
-                                    sizeof(field), &err);
+    rc = mbk_fcgi_schema_parse_json(schema, text, size, &out, &err);
 #endif
     if (rc == 0) {
         if (out == NULL || !json_object_is_type(out, json_type_object)) {
@@ -92,7 +89,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_object_put(out);
     } else if (out != NULL || err.message[0] == '\0' ||
                err.domain != MBK_ERROR_HTTP || err.code < 400 ||
-               err.code > 599 || strlen(field) >= sizeof(field)) {
+               err.code > 599 ||
+               strnlen(err.field, sizeof(err.field)) >= sizeof(err.field)) {
         abort(); /* a refusal is an HTTP error that says why */
     }
     free(text);

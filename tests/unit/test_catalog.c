@@ -115,11 +115,53 @@ test_catalog_entry_equals_listing(void **state)
     }
 }
 
+/* A listed backup as both front ends print it: the metadata's fields
+ * lifted, the counts summed, and an unreadable head said so. */
+static void
+test_catalog_entry_json(void **state)
+{
+    struct json_object *meta = json_tokener_parse(
+        "{\"backupName\":\"n\",\"database\":\"crm\",\"timestamp\":"
+        "\"2026-11-30T00:00:00.000Z\",\"collections\":[\"a\",\"b\"],"
+        "\"collectionInfo\":{\"a\":{\"documentCount\":2,\"sha256\":\"x\"},"
+        "\"b\":{\"documentCount\":3,\"sha256\":\"y\"}}}");
+    struct mbk_catalog_entry e = {"n.json", 10, 1764460800, meta, NULL};
+    struct json_object *o;
+
+    (void)state;
+    assert_non_null(meta);
+    o = mbk_engine_catalog_entry_json(&e, "fs");
+    assert_string_equal(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+                        "{\"name\":\"n.json\",\"storage\":\"fs\",\"size\":10,"
+                        "\"modified\":\"2025-11-30T00:00:00.000Z\","
+                        "\"backupName\":\"n\",\"database\":\"crm\","
+                        "\"timestamp\":\"2026-11-30T00:00:00.000Z\","
+                        "\"description\":null,\"collections\":[\"a\",\"b\"],"
+                        "\"documentCount\":5,\"compression\":null,"
+                        "\"format\":null,\"digestStatus\":\"present\"}");
+    json_object_put(o);
+    e.meta = NULL;
+    e.meta_error = "not JSON at byte 3";
+    o = mbk_engine_catalog_entry_json(&e, "fs");
+    assert_string_equal(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+                        "{\"name\":\"n.json\",\"storage\":\"fs\",\"size\":10,"
+                        "\"modified\":\"2025-11-30T00:00:00.000Z\","
+                        "\"backupName\":null,\"database\":null,"
+                        "\"timestamp\":null,\"description\":null,"
+                        "\"collections\":null,\"documentCount\":null,"
+                        "\"compression\":null,\"format\":null,"
+                        "\"digestStatus\":\"unreadable\","
+                        "\"metadataError\":\"not JSON at byte 3\"}");
+    json_object_put(o);
+    json_object_put(meta);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_catalog_entry_equals_listing),
+        cmocka_unit_test(test_catalog_entry_json),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

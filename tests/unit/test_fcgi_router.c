@@ -135,7 +135,7 @@ test_status_table(void **state)
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        struct mbk_error err = {cases[i].domain, cases[i].code, "x"};
+        struct mbk_error err = {cases[i].domain, cases[i].code, "x", ""};
 
         assert_int_equal(mbk_fcgi_status_of(&err), cases[i].status);
     }
@@ -169,6 +169,28 @@ test_response_envelopes_and_headers(void **state)
     assert_true(json_object_object_get_ex(o, "details", &v));
     assert_true(json_object_object_get_ex(v, "field", &v));
     assert_string_equal(json_object_get_string(v), "name");
+    json_object_put(o);
+    /* no field given: the one the error itself names */
+    mbk_error_set(&err, MBK_ERROR_ENGINE, MBK_ENGINE_EINVAL, "bad policy");
+    mbk_error_field(&err, "conflict");
+    mbk_fcgi_response_free(&rs);
+    mbk_fcgi_response_init(&rs);
+    mbk_fcgi_reply_error(&rs, &err, NULL);
+    assert_int_equal(rs.status, 400);
+    o = json_tokener_parse(rs.body.data);
+    assert_non_null(o);
+    assert_true(json_object_object_get_ex(o, "details", &v));
+    assert_true(json_object_object_get_ex(v, "field", &v));
+    assert_string_equal(json_object_get_string(v), "conflict");
+    json_object_put(o);
+    /* an error that names none has no field */
+    mbk_error_set(&err, MBK_ERROR_ENGINE, MBK_ENGINE_EINVAL, "other");
+    mbk_fcgi_response_free(&rs);
+    mbk_fcgi_response_init(&rs);
+    mbk_fcgi_reply_error(&rs, &err, NULL);
+    o = json_tokener_parse(rs.body.data);
+    assert_true(json_object_object_get_ex(o, "details", &v));
+    assert_false(json_object_object_get_ex(v, "field", NULL));
     json_object_put(o);
     mbk_fcgi_reply_data_take(&rs, 200, json_object_new_int(7));
     assert_string_equal(rs.body.data, "{\"success\":true,\"data\":7}\n");

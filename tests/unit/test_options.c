@@ -42,6 +42,47 @@ test_options_conflict_names(void **state)
     assert_int_equal(mbk_engine_conflict_parse("", &c, NULL), -1);
 }
 
+/* The parser names the field at fault in the error, not in its text. */
+static void
+test_options_conflict_field(void **state)
+{
+    enum mbk_restore_conflict c = MBK_RESTORE_SKIP;
+    struct mbk_error err;
+
+    (void)state;
+    assert_int_equal(mbk_engine_conflict_parse("never", &c, &err), -1);
+    assert_string_equal(err.field, "conflict");
+    /* the next error set on it names no field until told */
+    mbk_error_set(&err, MBK_ERROR_ENGINE, MBK_ENGINE_EINVAL, "other");
+    assert_string_equal(err.field, "");
+}
+
+/* The defaults both front ends start from. */
+static void
+test_options_init(void **state)
+{
+    struct mbk_backup_opts b;
+    struct mbk_restore_opts r;
+
+    (void)state;
+    memset(&b, 0x5a, sizeof(b));
+    memset(&r, 0x5a, sizeof(r));
+    mbk_engine_backup_opts_init(&b);
+    mbk_engine_restore_opts_init(&r);
+    assert_true(b.include_indexes);
+    assert_int_equal(b.jobs, MBK_ENGINE_JOBS_DEFAULT);
+    assert_null(b.name);
+    assert_null(b.spool_dir);
+    assert_int_equal(b.gzip_level, 0);
+    assert_false(b.timestamp);
+    assert_int_equal(r.jobs, MBK_ENGINE_JOBS_DEFAULT);
+    assert_int_equal(r.conflict, MBK_RESTORE_SKIP);
+    assert_null(r.target_db);
+    assert_false(r.drop);
+    assert_false(r.dry_run);
+    assert_int_equal(r.max_bytes, 0);
+}
+
 static void
 test_options_spool_dir(void **state)
 {
@@ -62,6 +103,8 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_options_conflict_names),
         cmocka_unit_test(test_options_spool_dir),
+        cmocka_unit_test(test_options_conflict_field),
+        cmocka_unit_test(test_options_init),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
