@@ -14,8 +14,9 @@ engine_libmbk_la_SOURCES = \
 	engine/catalog.c engine/catalog.h engine/stored.c engine/stored.h \
 	engine/options.c engine/options.h \
 	engine/restore.c engine/restore.h engine/restore_private.h \
-	engine/restore_apply.c engine/restore_swap.c \
-	engine/restore_journal.c engine/restore_report.c
+	engine/restore_write.c engine/restore_target.c \
+	engine/restore_staging.c engine/restore_journal.c \
+	engine/restore_recover.c engine/restore_report.c
 engine_libmbk_la_CFLAGS = $(AM_CFLAGS) $(MONGOC_CFLAGS) $(BSON_CFLAGS) \
 	$(JSONC_CFLAGS) $(ZLIB_CFLAGS) $(LIBDEFLATE_CFLAGS) $(CRYPTO_CFLAGS)
 engine_libmbk_la_LIBADD = $(MONGOC_LIBS) $(BSON_LIBS) $(JSONC_LIBS) \

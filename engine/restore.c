@@ -2,7 +2,8 @@
  * restore.c: restore's front half: opening the input, the validation pass
  * (structure, names, counts and digests, before any write), the plan (the
  * target database, the collections, their options and indexes), and the
- * report.  The writing pass is restore_apply.c.
+ * report; the choice of strategy (restore_private.h).  The writing pass
+ * is restore_write.c.
  */
 #include "config.h"
 
@@ -21,7 +22,7 @@
 #include "engine/restore_private.h"
 
 void
-mbk_engine_restore_progress(struct plan *p, const char *phase,
+mbk_engine_restore_progress(struct rs_plan *p, const char *phase,
                             const char *coll)
 {
     struct mbk_progress pr;
@@ -50,7 +51,7 @@ mbk_engine_restore_progress(struct plan *p, const char *phase,
 static ssize_t
 read_copy(void *ud, void *buf, size_t len, struct mbk_error *err)
 {
-    struct plan *p = ud;
+    struct rs_plan *p = ud;
     ssize_t n = mbk_spool_pread(p->copy, buf, len, p->copy_off, err);
 
     if (n > 0) {
@@ -60,14 +61,14 @@ read_copy(void *ud, void *buf, size_t len, struct mbk_error *err)
 }
 
 static uint64_t
-max_bytes(const struct plan *p)
+max_bytes(const struct rs_plan *p)
 {
     return p->o->max_bytes ? p->o->max_bytes : MBK_EJSON_TOTAL_BYTES;
 }
 
 /* The first opening of the input. */
 static struct mbk_source *
-open_first(struct plan *p, struct mbk_error *err)
+open_first(struct rs_plan *p, struct mbk_error *err)
 {
     const struct mbk_restore_input *in = p->in;
 
@@ -88,7 +89,7 @@ open_first(struct plan *p, struct mbk_error *err)
 }
 
 struct mbk_source *
-mbk_engine_restore_reopen(struct plan *p, struct mbk_error *err)
+mbk_engine_restore_reopen(struct rs_plan *p, struct mbk_error *err)
 {
     if (p->copy == NULL) {
         return open_first(p, err);
@@ -101,7 +102,7 @@ mbk_engine_restore_reopen(struct plan *p, struct mbk_error *err)
 /* ---- the validation pass ---------------------------------------------- */
 
 struct tee {
-    struct plan *p;
+    struct rs_plan *p;
     EVP_MD_CTX *md;
 };
 
@@ -120,7 +121,7 @@ tee_raw(void *ud, const void *buf, size_t n, struct mbk_error *err)
 /* Read the whole input once: structure, names, counts, digests.  A stream
  * is copied to a spool file on the way, for the writing pass. */
 static int
-validate(struct plan *p, struct mbk_verify_result *vr, struct mbk_error *err)
+validate(struct rs_plan *p, struct mbk_verify_result *vr, struct mbk_error *err)
 {
     struct mbk_ejson_limits lim;
     struct mbk_source *src = NULL;
@@ -164,7 +165,7 @@ out:
 
 /* Single pass: only the metadata at the head is read first. */
 static int
-read_head(struct plan *p, struct mbk_error *err)
+read_head(struct rs_plan *p, struct mbk_error *err)
 {
     struct mbk_source *src;
     int rc;
@@ -241,7 +242,7 @@ json_to_bson(struct json_object *j, bool is_array, bson_t *out,
 /* Collection kinds a restore cannot do safely as asked: refused here,
  * before any write, with the reason. */
 static int
-kind_problem(const struct plan *p, const struct rcoll *c,
+kind_problem(const struct rs_plan *p, const struct rs_coll *c,
              struct json_object *ci, struct mbk_error *err)
 {
     struct json_object *v = jget(ci, "type");
@@ -272,9 +273,9 @@ kind_problem(const struct plan *p, const struct rcoll *c,
 }
 
 static int
-plan_coll(struct plan *p, size_t i, const char *name, struct mbk_error *err)
+plan_coll(struct rs_plan *p, size_t i, const char *name, struct mbk_error *err)
 {
-    struct rcoll *c = &p->colls[i];
+    struct rs_coll *c = &p->colls[i];
     struct mbk_restore_coll *r = &p->rep->colls[i];
     struct json_object *ci = jget(jget(p->meta, "collectionInfo"), name);
     struct json_object *v;
@@ -331,7 +332,7 @@ plan_coll(struct plan *p, size_t i, const char *name, struct mbk_error *err)
 }
 
 static int
-build_plan(struct plan *p, const struct mbk_verify_result *vr,
+build_plan(struct rs_plan *p, const struct mbk_verify_result *vr,
            struct mbk_error *err)
 {
     struct json_object *names = jget(p->meta, "collections");
@@ -405,7 +406,7 @@ build_plan(struct plan *p, const struct mbk_verify_result *vr,
 /* ---- the run ---------------------------------------------------------- */
 
 static void
-totals(struct plan *p)
+totals(struct rs_plan *p)
 {
     struct mbk_restore_report *rep = p->rep;
 
@@ -427,7 +428,7 @@ totals(struct plan *p)
 
 /* The report lists the selected collections only. */
 static void
-compact(struct plan *p)
+compact(struct rs_plan *p)
 {
     size_t k = 0;
 
@@ -443,10 +444,10 @@ compact(struct plan *p)
 }
 
 static void
-plan_free(struct plan *p)
+plan_free(struct rs_plan *p)
 {
     for (size_t i = 0; i < p->n; i++) {
-        struct rcoll *c = &p->colls[i];
+        struct rs_coll *c = &p->colls[i];
 
         bson_destroy(&c->options);
         bson_destroy(&c->indexes);
@@ -464,7 +465,7 @@ mbk_engine_restore_run(struct mbk_mongo *m, const struct mbk_restore_input *in,
                        struct mbk_restore_report *rep, struct mbk_error *err)
 {
     struct mbk_verify_result vr;
-    struct plan p;
+    struct rs_plan p;
     int rc = -1;
 
     memset(rep, 0, sizeof(*rep));
@@ -474,6 +475,9 @@ mbk_engine_restore_run(struct mbk_mongo *m, const struct mbk_restore_input *in,
     p.m = m;
     p.in = in;
     p.o = o;
+    /* the one place that tells the two kinds of restore apart */
+    p.st = o->drop ? &mbk_engine_restore_staging
+                   : &mbk_engine_restore_journaled;
     p.rep = rep;
     p.t0 = mbk_names_seconds();
     p.spool_dir = o->spool_dir ? o->spool_dir : getenv("TMPDIR");

@@ -1,113 +1,22 @@
 /*
- * restore_journal.c: what lets a restore be undone after the fact: run ids
- * (host, pid, start) that tell a live run from a dead one, the journal of
- * changes a restore without drop writes before it makes them, its replay,
- * and the recovery of what crashed runs left in a database.
+ * restore_journal.c: the strategy of a restore without drop: documents are
+ * inserted into the target (a conflict settled by the policy), every change
+ * journaled in the target database before it is made, and a rollback
+ * replays the journal backwards.  Also the checks that refuse, before any
+ * write, what such a rollback could not undo (capped collections).
  */
 #include "config.h"
 
-#include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
-#include <unistd.h>
 
 #include "engine/names.h"
 #include "engine/restore_private.h"
 
-#define JOURNAL_COLL MBK_RESTORE_STAGING_PREFIX "journal"
-#define DEAD_AFTER_MS (24LL * 3600 * 1000) /* another host's run */
-
-static uint32_t
-host_id(void)
-{
-    char host[256] = "";
-    uint32_t h = 2166136261u;
-
-    gethostname(host, sizeof(host) - 1);
-    for (const char *c = host; *c != '\0'; c++) {
-        h = (h ^ (unsigned char)*c) * 16777619u;
-    }
-    return h;
-}
-
-/* A run id: hostid-pid-startms; staging names carry it. */
-void
-mbk_engine_restore_runid(char *buf, size_t len)
-{
-    snprintf(buf, len, "%08x-%ld-%lld", host_id(), (long)getpid(),
-             (long long)mbk_names_now_ms());
-}
-
-static bool
-run_alive(const char *runid)
-{
-    unsigned int host;
-    long pid;
-    long long start;
-
-    if (sscanf(runid, "%8x-%ld-%lld", &host, &pid, &start) != 3) {
-        return false;
-    }
-    if (host == host_id()) {
-        return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
-    }
-    return mbk_names_now_ms() - start < DEAD_AFTER_MS;
-}
-
-
-int
-mbk_engine_restore_on_name(const bson_t *doc, void *ud, struct mbk_error *err)
-{
-    struct names *ns = ud;
-    bson_iter_t it;
-    char **v;
-
-    if (!bson_iter_init_find(&it, doc, "name") || !BSON_ITER_HOLDS_UTF8(&it)) {
-        return 0;
-    }
-    v = realloc(ns->v, (ns->n + 1) * sizeof(*v));
-    if (v == NULL) {
-        return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_ENOMEM,
-                             "out of memory");
-    }
-    ns->v = v;
-    ns->v[ns->n] = strdup(bson_iter_utf8(&it, NULL));
-    if (ns->v[ns->n] == NULL) {
-        return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_ENOMEM,
-                             "out of memory");
-    }
-    ns->n++;
-    return 0;
-}
-
-void
-mbk_engine_restore_names_free(struct names *ns)
-{
-    for (size_t i = 0; i < ns->n; i++) {
-        free(ns->v[i]);
-    }
-    free(ns->v);
-    ns->v = NULL;
-    ns->n = 0;
-}
-
-bool
-mbk_engine_restore_names_has(const struct names *ns, const char *name)
-{
-    for (size_t i = 0; i < ns->n; i++) {
-        if (strcmp(ns->v[i], name) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
 /* ---- the journal of changes (without drop) ------------------------------ */
 
 int
-mbk_engine_restore_journal(struct plan *p, bson_t *entry,
+mbk_engine_restore_journal(struct rs_plan *p, bson_t *entry,
                            struct mbk_error *err)
 {
     struct mbk_mongo_write_result wr;
@@ -286,146 +195,465 @@ mbk_engine_restore_undo(struct mbk_mongo *m, const char *db,
     return u.failures;
 }
 
-/* ---- recovery of crashed runs ------------------------------------------ */
 
-struct recover {
-    struct mbk_mongo *m;
-    const char *db;
-    struct names names;
-    unsigned removed;
-    bson_t dead; /* _ids of journal entries to delete */
-    uint32_t ndead;
-};
+/* ---- before the data -------------------------------------------------- */
 
-static int
-on_journal(const bson_t *doc, void *ud, struct mbk_error *err)
+
+static int64_t
+opt_int(const bson_t *doc, const char *key)
 {
-    struct recover *r = ud;
     bson_iter_t it;
-    bson_iter_t arr;
-    const char *runid;
-    bool commit;
-    char k[16];
-    const char *key;
 
-    if (!bson_iter_init_find(&it, doc, "_id") || !BSON_ITER_HOLDS_UTF8(&it)) {
-        return 0;
-    }
-    runid = bson_iter_utf8(&it, NULL);
-    if (run_alive(runid)) {
-        return 0;
-    }
-    bson_uint32_to_string(r->ndead++, &key, k, sizeof(k));
-    bson_append_iter(&r->dead, key, -1, &it);
-    commit = bson_iter_init_find(&it, doc, "state") &&
-             BSON_ITER_HOLDS_UTF8(&it) &&
-             strcmp(bson_iter_utf8(&it, NULL), "commit") == 0;
-    if (!bson_iter_init_find(&it, doc, "colls") ||
-        !BSON_ITER_HOLDS_ARRAY(&it) || !bson_iter_recurse(&it, &arr)) {
-        return 0;
-    }
-    while (bson_iter_next(&arr)) {
-        bson_iter_t f;
-        const char *target = NULL;
-        const char *orig = NULL;
-
-        if (bson_iter_recurse(&arr, &f) && bson_iter_find(&f, "target") &&
-            BSON_ITER_HOLDS_UTF8(&f)) {
-            target = bson_iter_utf8(&f, NULL);
-        }
-        if (bson_iter_recurse(&arr, &f) && bson_iter_find(&f, "orig") &&
-            BSON_ITER_HOLDS_UTF8(&f)) {
-            orig = bson_iter_utf8(&f, NULL);
-        }
-        if (target == NULL || orig == NULL ||
-            !mbk_engine_restore_names_has(&r->names, orig)) {
-            continue;
-        }
-        /* swap: the old data goes back; commit: it was replaced for good */
-        if (commit ? mbk_mongo_drop(r->m, r->db, orig, err)
-                   : mbk_mongo_rename(r->m, r->db, orig, target, true, err)) {
-            return -1;
-        }
-        r->removed++;
+    if (bson_iter_init_find(&it, doc, key) && BSON_ITER_HOLDS_NUMBER(&it)) {
+        return bson_iter_as_int64(&it);
     }
     return 0;
 }
 
-int
-mbk_engine_restore_recover(struct mbk_mongo *m, const char *db,
-                           unsigned *removed, struct mbk_error *err)
+/* Without drop, inserting into an existing capped collection can make
+ * MongoDB evict its oldest documents (past "size" bytes of documents or
+ * "max" documents), which a rollback cannot put back.  Before any write:
+ * refuse when what the target holds (collStats' count and size) plus what
+ * the backup brings could pass either limit. */
+static int
+capped_room(struct rs_plan *p, struct rs_coll *c, const bson_t *entry,
+            struct mbk_error *err)
 {
-    struct recover r;
-    const size_t plen = strlen(MBK_RESTORE_STAGING_PREFIX);
-    bson_t filter = BSON_INITIALIZER;
-    int rc = -1;
+    bson_t opts;
+    bson_t cmd = BSON_INITIALIZER;
+    bson_t reply;
+    bson_iter_t it;
+    const uint8_t *data;
+    uint32_t len;
+    int64_t size, max, count, used;
+    uint64_t docs = c->rep->docs;
 
-    memset(&r, 0, sizeof(r));
-    r.m = m;
-    r.db = db;
-    bson_init(&r.dead);
-    if (mbk_mongo_list_collections(m, db, mbk_engine_restore_on_name,
-                                   &r.names, err) != 0) {
-        goto out;
+    if (!bson_iter_init_find(&it, entry, "options") ||
+        !BSON_ITER_HOLDS_DOCUMENT(&it)) {
+        return 0;
     }
-    if (mbk_engine_restore_names_has(&r.names, JOURNAL_COLL)) {
-        if (mbk_mongo_find_each(m, db, JOURNAL_COLL, &filter, NULL, on_journal,
-                                &r, err) != 0) {
-            goto out;
-        }
-        if (r.ndead > 0 &&
-            mbk_mongo_delete_ids(m, db, JOURNAL_COLL, &r.dead, err) != 0) {
-            goto out;
-        }
-        mbk_engine_restore_names_free(&r.names);
-        if (mbk_mongo_list_collections(m, db, mbk_engine_restore_on_name,
-                                   &r.names, err) != 0) {
-            goto out;
-        }
+    bson_iter_document(&it, &len, &data);
+    if (!bson_init_static(&opts, data, len) ||
+        !bson_iter_init_find(&it, &opts, "capped") || !bson_iter_as_bool(&it)) {
+        return 0;
     }
-    for (size_t i = 0; i < r.names.n; i++) {
-        const char *name = r.names.v[i];
-        char runid[64];
-        const char *dot;
+    size = opt_int(&opts, "size");
+    max = opt_int(&opts, "max");
+    c->rep->target_capped = true;
+    if (!c->sized) {
+        return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EINVAL,
+                             "collection \"%s\" is capped in the target "
+                             "(size %lld bytes, max %lld documents): a "
+                             "single-pass restore cannot know before writing "
+                             "whether MongoDB would evict its documents; "
+                             "restore it without single pass, or with --drop",
+                             c->rep->name, (long long)size, (long long)max);
+    }
+    BSON_APPEND_UTF8(&cmd, "collStats", c->rep->name);
+    if (mbk_mongo_command(p->m, p->db, &cmd, &reply, err) != 0) {
+        bson_destroy(&cmd);
+        bson_destroy(&reply);
+        return mbk_error_prefix(err, "collStats \"%s\"", c->rep->name);
+    }
+    bson_destroy(&cmd);
+    count = opt_int(&reply, "count");
+    used = opt_int(&reply, "size");
+    bson_destroy(&reply);
+    if ((size > 0 && (uint64_t)used + c->bson_bytes > (uint64_t)size) ||
+        (max > 0 && (uint64_t)count + docs > (uint64_t)max)) {
+        return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EINVAL,
+                             "collection \"%s\" is capped in the target "
+                             "(size %lld bytes, max %lld documents) and holds "
+                             "%lld documents of %lld bytes; adding the "
+                             "backup's %llu documents of %llu bytes could "
+                             "make MongoDB evict documents a rollback cannot "
+                             "put back; restore it with --drop",
+                             c->rep->name, (long long)size, (long long)max,
+                             (long long)count, (long long)used,
+                             (unsigned long long)docs,
+                             (unsigned long long)c->bson_bytes);
+    }
+    return 0;
+}
 
-        if (strncmp(name, MBK_RESTORE_STAGING_PREFIX, plen) != 0 ||
-            strcmp(name, JOURNAL_COLL) == 0) {
+/* Every check that needs the target, before anything is written. */
+static int
+check_target(struct rs_plan *p, struct mbk_error *err)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        struct rs_coll *c = &p->colls[i];
+        bson_t entry = BSON_INITIALIZER;
+        int found;
+        int rc = 0;
+
+        if (!c->selected || c->is_view) {
+            bson_destroy(&entry);
             continue;
         }
-        dot = strchr(name + plen, '.');
-        if (dot == NULL || (size_t)(dot - name - plen) >= sizeof(runid)) {
+        found = mbk_engine_restore_lookup(p, c->rep->name, &entry, err);
+        if (found < 0) {
+            rc = -1;
+        } else if (found == 1) {
+            rc = capped_room(p, c, &entry, err);
+        }
+        bson_destroy(&entry);
+        if (rc != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Documents go into the target itself; a collection it lacks is made,
+ * and journaled as made. */
+static int
+prepare(struct rs_plan *p, struct rs_coll *c, bool target_is_view,
+        struct mbk_error *err)
+{
+    bson_t j = BSON_INITIALIZER;
+    int jrc;
+
+    if (target_is_view) {
+        bson_destroy(&j);
+        return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EINVAL,
+                             "\"%s\" is a view in the target: restore "
+                             "it with drop",
+                             c->rep->name);
+    }
+    snprintf(c->dest, sizeof(c->dest), "%s", c->rep->name);
+    if (p->o->dry_run || c->existed) {
+        bson_destroy(&j);
+        return 0;
+    }
+    BSON_APPEND_UTF8(&j, "c", c->dest);
+    BSON_APPEND_BOOL(&j, "created", true);
+    jrc = mbk_engine_restore_journal(p, &j, err);
+    bson_destroy(&j);
+    if (jrc != 0) {
+        return -1;
+    }
+    return mbk_engine_restore_create_dest(p, c, err);
+}
+
+/* ---- the data --------------------------------------------------------- */
+
+/* The _ids journaled before an insert that did not go in
+ * belong to someone else's documents (one inserted between our conflict
+ * check and our insert): journal them as "not ours", so that the undo
+ * leaves those documents alone. */
+static void
+journal_not_inserted(struct rs_plan *p, struct rs_coll *c, bson_t **docs,
+                     size_t n, const uint8_t *map)
+{
+    bson_t entry = BSON_INITIALIZER;
+    bson_t ids;
+    uint32_t k = 0;
+    struct mbk_error e;
+
+    BSON_APPEND_UTF8(&entry, "c", c->dest);
+    BSON_APPEND_ARRAY_BEGIN(&entry, "ni", &ids);
+    for (size_t i = 0; i < n; i++) {
+        bson_iter_t it;
+        char key[16];
+        const char *kp;
+
+        bool ours = false;
+
+        if (!map[i] || !bson_iter_init_find(&it, docs[i], "_id")) {
             continue;
         }
-        snprintf(runid, sizeof(runid), "%.*s", (int)(dot - name - plen),
-                 name + plen);
-        if (run_alive(runid)) {
-            continue;
+        /* the same _id twice in the batch: if one copy went in, the _id
+         * is ours after all */
+        for (size_t j = 0; j < n && !ours; j++) {
+            const uint8_t *a;
+            const uint8_t *b;
+            size_t la;
+            size_t lb;
+
+            ours = !map[j] &&
+                   mbk_engine_restore_id_key(docs[i], &a, &la) == 0 &&
+                   mbk_engine_restore_id_key(docs[j], &b, &lb) == 0 &&
+                   la == lb &&
+                   memcmp(a, b, la) == 0;
         }
-        if (strcmp(dot, ".j") == 0) {
-            /* a restore without drop that died: undo what it did */
-            if (mbk_engine_restore_undo(m, db, name, err) != 0) {
-                mbk_error_prefix(err, "undoing the journal \"%s\"", name);
-                goto out;
+        if (!ours) {
+            bson_uint32_to_string(k++, &kp, key, sizeof(key));
+            bson_append_iter(&ids, kp, -1, &it);
+        }
+    }
+    bson_append_array_end(&entry, &ids);
+    if (k > 0) {
+        mbk_engine_restore_journal(p, &entry, &e);
+    }
+    bson_destroy(&entry);
+}
+/* An insert into a collection that was there before: what the server
+ * refused is journaled as not ours. */
+static int
+insert(struct rs_plan *p, struct rs_coll *c, bson_t **docs, size_t n,
+       struct mbk_error *err)
+{
+    uint8_t map[MBK_RS_BATCH_DOCS];
+    uint64_t failed = 0;
+    size_t len = n < MBK_RS_BATCH_DOCS ? n : MBK_RS_BATCH_DOCS;
+    int rc;
+
+    rc = mbk_engine_restore_insert(p, c, docs, n, map, &failed, err);
+    if (rc != 0 && failed > 0) {
+        if (p->o->ordered) {
+            /* an ordered insert stops at its first error */
+            size_t first = len;
+
+            for (size_t i = 0; i < len; i++) {
+                if (map[i]) {
+                    first = i;
+                    break;
+                }
             }
-            r.removed++;
-            continue;
+            for (size_t i = first; i < len; i++) {
+                map[i] = 1;
+            }
         }
-        if (mbk_mongo_drop(m, db, name, err) != 0) {
-            goto out;
-        }
-        r.removed++;
+        journal_not_inserted(p, c, docs, n, map);
     }
-    if (mbk_engine_restore_names_has(&r.names, JOURNAL_COLL) &&
-        mbk_mongo_count(m, db, JOURNAL_COLL, NULL) == 0) {
-        mbk_mongo_drop(m, db, JOURNAL_COLL, NULL);
-    }
-    if (removed != NULL) {
-        *removed = r.removed;
-    }
-    rc = 0;
-out:
-    mbk_engine_restore_names_free(&r.names);
-    bson_destroy(&r.dead);
-    bson_destroy(&filter);
     return rc;
 }
+
+/* Into an existing collection: settle each conflict by the policy,
+ * journal what changes, insert the rest. */
+static int
+merge(struct rs_plan *p, struct rs_coll *c, bson_t **docs, size_t n,
+      struct mbk_error *err)
+{
+    enum mbk_restore_conflict policy = p->o->conflict;
+    struct rs_existing ex;
+    bson_t *fresh[MBK_RS_BATCH_DOCS];
+    size_t nfresh = 0;
+    int rc = -1;
+
+    ex.n = 0;
+    if (mbk_engine_restore_find_existing(p, c, docs, n,
+                                         policy == MBK_RESTORE_REPLACE, &ex,
+                                         err) != 0) {
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const bson_t *old = mbk_engine_restore_existing_get(&ex, docs[i]);
+
+        if (old == NULL) {
+            fresh[nfresh++] = docs[i];
+            continue;
+        }
+        if (policy == MBK_RESTORE_FAIL) {
+            char id[128];
+
+            mbk_engine_restore_id_text(docs[i], id, sizeof(id));
+            pthread_mutex_lock(&c->mu);
+            c->rep->failed++;
+            mbk_engine_restore_note_error(c, docs[i],
+                                          "the _id exists in the target");
+            pthread_mutex_unlock(&c->mu);
+            mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EINVAL,
+                          "collection \"%s\": document _id %s exists in "
+                          "the target (conflict policy: fail)",
+                          c->rep->name, id);
+            goto out;
+        }
+        if (policy == MBK_RESTORE_SKIP) {
+            pthread_mutex_lock(&c->mu);
+            c->rep->skipped++;
+            pthread_mutex_unlock(&c->mu);
+            continue;
+        }
+        /* replace: keep the original in the journal first */
+        {
+            bson_t entry = BSON_INITIALIZER;
+
+            BSON_APPEND_UTF8(&entry, "c", c->dest);
+            BSON_APPEND_DOCUMENT(&entry, "r", old);
+            rc = mbk_engine_restore_journal(p, &entry, err);
+            bson_destroy(&entry);
+        }
+        if (rc != 0 ||
+            mbk_mongo_replace(p->m, p->db, c->dest, docs[i],
+                              p->o->bypass_validation, err) != 0) {
+            rc = -1;
+            pthread_mutex_lock(&c->mu);
+            c->rep->failed++;
+            mbk_engine_restore_note_error(c, docs[i],
+                                          err ? err->message
+                                              : "replace failed");
+            pthread_mutex_unlock(&c->mu);
+            goto out;
+        }
+        pthread_mutex_lock(&c->mu);
+        c->rep->replaced++;
+        pthread_mutex_unlock(&c->mu);
+    }
+    /* the _ids about to go in, journaled first */
+    if (nfresh > 0) {
+        bson_t entry = BSON_INITIALIZER;
+        bson_t ids;
+
+        BSON_APPEND_UTF8(&entry, "c", c->dest);
+        BSON_APPEND_ARRAY_BEGIN(&entry, "i", &ids);
+        mbk_engine_restore_append_ids(&ids, fresh, nfresh);
+        bson_append_array_end(&entry, &ids);
+        rc = mbk_engine_restore_journal(p, &entry, err);
+        bson_destroy(&entry);
+        if (rc != 0) {
+            goto out;
+        }
+    }
+    rc = insert(p, c, fresh, nfresh, err);
+out:
+    mbk_engine_restore_existing_free(&ex);
+    return rc;
+}
+static int
+write_batch(struct rs_plan *p, struct rs_coll *c, bson_t **docs, size_t n,
+            struct mbk_error *err)
+{
+    if (c->created) {
+        /* a collection this run made: nothing to collide with but the
+         * file itself, and the rollback drops it whole */
+        return mbk_engine_restore_insert(p, c, docs, n, NULL, NULL, err);
+    }
+    return merge(p, c, docs, n, err);
+}
+
+/* ---- after the data --------------------------------------------------- */
+
+/* What we add to a collection that was there before is journaled first,
+ * so that a rollback can take it away again. */
+static int
+indexing(struct rs_plan *p, struct rs_coll *c, const bson_t *specs,
+         struct mbk_error *err)
+{
+    bson_iter_t it;
+
+    if (c->created || !bson_iter_init(&it, specs)) {
+        return 0;
+    }
+    while (bson_iter_next(&it)) {
+        bson_iter_t f;
+
+        if (bson_iter_recurse(&it, &f) && bson_iter_find(&f, "name") &&
+            BSON_ITER_HOLDS_UTF8(&f)) {
+            bson_t entry = BSON_INITIALIZER;
+            int jrc;
+
+            BSON_APPEND_UTF8(&entry, "c", c->dest);
+            BSON_APPEND_UTF8(&entry, "index", bson_iter_utf8(&f, NULL));
+            jrc = mbk_engine_restore_journal(p, &entry, err);
+            bson_destroy(&entry);
+            if (jrc != 0) {
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* A collection this run made is read back; into one that was there, every
+ * document of the backup was inserted, skipped or replaced. */
+static int
+check(struct rs_plan *p, struct rs_coll *c, struct mbk_error *err)
+{
+    uint64_t handled = c->rep->inserted + c->rep->skipped + c->rep->replaced;
+
+    if (c->created) {
+        return mbk_engine_restore_read_back(p, c, err);
+    }
+    if (handled != c->rep->docs) {
+        return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EDIGEST,
+                             "collection \"%s\": %llu documents handled, "
+                             "the backup has %llu",
+                             c->rep->name, (unsigned long long)handled,
+                             (unsigned long long)c->rep->docs);
+    }
+    return 0;
+}
+
+/* A view's name held by a view is settled by the conflict policy (a
+ * replaced view journaled first); held by a collection, it is refused. */
+static int
+view(struct rs_plan *p, struct rs_coll *c, const bson_t *entry,
+     struct mbk_error *err)
+{
+    bson_t j = BSON_INITIALIZER;
+    bson_iter_t it;
+    bool is_view;
+    int jrc;
+
+    if (entry == NULL) {
+        BSON_APPEND_UTF8(&j, "c", c->rep->name);
+        BSON_APPEND_BOOL(&j, "created", true);
+        jrc = mbk_engine_restore_journal(p, &j, err);
+        bson_destroy(&j);
+        return jrc != 0 ? -1 : 0;
+    }
+    if (p->o->conflict == MBK_RESTORE_SKIP) {
+        bson_destroy(&j);
+        c->rep->skipped++;
+        return 1;
+    }
+    is_view = bson_iter_init_find(&it, entry, "type") &&
+              BSON_ITER_HOLDS_UTF8(&it) &&
+              strcmp(bson_iter_utf8(&it, NULL), "view") == 0;
+    if (p->o->conflict == MBK_RESTORE_FAIL || !is_view) {
+        bson_destroy(&j);
+        return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EINVAL,
+                             "\"%s\" exists in the target (conflict policy: "
+                             "%s)",
+                             c->rep->name, is_view ? "fail" : "a collection");
+    }
+    mbk_engine_restore_keep_view(c, entry);
+    BSON_APPEND_UTF8(&j, "c", c->rep->name);
+    BSON_APPEND_DOCUMENT(&j, "view", &c->old_view);
+    jrc = mbk_engine_restore_journal(p, &j, err);
+    bson_destroy(&j);
+    if (jrc != 0 || mbk_mongo_drop(p->m, p->db, c->rep->name, err) != 0) {
+        return -1;
+    }
+    c->had_view = true;
+    return 0;
+}
+
+/* The changes stay: their journal goes. */
+static int
+commit(struct rs_plan *p, struct mbk_error *err)
+{
+    if (p->journaled && mbk_mongo_drop(p->m, p->db, p->journal, err) != 0) {
+        return mbk_error_prefix(err, "dropping the restore journal");
+    }
+    return 0;
+}
+
+/* ---- rollback: everything this run changed is in its journal ---------- */
+
+static void
+rollback(struct rs_plan *p, unsigned *undone, unsigned *failures,
+         struct mbk_error *last)
+{
+    if (!p->journaled) {
+        return;
+    }
+    *failures += mbk_engine_restore_undo(p->m, p->db, p->journal, last);
+    for (size_t i = 0; i < p->n && *failures == 0; i++) {
+        *undone += p->colls[i].selected;
+    }
+}
+
+const struct rs_strategy mbk_engine_restore_journaled = {
+    .name = "journal",
+    .check_target = check_target,
+    .prepare = prepare,
+    .write_batch = write_batch,
+    .indexing = indexing,
+    .check = check,
+    .swap = NULL,
+    .view = view,
+    .commit = commit,
+    .rollback = rollback,
+};

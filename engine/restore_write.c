@@ -1,9 +1,10 @@
 /*
- * restore_apply.c: restore's writing pass.  The calling thread parses the
+ * restore_write.c: restore's writing pass.  The calling thread parses the
  * backup and cuts each collection into batches (at most 1000 documents or
- * 16 MiB); `jobs` workers take batches from a bounded queue, settle
- * conflicts with the target and insert them.  With dry_run the workers
- * only count conflicts.  Any failure stops the pass and rolls back.
+ * 16 MiB); `jobs` workers take batches from a bounded queue and hand them
+ * to the strategy's write_batch; the inserting and conflict lookups the
+ * strategies share are here.  With dry_run the workers only count
+ * conflicts.  Any failure stops the pass and rolls back.
  */
 #include "config.h"
 
@@ -14,12 +15,12 @@
 #include "engine/names.h"
 #include "engine/restore_private.h"
 
-#define BATCH_DOCS 1000
+#define BATCH_DOCS MBK_RS_BATCH_DOCS
 #define BATCH_BYTES ((size_t)16 * 1024 * 1024 - 16 * 1024)
 #define CHUNK (64 * 1024)
 
 struct batch {
-    struct rcoll *c;
+    struct rs_coll *c;
     size_t n;
     size_t bytes;
     bson_t *docs[BATCH_DOCS];
@@ -27,7 +28,7 @@ struct batch {
 };
 
 struct apply {
-    struct plan *p;
+    struct rs_plan *p;
     unsigned jobs;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -39,7 +40,7 @@ struct apply {
     int failed;
     struct mbk_error err; /* the first failure, under mu */
     /* reader state, calling thread only */
-    struct rcoll *cur;
+    struct rs_coll *cur;
     struct batch *fill;
     double last_report;
     uint64_t seen;
@@ -70,16 +71,16 @@ fail(struct apply *a, const struct mbk_error *e)
 }
 
 static int
-canceled(const struct plan *p)
+canceled(const struct rs_plan *p)
 {
     return p->o->cancel != NULL && atomic_load(p->o->cancel) != 0;
 }
 
 /* ---- conflicts ---------------------------------------------------------- */
 
-/* The _id element's type and value bytes: equal keys, equal ids. */
-static int
-id_key(const bson_t *doc, const uint8_t **key, size_t *len)
+int
+mbk_engine_restore_id_key(const bson_t *doc, const uint8_t **key,
+                          size_t *len)
 {
     bson_iter_t it;
     const uint8_t *raw;
@@ -95,15 +96,10 @@ id_key(const bson_t *doc, const uint8_t **key, size_t *len)
     return 0;
 }
 
-struct existing {
-    bson_t *docs[BATCH_DOCS]; /* found documents (whole, or _id only) */
-    size_t n;
-};
-
 static int
 on_existing(const bson_t *doc, void *ud, struct mbk_error *err)
 {
-    struct existing *ex = ud;
+    struct rs_existing *ex = ud;
 
     if (ex->n == BATCH_DOCS) {
         return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EFORMAT,
@@ -114,9 +110,26 @@ on_existing(const bson_t *doc, void *ud, struct mbk_error *err)
 }
 
 /* The target's documents whose _id is one of the batch's. */
-static int
-find_existing(struct plan *p, struct batch *b, bool whole,
-              struct existing *ex, struct mbk_error *err)
+void
+mbk_engine_restore_append_ids(bson_t *arr, bson_t *const *docs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        bson_iter_t it;
+        char k[16];
+        const char *key;
+
+        if (bson_iter_init_find(&it, docs[i], "_id")) {
+            bson_uint32_to_string((uint32_t)i, &key, k, sizeof(k));
+            bson_append_iter(arr, key, -1, &it);
+        }
+    }
+}
+
+int
+mbk_engine_restore_find_existing(struct rs_plan *p, struct rs_coll *c,
+                                 bson_t **docs, size_t n, bool whole,
+                                 struct rs_existing *ex,
+                                 struct mbk_error *err)
 {
     bson_t filter = BSON_INITIALIZER;
     bson_t opts = BSON_INITIALIZER;
@@ -127,16 +140,7 @@ find_existing(struct plan *p, struct batch *b, bool whole,
 
     BSON_APPEND_DOCUMENT_BEGIN(&filter, "_id", &in);
     BSON_APPEND_ARRAY_BEGIN(&in, "$in", &arr);
-    for (size_t i = 0; i < b->n; i++) {
-        bson_iter_t it;
-        char k[16];
-        const char *key;
-
-        if (bson_iter_init_find(&it, b->docs[i], "_id")) {
-            bson_uint32_to_string((uint32_t)i, &key, k, sizeof(k));
-            bson_append_iter(&arr, key, -1, &it);
-        }
-    }
+    mbk_engine_restore_append_ids(&arr, docs, n);
     bson_append_array_end(&in, &arr);
     bson_append_document_end(&filter, &in);
     if (!whole) {
@@ -144,7 +148,7 @@ find_existing(struct plan *p, struct batch *b, bool whole,
         BSON_APPEND_INT32(&proj, "_id", 1);
         bson_append_document_end(&opts, &proj);
     }
-    rc = mbk_mongo_find_each(p->m, p->db, b->c->rep->name, &filter, &opts,
+    rc = mbk_mongo_find_each(p->m, p->db, c->rep->name, &filter, &opts,
                              on_existing, ex, err);
     bson_destroy(&filter);
     bson_destroy(&opts);
@@ -175,20 +179,22 @@ same_number(const bson_t *a, const bson_t *b)
     return bson_iter_as_int64(&x) == bson_iter_as_int64(&y);
 }
 
-static const bson_t *
-lookup(const struct existing *ex, const bson_t *doc)
+const bson_t *
+mbk_engine_restore_existing_get(const struct rs_existing *ex,
+                                const bson_t *doc)
 {
     const uint8_t *k;
     size_t kl;
 
-    if (id_key(doc, &k, &kl) != 0) {
+    if (mbk_engine_restore_id_key(doc, &k, &kl) != 0) {
         return NULL;
     }
     for (size_t i = 0; i < ex->n; i++) {
         const uint8_t *k2;
         size_t kl2;
 
-        if (id_key(ex->docs[i], &k2, &kl2) == 0 && kl == kl2 &&
+        if (mbk_engine_restore_id_key(ex->docs[i], &k2, &kl2) == 0 &&
+            kl == kl2 &&
             k[0] == k2[0] && memcmp(k + 5, k2 + 5, kl - 5) == 0) {
             return ex->docs[i];
         }
@@ -199,8 +205,8 @@ lookup(const struct existing *ex, const bson_t *doc)
     return NULL;
 }
 
-static void
-existing_free(struct existing *ex)
+void
+mbk_engine_restore_existing_free(struct rs_existing *ex)
 {
     for (size_t i = 0; i < ex->n; i++) {
         bson_destroy(ex->docs[i]);
@@ -210,8 +216,9 @@ existing_free(struct existing *ex)
 
 /* ---- a batch ---------------------------------------------------------- */
 
-static void
-note_error(struct rcoll *c, const bson_t *doc, const char *message)
+void
+mbk_engine_restore_note_error(struct rs_coll *c, const bson_t *doc,
+                              const char *message)
 {
     struct mbk_restore_coll *r = c->rep;
 
@@ -225,65 +232,18 @@ note_error(struct rcoll *c, const bson_t *doc, const char *message)
     r->nerrors++;
 }
 
-/* Without drop, the _ids journaled before an insert that did not go in
- * belong to someone else's documents (one inserted between our conflict
- * check and our insert): journal them as "not ours", so that the undo
- * leaves those documents alone. */
-static void
-journal_not_inserted(struct plan *p, struct rcoll *c, bson_t **docs,
-                     size_t n, const uint8_t *map)
-{
-    bson_t entry = BSON_INITIALIZER;
-    bson_t ids;
-    uint32_t k = 0;
-    struct mbk_error e;
-
-    BSON_APPEND_UTF8(&entry, "c", c->dest);
-    BSON_APPEND_ARRAY_BEGIN(&entry, "ni", &ids);
-    for (size_t i = 0; i < n; i++) {
-        bson_iter_t it;
-        char key[16];
-        const char *kp;
-
-        bool ours = false;
-
-        if (!map[i] || !bson_iter_init_find(&it, docs[i], "_id")) {
-            continue;
-        }
-        /* the same _id twice in the batch: if one copy went in, the _id
-         * is ours after all */
-        for (size_t j = 0; j < n && !ours; j++) {
-            const uint8_t *a;
-            const uint8_t *b;
-            size_t la;
-            size_t lb;
-
-            ours = !map[j] && id_key(docs[i], &a, &la) == 0 &&
-                   id_key(docs[j], &b, &lb) == 0 && la == lb &&
-                   memcmp(a, b, la) == 0;
-        }
-        if (!ours) {
-            bson_uint32_to_string(k++, &kp, key, sizeof(key));
-            bson_append_iter(&ids, kp, -1, &it);
-        }
-    }
-    bson_append_array_end(&entry, &ids);
-    if (k > 0) {
-        mbk_engine_restore_journal(p, &entry, &e);
-    }
-    bson_destroy(&entry);
-}
-
-static int
-insert(struct plan *p, struct rcoll *c, bson_t **docs, size_t n,
-       struct mbk_error *err)
+int
+mbk_engine_restore_insert(struct rs_plan *p, struct rs_coll *c,
+                          bson_t **docs, size_t n, uint8_t *failed_map,
+                          uint64_t *failed, struct mbk_error *err)
 {
     struct mbk_mongo_write_result wr;
-    uint8_t map[BATCH_DOCS];
+    uint8_t own[BATCH_DOCS];
+    uint8_t *map = failed_map != NULL ? failed_map : own;
     int rc;
 
     memset(&wr, 0, sizeof(wr));
-    memset(map, 0, sizeof(map));
+    memset(map, 0, BATCH_DOCS);
     wr.failed_map = map;
     wr.failed_map_len = n < BATCH_DOCS ? n : BATCH_DOCS;
     rc = mbk_mongo_insert_many(p->m, p->db, c->dest,
@@ -294,7 +254,8 @@ insert(struct plan *p, struct rcoll *c, bson_t **docs, size_t n,
     c->rep->failed += wr.failed;
     for (uint32_t i = 0; i < wr.nerrors; i++) {
         if (wr.errors[i].index < n) {
-            note_error(c, docs[wr.errors[i].index], wr.errors[i].message);
+            mbk_engine_restore_note_error(c, docs[wr.errors[i].index],
+                                          wr.errors[i].message);
         }
     }
     if (rc == 0) {
@@ -306,22 +267,8 @@ insert(struct plan *p, struct rcoll *c, bson_t **docs, size_t n,
         c->rep->filled_timestamps = c->sums.empty_ts;
     }
     pthread_mutex_unlock(&c->mu);
-    if (rc != 0 && wr.failed > 0 && !p->o->drop && !c->created) {
-        if (p->o->ordered) {
-            /* an ordered insert stops at its first error */
-            size_t first = wr.failed_map_len;
-
-            for (size_t i = 0; i < wr.failed_map_len; i++) {
-                if (map[i]) {
-                    first = i;
-                    break;
-                }
-            }
-            for (size_t i = first; i < wr.failed_map_len; i++) {
-                map[i] = 1;
-            }
-        }
-        journal_not_inserted(p, c, docs, n, map);
+    if (failed != NULL) {
+        *failed = wr.failed;
     }
     if (rc != 0) {
         if (wr.nerrors > 0 && wr.errors[0].index < n) {
@@ -337,130 +284,30 @@ insert(struct plan *p, struct rcoll *c, bson_t **docs, size_t n,
     return 0;
 }
 
-/* Without drop, into an existing collection: settle each conflict by the
- * policy, journal what changes, insert the rest. */
-static int
-merge(struct plan *p, struct batch *b, struct mbk_error *err)
-{
-    struct rcoll *c = b->c;
-    enum mbk_restore_conflict policy = p->o->conflict;
-    struct existing ex;
-    bson_t *fresh[BATCH_DOCS];
-    size_t nfresh = 0;
-    int rc = -1;
-
-    ex.n = 0;
-    if (find_existing(p, b, policy == MBK_RESTORE_REPLACE, &ex, err) != 0) {
-        goto out;
-    }
-    for (size_t i = 0; i < b->n; i++) {
-        const bson_t *old = lookup(&ex, b->docs[i]);
-
-        if (old == NULL) {
-            fresh[nfresh++] = b->docs[i];
-            continue;
-        }
-        if (policy == MBK_RESTORE_FAIL) {
-            char id[128];
-
-            mbk_engine_restore_id_text(b->docs[i], id, sizeof(id));
-            pthread_mutex_lock(&c->mu);
-            c->rep->failed++;
-            note_error(c, b->docs[i], "the _id exists in the target");
-            pthread_mutex_unlock(&c->mu);
-            mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EINVAL,
-                          "collection \"%s\": document _id %s exists in "
-                          "the target (conflict policy: fail)",
-                          c->rep->name, id);
-            goto out;
-        }
-        if (policy == MBK_RESTORE_SKIP) {
-            pthread_mutex_lock(&c->mu);
-            c->rep->skipped++;
-            pthread_mutex_unlock(&c->mu);
-            continue;
-        }
-        /* replace: keep the original in the journal first */
-        {
-            bson_t entry = BSON_INITIALIZER;
-
-            BSON_APPEND_UTF8(&entry, "c", c->dest);
-            BSON_APPEND_DOCUMENT(&entry, "r", old);
-            rc = mbk_engine_restore_journal(p, &entry, err);
-            bson_destroy(&entry);
-        }
-        if (rc != 0 ||
-            mbk_mongo_replace(p->m, p->db, c->dest, b->docs[i],
-                              p->o->bypass_validation, err) != 0) {
-            rc = -1;
-            pthread_mutex_lock(&c->mu);
-            c->rep->failed++;
-            note_error(c, b->docs[i], err ? err->message : "replace failed");
-            pthread_mutex_unlock(&c->mu);
-            goto out;
-        }
-        pthread_mutex_lock(&c->mu);
-        c->rep->replaced++;
-        pthread_mutex_unlock(&c->mu);
-    }
-    /* the _ids about to go in, journaled first */
-    if (nfresh > 0) {
-        bson_t entry = BSON_INITIALIZER;
-        bson_t ids;
-
-        BSON_APPEND_UTF8(&entry, "c", c->dest);
-        BSON_APPEND_ARRAY_BEGIN(&entry, "i", &ids);
-        for (size_t i = 0; i < nfresh; i++) {
-            bson_iter_t it;
-            char k[16];
-            const char *key;
-
-            if (bson_iter_init_find(&it, fresh[i], "_id")) {
-                bson_uint32_to_string((uint32_t)i, &key, k, sizeof(k));
-                bson_append_iter(&ids, key, -1, &it);
-            }
-        }
-        bson_append_array_end(&entry, &ids);
-        rc = mbk_engine_restore_journal(p, &entry, err);
-        bson_destroy(&entry);
-        if (rc != 0) {
-            goto out;
-        }
-    }
-    rc = insert(p, c, fresh, nfresh, err);
-out:
-    existing_free(&ex);
-    return rc;
-}
-
 static int
 process(struct apply *a, struct batch *b, struct mbk_error *err)
 {
-    struct plan *p = a->p;
-    struct rcoll *c = b->c;
+    struct rs_plan *p = a->p;
+    struct rs_coll *c = b->c;
 
     if (p->o->dry_run) {
-        struct existing ex;
+        struct rs_existing ex;
 
         ex.n = 0;
         if (!c->existed) {
             return 0;
         }
-        if (find_existing(p, b, false, &ex, err) != 0) {
+        if (mbk_engine_restore_find_existing(p, c, b->docs, b->n, false, &ex,
+                                             err) != 0) {
             return -1;
         }
         pthread_mutex_lock(&c->mu);
         c->rep->conflicts += ex.n;
         pthread_mutex_unlock(&c->mu);
-        existing_free(&ex);
+        mbk_engine_restore_existing_free(&ex);
         return 0;
     }
-    if (p->o->drop || c->created) {
-        /* staging, or a collection this run made: nothing to collide
-         * with but the file itself */
-        return insert(p, c, b->docs, b->n, err);
-    }
-    return merge(p, b, err);
+    return p->st->write_batch(p, c, b->docs, b->n, err);
 }
 
 static void *
@@ -569,8 +416,8 @@ drain(struct apply *a, struct mbk_error *err)
 
 /* ---- the reader ------------------------------------------------------- */
 
-static struct rcoll *
-find_coll(struct plan *p, const char *name)
+static struct rs_coll *
+find_coll(struct rs_plan *p, const char *name)
 {
     for (size_t i = 0; i < p->n; i++) {
         if (strcmp(p->rep->colls[i].name, name) == 0) {
@@ -584,7 +431,7 @@ static int
 on_begin(void *ud, const char *name, struct mbk_error *err)
 {
     struct apply *a = ud;
-    struct rcoll *c = find_coll(a->p, name);
+    struct rs_coll *c = find_coll(a->p, name);
 
     if (c == NULL) {
         return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EFORMAT,
@@ -603,7 +450,7 @@ static int
 on_document(void *ud, const bson_t *doc, struct mbk_error *err)
 {
     struct apply *a = ud;
-    struct plan *p = a->p;
+    struct rs_plan *p = a->p;
     struct batch *b;
     bson_t *copy;
     bson_iter_t it;
@@ -661,8 +508,8 @@ on_end(void *ud, const char *name, uint64_t count,
        const unsigned char sha256[32], int typed, struct mbk_error *err)
 {
     struct apply *a = ud;
-    struct plan *p = a->p;
-    struct rcoll *c = find_coll(p, name);
+    struct rs_plan *p = a->p;
+    struct rs_coll *c = find_coll(p, name);
     struct json_object *ci = NULL;
     struct json_object *v;
     char hex[65];
@@ -749,7 +596,7 @@ out:
 }
 
 int
-mbk_engine_restore_apply(struct plan *p, struct mbk_error *err)
+mbk_engine_restore_apply(struct rs_plan *p, struct mbk_error *err)
 {
     struct apply a;
     pthread_t tids[64];
