@@ -29,7 +29,7 @@
 #define TEXT_MAX ((size_t)1 << 30)    /* one document's text, at most */
 
 static int
-canceled(const struct run *r)
+canceled(const struct bk_run *r)
 {
     return r->o->cancel != NULL && atomic_load(r->o->cancel) != 0;
 }
@@ -59,12 +59,12 @@ append_json_string(struct mbk_buf *b, const char *s, struct mbk_error *err)
 static int
 on_collection(const bson_t *doc, void *ud, struct mbk_error *err)
 {
-    struct run *r = ud;
+    struct bk_run *r = ud;
     const struct mbk_backup_opts *o = r->o;
     bson_iter_t it;
     const char *name;
     const char *type = "collection";
-    struct coll *c;
+    struct bk_coll *c;
 
     if (!bson_iter_init_find(&it, doc, "name") || !BSON_ITER_HOLDS_UTF8(&it)) {
         return mbk_error_set(err, MBK_ERROR_MONGO, 0,
@@ -99,7 +99,7 @@ on_collection(const bson_t *doc, void *ud, struct mbk_error *err)
     }
     if (r->n == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 16;
-        struct coll *p = realloc(r->colls, cap * sizeof(*p));
+        struct bk_coll *p = realloc(r->colls, cap * sizeof(*p));
 
         if (p == NULL) {
             return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_ENOMEM,
@@ -125,8 +125,8 @@ on_collection(const bson_t *doc, void *ud, struct mbk_error *err)
 static int
 cmp_coll(const void *a, const void *b)
 {
-    return strcmp(((const struct coll *)a)->name,
-                  ((const struct coll *)b)->name);
+    return strcmp(((const struct bk_coll *)a)->name,
+                  ((const struct bk_coll *)b)->name);
 }
 
 struct index_acc {
@@ -150,7 +150,7 @@ on_index(const bson_t *doc, void *ud, struct mbk_error *err)
 }
 
 static int
-list_all(struct run *r, struct mbk_error *err)
+list_all(struct bk_run *r, struct mbk_error *err)
 {
     const struct mbk_backup_opts *o = r->o;
 
@@ -177,7 +177,7 @@ list_all(struct run *r, struct mbk_error *err)
     }
     qsort(r->colls, r->n, sizeof(r->colls[0]), cmp_coll);
     for (size_t i = 0; i < r->n; i++) {
-        struct coll *c = &r->colls[i];
+        struct bk_coll *c = &r->colls[i];
 
         if (strcmp(c->type, "view") == 0) {
             continue;
@@ -230,8 +230,8 @@ id_text(const uint8_t *data, size_t len, char *buf, size_t cap)
 }
 
 static int
-flush_text(struct coll *c, EVP_MD_CTX *md, struct mbk_buf *text,
-           struct run *r, struct mbk_error *err)
+flush_text(struct bk_coll *c, EVP_MD_CTX *md, struct mbk_buf *text,
+           struct bk_run *r, struct mbk_error *err)
 {
     if (text->len == 0) {
         return 0;
@@ -247,9 +247,9 @@ flush_text(struct coll *c, EVP_MD_CTX *md, struct mbk_buf *text,
 }
 
 static int
-dump_collection(struct run *r, size_t idx, struct mbk_error *err)
+dump_collection(struct bk_run *r, size_t idx, struct mbk_error *err)
 {
-    struct coll *c = &r->colls[idx];
+    struct bk_coll *c = &r->colls[idx];
     struct mbk_mongo_cursor *cur = NULL;
     struct mbk_buf text;
     EVP_MD_CTX *md;
@@ -338,7 +338,7 @@ out:
 static void *
 worker(void *arg)
 {
-    struct run *r = arg;
+    struct bk_run *r = arg;
 
     for (;;) {
         struct mbk_error e;
@@ -373,7 +373,7 @@ worker(void *arg)
 }
 
 static void
-report(struct run *r, const char *phase, double t0)
+report(struct bk_run *r, const char *phase, double t0)
 {
     struct mbk_progress p;
     uint64_t total = 0;
@@ -399,7 +399,7 @@ report(struct run *r, const char *phase, double t0)
 
 /* Run the workers; the calling thread reports progress meanwhile. */
 static int
-read_all(struct run *r, double t0, struct mbk_error *err)
+read_all(struct bk_run *r, double t0, struct mbk_error *err)
 {
     unsigned jobs = r->o->jobs ? r->o->jobs : 2;
     pthread_t tids[64];
@@ -474,7 +474,7 @@ sink_write(void *ud, const void *p, size_t n, struct mbk_error *err)
 /* head = {"metadata":META,"collections":{  and tail = }} , each one gzip
  * member when compressing. */
 static int
-frame(const struct run *r, const struct mbk_buf *meta, struct mbk_buf *head,
+frame(const struct bk_run *r, const struct mbk_buf *meta, struct mbk_buf *head,
       struct mbk_buf *tail, struct mbk_error *err)
 {
     static const char head_a[] = "{\"metadata\":";
@@ -508,7 +508,7 @@ out:
 }
 
 static int
-publish(struct run *r, struct mbk_storage *st, const char *file,
+publish(struct bk_run *r, struct mbk_storage *st, const char *file,
         const struct mbk_buf *meta, uint64_t *size, char *sha256,
         struct mbk_error *err)
 {
@@ -586,7 +586,7 @@ check_opts(const struct mbk_backup_opts *o, struct mbk_error *err)
 }
 
 static int
-fill_result(const struct run *r, struct mbk_backup_result *res,
+fill_result(const struct bk_run *r, struct mbk_backup_result *res,
             struct mbk_error *err)
 {
     res->colls = calloc(r->n ? r->n : 1, sizeof(res->colls[0]));
@@ -595,7 +595,7 @@ fill_result(const struct run *r, struct mbk_backup_result *res,
                              "out of memory");
     }
     for (size_t i = 0; i < r->n; i++) {
-        const struct coll *c = &r->colls[i];
+        const struct bk_coll *c = &r->colls[i];
         struct mbk_backup_coll *rc = &res->colls[i];
 
         rc->name = strdup(c->name);
@@ -635,7 +635,7 @@ mbk_engine_backup_run(struct mbk_mongo *m, struct mbk_storage *st,
                       const struct mbk_backup_opts *o,
                       struct mbk_backup_result *res, struct mbk_error *err)
 {
-    struct run r;
+    struct bk_run r;
     struct mbk_buf meta;
     char file[MBK_NAMES_BACKUP_MAX + 16];
     char stem[MBK_NAMES_BACKUP_MAX + 1];

@@ -59,8 +59,8 @@ add(struct json_object *obj, const char *key, struct json_object *val,
 }
 
 static int
-coll_info(const struct run *r, const struct coll *c, struct json_object *info,
-          struct mbk_error *err)
+coll_info(const struct bk_run *r, const struct bk_coll *c,
+          struct json_object *info, struct mbk_error *err)
 {
     struct json_object *ci = json_object_new_object();
     bson_t options;
@@ -119,7 +119,7 @@ coll_info(const struct run *r, const struct coll *c, struct json_object *info,
 }
 
 int
-mbk_engine_backup_metadata(const struct run *r, const char *stem, const char *ts,
+mbk_engine_backup_metadata(const struct bk_run *r, const char *stem, const char *ts,
                const char *server_version, struct mbk_buf *out,
                struct mbk_error *err)
 {

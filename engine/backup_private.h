@@ -15,7 +15,7 @@
 #include "engine/buf.h"
 #include "engine/spool.h"
 
-struct coll {
+struct bk_coll {
     char *name;
     char type[16];
     /* bson_t must not move once used (it may point into itself), and
@@ -30,12 +30,12 @@ struct coll {
     unsigned char sha[32];
 };
 
-struct run {
+struct bk_run {
     const struct mbk_backup_opts *o;
     struct mbk_mongo *m;
     const char *spool_dir;
     struct mbk_gzip_pool *gz; /* compresses every spool; NULL: plain */
-    struct coll *colls;
+    struct bk_coll *colls;
     size_t n;
     size_t cap;
 
@@ -55,7 +55,7 @@ struct run {
 
 /* The metadata object of the backup, as JSON text appended to out. */
 int
-mbk_engine_backup_metadata(const struct run *r, const char *stem,
+mbk_engine_backup_metadata(const struct bk_run *r, const char *stem,
                            const char *ts, const char *server_version,
                            struct mbk_buf *out, struct mbk_error *err);
 
