@@ -15,7 +15,7 @@
 #include <bson/bson.h>
 
 #include "engine/buf.h"
-#include "engine/ejson_read.h"
+#include "engine/ejson/ejson_read.h"
 
 static double
 now(void)

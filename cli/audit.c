@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
-#include "engine/audit.h"
+#include "engine/audit/audit.h"
 
 #define DEFAULT_LIMIT 50
 

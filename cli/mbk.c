@@ -15,7 +15,7 @@
 #include <pwd.h>
 
 #include "cli/cli.h"
-#include "engine/audit.h"
+#include "engine/audit/audit.h"
 #include "engine/names.h"
 
 static const char usage_text[] =

@@ -7,7 +7,7 @@
 #define MBK_ENGINE_OPTIONS_H
 
 #include "engine/error.h"
-#include "engine/restore.h"
+#include "engine/restore/restore.h"
 
 /* The policies' names in enum order, NULL-terminated: what a front end
  * offers ("skip", "replace", "fail"). */

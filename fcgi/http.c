@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/audit.h"
-#include "engine/mongo.h"
+#include "engine/audit/audit.h"
+#include "engine/mongo/mongo.h"
 #include "fcgi/http.h"
 #include "storage/loader.h"
 

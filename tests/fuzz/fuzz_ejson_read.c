@@ -12,7 +12,7 @@
 
 #include <bson/bson.h>
 
-#include "engine/ejson_read.h"
+#include "engine/ejson/ejson_read.h"
 #include "tests/fuzz/fuzz_split.h"
 
 int

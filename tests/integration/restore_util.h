@@ -13,7 +13,7 @@
 
 #include <mongoc/mongoc.h>
 
-#include "engine/restore.h"
+#include "engine/restore/restore.h"
 #include "storage/loader.h"
 
 struct mbk_rt_ctx {

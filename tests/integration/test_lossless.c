@@ -18,9 +18,9 @@
 #include <cmocka.h>
 #include <mongoc/mongoc.h>
 
-#include "engine/catalog.h"
-#include "engine/mongo.h"
-#include "engine/restore.h"
+#include "engine/backup/catalog.h"
+#include "engine/mongo/mongo.h"
+#include "engine/restore/restore.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/restore_util.h"
 #include "tests/integration/snapshot.h"

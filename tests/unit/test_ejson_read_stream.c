@@ -18,7 +18,7 @@
 #include <openssl/evp.h>
 
 #include "engine/buf.h"
-#include "engine/ejson_read.h"
+#include "engine/ejson/ejson_read.h"
 
 /* What the callbacks saw, as text, plus a digest of every BSON byte. */
 struct seen {
