@@ -112,7 +112,7 @@ exit_code(const struct mbk_error *err)
 {
     switch (err->domain) {
     case MBK_ERROR_MONGO:
-        /* engine/mongo.c classifies: only its UNREACHABLE is */
+        /* engine/mongo/mongo.c classifies: only its UNREACHABLE is */
         return err->code == MBK_MONGO_CODE_UNREACHABLE ? MBK_EXIT_UNREACHABLE
                                                        : MBK_EXIT_FAILED;
     case MBK_ERROR_STORAGE:

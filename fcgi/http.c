@@ -278,7 +278,7 @@ static int
 mongo_status(int32_t code)
 {
     switch (code) {
-    case MBK_MONGO_CODE_UNREACHABLE: /* engine/mongo.c: stream, selection */
+    case MBK_MONGO_CODE_UNREACHABLE: /* engine/mongo/: stream, selection */
     case 6:     /* HostUnreachable */
     case 7:     /* HostNotFound */
     case 89:    /* NetworkTimeout */

@@ -1,6 +1,6 @@
 /*
- * audit_private.h: what engine/audit.c (writing) and engine/audit_read.c
- * (reading and verifying) share: line hashing and the zero hash.
+ * audit_private.h: what audit.c (writing) and audit_read.c (reading and
+ * verifying) share: line hashing and the zero hash.
  */
 #ifndef MBK_ENGINE_AUDIT_PRIVATE_H
 #define MBK_ENGINE_AUDIT_PRIVATE_H

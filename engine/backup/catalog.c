@@ -1,6 +1,7 @@
 /*
  * catalog.c: listing backups with their metadata and verifying a backup,
- * both on the streaming parser (engine/ejson_read.h) over engine/source.h.
+ * both on the streaming parser (engine/ejson/ejson_read.h) over
+ * engine/source.h.
  */
 #include "config.h"
 

@@ -1,6 +1,6 @@
 /*
  * ejson_write_private.h: the number and byte formatters of the Extended JSON
- * encoder (engine/ejson_fmt.c), shared with ejson_write.c and the unit
+ * encoder (engine/ejson/ejson_fmt.c), shared with ejson_write.c and the unit
  * tests.  Each writes at dst, which has room for the stated maximum, and
  * returns the number of bytes written; none NUL-terminates.  Thread-safe.
  */

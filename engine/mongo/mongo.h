@@ -1,6 +1,6 @@
 /*
- * mongo.h: the engine's only door to MongoDB.  engine/mongo.c is the one
- * file that includes mongoc.h; everything else speaks libbson.
+ * mongo.h: the engine's only door to MongoDB.  engine/mongo/mongo.c is the
+ * one file that includes mongoc.h; everything else speaks libbson.
  * One struct mbk_mongo holds one mongoc_client_pool_t and is thread-safe;
  * each cursor holds a client popped from it, and belongs to one thread.
  */

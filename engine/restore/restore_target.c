@@ -98,7 +98,7 @@ mbk_engine_restore_sum_doc(struct mbk_restore_sums *s, const uint8_t *data,
     uint8_t *zeroed;
     int ts;
 
-    /* mongod stores _id first (engine/restore.h) */
+    /* mongod stores _id first (engine/restore/restore.h) */
     if (len > 9 && memcmp(data + 5, "_id", 4) != 0) {
         moved = id_moved_first(data, len);
         if (moved != NULL) {

@@ -539,7 +539,7 @@ test_restore_files_of_node(void **state)
 }
 
 /* A server's BadValue (code 2) is a server error, never "unreachable":
- * the driver's domain decides, once, in engine/mongo.c. */
+ * the driver's domain decides, once, in engine/mongo/mongo.c. */
 static void
 test_lossless_server_error_is_not_unreachable(void **state)
 {
