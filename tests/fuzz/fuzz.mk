@@ -37,7 +37,8 @@ FUZZ_PARSER_SRC = $(srcdir)/engine/error.c $(srcdir)/engine/buf.c \
 	$(srcdir)/engine/ejson/ejson_read_num.c \
 	$(srcdir)/engine/ejson/ejson_read_wrap.c \
 	$(srcdir)/engine/ejson/ejson_read_types.c \
-	$(srcdir)/engine/ejson/ejson_read_scan.c
+	$(srcdir)/engine/ejson/ejson_read_scan.c \
+	$(srcdir)/engine/ejson/ejson_write.c $(srcdir)/engine/ejson/ejson_fmt.c
 FUZZ_SOURCE_SRC = $(FUZZ_PARSER_SRC) $(srcdir)/engine/source.c \
 	$(srcdir)/engine/gzip_inflate.c $(srcdir)/engine/names.c \
 	$(srcdir)/engine/backup/catalog.c $(srcdir)/storage/loader.c \
