@@ -13,7 +13,7 @@
 
 #include <bson.h>
 
-#include "engine/ejson_write.h"
+#include "engine/ejson/ejson_write.h"
 
 struct set {
     const char *name;

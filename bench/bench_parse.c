@@ -15,7 +15,7 @@
 #include <bson/bson.h>
 
 #include "engine/buf.h"
-#include "engine/ejson_read.h"
+#include "engine/ejson/ejson_read.h"
 
 /* CPU seconds of this (single-threaded) process: on a shared, loaded
  * machine the wall clock also counts other programs' time slices. */

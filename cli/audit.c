@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
-#include "engine/audit.h"
+#include "engine/audit/audit.h"
 
 static const char audit_usage[] =
     "usage: mbk audit [OPTIONS]\n"

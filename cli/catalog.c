@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "engine/catalog.h"
-#include "engine/stored.h"
+#include "engine/backup/catalog.h"
+#include "engine/backup/stored.h"
 
 static const char list_usage[] =
     "usage: mbk list [--storage SPEC] [--json]\n"

@@ -9,9 +9,9 @@
 
 #include <json-c/json.h>
 
-#include "engine/backup.h"
+#include "engine/backup/backup.h"
 #include "engine/error.h"
-#include "engine/mongo.h"
+#include "engine/mongo/mongo.h"
 #include "storage/loader.h"
 
 /* Exit codes, documented in mbk(1). */

@@ -15,7 +15,7 @@
 #include <pwd.h>
 
 #include "cli/cli.h"
-#include "engine/audit.h"
+#include "engine/audit/audit.h"
 #include "engine/names.h"
 
 static const char usage_text[] =
@@ -112,7 +112,7 @@ exit_code(const struct mbk_error *err)
 {
     switch (err->domain) {
     case MBK_ERROR_MONGO:
-        /* engine/mongo.c classifies: only its UNREACHABLE is */
+        /* engine/mongo/mongo.c classifies: only its UNREACHABLE is */
         return err->code == MBK_MONGO_CODE_UNREACHABLE ? MBK_EXIT_UNREACHABLE
                                                        : MBK_EXIT_FAILED;
     case MBK_ERROR_STORAGE:

@@ -11,7 +11,7 @@
 
 #include "cli/cli.h"
 #include "engine/options.h"
-#include "engine/restore.h"
+#include "engine/restore/restore.h"
 
 static const char restore_usage[] =
     "usage: mbk restore NAME | --file PATH | - [OPTIONS]\n"

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "engine/stats.h"
+#include "engine/mongo/stats.h"
 
 static const char stats_usage[] =
     "usage: mbk stats [--uri URI] [--db NAME] [--json]\n"

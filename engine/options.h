@@ -8,8 +8,8 @@
 #define MBK_ENGINE_OPTIONS_H
 
 #include "engine/error.h"
-#include "engine/backup.h"
-#include "engine/restore.h"
+#include "engine/backup/backup.h"
+#include "engine/restore/restore.h"
 
 /* Collections read at once (backup), insert workers (restore). */
 #define MBK_ENGINE_JOBS_DEFAULT 2u

@@ -13,9 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine/audit.h"
+#include "engine/audit/audit.h"
 #include "engine/error.h"
-#include "engine/mongo.h"
+#include "engine/mongo/mongo.h"
 #include "fcgi/access.h"
 #include "fcgi/http.h"
 #include "storage/loader.h"

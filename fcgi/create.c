@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine/backup.h"
+#include "engine/backup/backup.h"
 #include "engine/gzip.h"
 #include "engine/names.h"
 #include "engine/options.h"

@@ -11,10 +11,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "engine/catalog.h"
+#include "engine/backup/catalog.h"
 #include "engine/names.h"
-#include "engine/stats.h"
-#include "engine/stored.h"
+#include "engine/mongo/stats.h"
+#include "engine/backup/stored.h"
 #include "fcgi/handlers.h"
 #include "fcgi/router.h"
 #include "storage/path.h"

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/audit.h"
-#include "engine/mongo.h"
+#include "engine/audit/audit.h"
+#include "engine/mongo/mongo.h"
 #include "fcgi/http.h"
 #include "storage/loader.h"
 
@@ -281,7 +281,7 @@ static int
 mongo_status(int32_t code)
 {
     switch (code) {
-    case MBK_MONGO_CODE_UNREACHABLE: /* engine/mongo.c: stream, selection */
+    case MBK_MONGO_CODE_UNREACHABLE: /* engine/mongo/: stream, selection */
     case 6:     /* HostUnreachable */
     case 7:     /* HostNotFound */
     case 89:    /* NetworkTimeout */

@@ -15,7 +15,7 @@
 
 #include <json-c/json.h>
 
-#include "engine/backup.h"
+#include "engine/backup/backup.h"
 #include "engine/error.h"
 
 struct mbk_fcgi_jobs;

@@ -18,7 +18,7 @@
 
 #include "engine/names.h"
 #include "engine/options.h"
-#include "engine/restore.h"
+#include "engine/restore/restore.h"
 #include "fcgi/handlers.h"
 #include "fcgi/multipart.h"
 #include "fcgi/router.h"

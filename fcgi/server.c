@@ -29,7 +29,7 @@
 #include <fcgiapp.h>
 
 #include "engine/names.h"
-#include "engine/restore.h"
+#include "engine/restore/restore.h"
 #include "fcgi/app.h"
 #include "fcgi/router.h"
 

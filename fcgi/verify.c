@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/catalog.h"
+#include "engine/backup/catalog.h"
 #include "fcgi/handlers.h"
 #include "fcgi/router.h"
 

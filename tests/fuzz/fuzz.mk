@@ -31,19 +31,23 @@ FUZZ_TARGETS = fuzz_ejson_read fuzz_ejson_doc fuzz_source fuzz_meta \
 
 # The engine sources each target needs, compiled into it.
 FUZZ_PARSER_SRC = $(srcdir)/engine/error.c $(srcdir)/engine/buf.c \
-	$(srcdir)/engine/ejson_read.c $(srcdir)/engine/ejson_read_check.c \
-	$(srcdir)/engine/ejson_read_conv.c $(srcdir)/engine/ejson_read_num.c \
-	$(srcdir)/engine/ejson_read_wrap.c $(srcdir)/engine/ejson_read_types.c \
-	$(srcdir)/engine/ejson_read_scan.c
+	$(srcdir)/engine/ejson/ejson_read.c \
+	$(srcdir)/engine/ejson/ejson_read_check.c \
+	$(srcdir)/engine/ejson/ejson_read_conv.c \
+	$(srcdir)/engine/ejson/ejson_read_num.c \
+	$(srcdir)/engine/ejson/ejson_read_wrap.c \
+	$(srcdir)/engine/ejson/ejson_read_types.c \
+	$(srcdir)/engine/ejson/ejson_read_scan.c \
+	$(srcdir)/engine/ejson/ejson_write.c $(srcdir)/engine/ejson/ejson_fmt.c
 FUZZ_SOURCE_SRC = $(FUZZ_PARSER_SRC) $(srcdir)/engine/source.c \
 	$(srcdir)/engine/gzip_inflate.c $(srcdir)/engine/names.c \
-	$(srcdir)/engine/catalog.c $(srcdir)/storage/loader.c \
+	$(srcdir)/engine/backup/catalog.c $(srcdir)/storage/loader.c \
 	$(srcdir)/storage/path.c
 FUZZ_TAR_SRC = $(srcdir)/storage/tar.c $(srcdir)/storage/tar_archive.c
 FUZZ_FCGI_SRC = $(srcdir)/engine/error.c $(srcdir)/engine/buf.c \
 	$(srcdir)/engine/names.c $(srcdir)/fcgi/http.c \
 	$(srcdir)/fcgi/schema.c $(srcdir)/fcgi/multipart.c \
-	$(srcdir)/engine/audit.c
+	$(srcdir)/engine/audit/audit.c
 FUZZ_PARSER_LIBS = $(BSON_LIBS) $(JSONC_LIBS) $(CRYPTO_LIBS)
 FUZZ_SOURCE_LIBS = $(FUZZ_PARSER_LIBS) $(ZLIB_LIBS) $(LIBDEFLATE_LIBS) -ldl
 FUZZ_FCGI_LIBS = $(JSONC_LIBS) $(MONGOC_LIBS) $(BSON_LIBS) $(CRYPTO_LIBS) -lm

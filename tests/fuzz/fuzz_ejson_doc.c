@@ -11,7 +11,7 @@
 
 #include <bson/bson.h>
 
-#include "engine/ejson_read.h"
+#include "engine/ejson/ejson_read.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

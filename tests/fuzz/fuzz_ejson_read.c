@@ -1,6 +1,6 @@
 /*
  * fuzz_ejson_read.c: libFuzzer target for the streaming backup-file reader
- * (engine/ejson_read.h), fed the input in chunk splits drawn from the
+ * (engine/ejson/ejson_read.h), fed the input in chunk splits drawn from the
  * input.  Every document handed out must survive a round trip through
  * libbson's canonical Extended JSON and mbk_ejson_to_bson byte for byte.
  */
@@ -12,7 +12,7 @@
 
 #include <bson/bson.h>
 
-#include "engine/ejson_read.h"
+#include "engine/ejson/ejson_read.h"
 #include "tests/fuzz/fuzz_split.h"
 
 int

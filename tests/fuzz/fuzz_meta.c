@@ -10,7 +10,7 @@
 
 #include <json-c/json.h>
 
-#include "engine/catalog.h"
+#include "engine/backup/catalog.h"
 #include "engine/source.h"
 #include "tests/fuzz/fuzz_split.h"
 

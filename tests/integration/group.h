@@ -13,7 +13,7 @@
 
 #include <mongoc/mongoc.h>
 
-#include "engine/mongo.h"
+#include "engine/mongo/mongo.h"
 #include "storage/loader.h"
 
 struct mbk_test_group {

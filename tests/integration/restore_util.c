@@ -15,8 +15,8 @@
 #include <cmocka.h>
 #include <mongoc/mongoc.h>
 
-#include "engine/backup.h"
-#include "engine/mongo.h"
+#include "engine/backup/backup.h"
+#include "engine/mongo/mongo.h"
 #include "tests/integration/fixtures.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/restore_util.h"

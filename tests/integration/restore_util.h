@@ -13,7 +13,7 @@
 
 #include <mongoc/mongoc.h>
 
-#include "engine/restore.h"
+#include "engine/restore/restore.h"
 #include "tests/integration/group.h"
 #include "storage/loader.h"
 

@@ -22,7 +22,7 @@
 #include <openssl/evp.h>
 #include <zlib.h>
 
-#include "engine/backup.h"
+#include "engine/backup/backup.h"
 #include "engine/buf.h"
 #include "storage/loader.h"
 #include "tests/integration/group.h"

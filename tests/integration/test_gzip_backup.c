@@ -21,10 +21,10 @@
 #include <json-c/json.h>
 #include <mongoc/mongoc.h>
 
-#include "engine/backup.h"
+#include "engine/backup/backup.h"
 #include "engine/buf.h"
-#include "engine/catalog.h"
-#include "engine/ejson_write.h"
+#include "engine/backup/catalog.h"
+#include "engine/ejson/ejson_write.h"
 #include "engine/gzip.h"
 #include "storage/loader.h"
 #include "tests/integration/group.h"

@@ -26,7 +26,7 @@
 #include <cmocka.h>
 #include <mongoc/mongoc.h>
 
-#include "engine/catalog.h"
+#include "engine/backup/catalog.h"
 #include "storage/loader.h"
 #include "tests/integration/child.h"
 #include "tests/integration/harness.h"

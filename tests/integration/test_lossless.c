@@ -19,9 +19,9 @@
 #include <cmocka.h>
 #include <mongoc/mongoc.h>
 
-#include "engine/catalog.h"
-#include "engine/mongo.h"
-#include "engine/restore.h"
+#include "engine/backup/catalog.h"
+#include "engine/mongo/mongo.h"
+#include "engine/restore/restore.h"
 #include "tests/integration/harness.h"
 #include "tests/integration/restore_util.h"
 #include "tests/integration/snapshot.h"
@@ -610,7 +610,7 @@ test_restore_files_of_node(void **state)
 }
 
 /* A server's BadValue (code 2) is a server error, never "unreachable":
- * the driver's domain decides, once, in engine/mongo.c. */
+ * the driver's domain decides, once, in engine/mongo/mongo.c. */
 static void
 test_lossless_server_error_is_not_unreachable(void **state)
 {

@@ -18,8 +18,8 @@
 #include <cmocka.h>
 #include <mongoc/mongoc.h>
 
-#include "engine/backup.h"
-#include "engine/restore.h"
+#include "engine/backup/backup.h"
+#include "engine/restore/restore.h"
 #include "storage/loader.h"
 #include "tests/integration/child.h"
 #include "tests/integration/harness.h"

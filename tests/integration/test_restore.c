@@ -23,9 +23,9 @@
 #include <mongoc/mongoc.h>
 #include <zlib.h>
 
-#include "engine/backup.h"
-#include "engine/catalog.h"
-#include "engine/restore.h"
+#include "engine/backup/backup.h"
+#include "engine/backup/catalog.h"
+#include "engine/restore/restore.h"
 #include "storage/loader.h"
 #include "tests/integration/fixtures.h"
 #include "tests/integration/harness.h"

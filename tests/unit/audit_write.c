@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "engine/audit.h"
+#include "engine/audit/audit.h"
 
 int
 main(int argc, char **argv)

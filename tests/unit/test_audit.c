@@ -21,7 +21,7 @@
 #include <cmocka.h>
 #include <openssl/evp.h>
 
-#include "engine/audit.h"
+#include "engine/audit/audit.h"
 
 #define ZEROS "0000000000000000000000000000000000000000000000000000000000000000"
 

@@ -19,8 +19,8 @@
 #include <json-c/json.h>
 
 #include "engine/buf.h"
-#include "engine/ejson_read.h"
-#include "engine/ejson_write.h"
+#include "engine/ejson/ejson_read.h"
+#include "engine/ejson/ejson_write.h"
 
 /*
  * What each case checks ("part"):

@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "engine/catalog.h"
+#include "engine/backup/catalog.h"
 
 /* Every plugin, with where its store goes in the fixture folder. */
 static const struct {

@@ -15,9 +15,9 @@
 
 #include <cmocka.h>
 
-#include "engine/ejson_read.h"
-#include "engine/ejson_read_private.h"
-#include "engine/ejson_write.h"
+#include "engine/ejson/ejson_read.h"
+#include "engine/ejson/ejson_read_private.h"
+#include "engine/ejson/ejson_write.h"
 
 /* --- helpers -------------------------------------------------------- */
 

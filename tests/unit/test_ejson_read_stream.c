@@ -17,9 +17,9 @@
 #include <cmocka.h>
 #include <openssl/evp.h>
 
-#include "engine/backup_meta.h"
+#include "engine/backup/backup_meta.h"
 #include "engine/buf.h"
-#include "engine/ejson_read.h"
+#include "engine/ejson/ejson_read.h"
 
 /* What the callbacks saw, as text, plus a digest of every BSON byte. */
 struct seen {

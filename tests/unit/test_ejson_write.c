@@ -16,8 +16,8 @@
 #include <cmocka.h>
 #include <json.h>
 
-#include "engine/ejson_write.h"
-#include "engine/ejson_write_private.h"
+#include "engine/ejson/ejson_write.h"
+#include "engine/ejson/ejson_write_private.h"
 
 /* A deterministic generator, so a failure can be replayed. */
 static uint64_t rng_state;

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "engine/mongo.h"
+#include "engine/mongo/mongo.h"
 #include "fcgi/app.h"
 #include "fcgi/http.h"
 #include "fcgi/jobs.h"

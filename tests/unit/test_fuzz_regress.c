@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "engine/ejson_read.h"
+#include "engine/ejson/ejson_read.h"
 
 /* json converts; the result as canonical Extended JSON is want. */
 static void
