@@ -12,6 +12,7 @@
 #include "engine/catalog.h"
 #include "engine/names.h"
 #include "fcgi/handlers.h"
+#include "fcgi/paths.h"
 #include "fcgi/router.h"
 
 static const struct mbk_fcgi_field verify_query[] = {
@@ -19,6 +20,7 @@ static const struct mbk_fcgi_field verify_query[] = {
      mbk_fcgi_check_backup_name},
     {"storage", MBK_FCGI_T_STRING, false, 1, MBK_FCGI_STORAGE_NAME_MAX,
      NULL, mbk_fcgi_check_storage_name},
+    {"path", MBK_FCGI_T_STRING, false, 1, 4096, NULL, NULL},
     {"async", MBK_FCGI_T_BOOL, false, 0, 0, NULL, NULL},
     {NULL, 0, false, 0, 0, NULL, NULL},
 };
@@ -59,7 +61,7 @@ result_json(const char *name, const char *storage,
 struct verify_job {
     struct mbk_fcgi_app *app;
     struct json_object *q;
-    const struct mbk_fcgi_storage *st; /* lent from app */
+    struct mbk_fcgi_place *place; /* a storage, or a recorded path */
     char *user;
     char *client;
     const char *role; /* static */
@@ -71,6 +73,7 @@ verify_job_free(void *ud)
     struct verify_job *v = ud;
 
     json_object_put(v->q);
+    mbk_fcgi_place_free(v->place);
     free(v->user);
     free(v->client);
     free(v);
@@ -89,7 +92,7 @@ run_verify(struct mbk_fcgi_job *job, void *ud, struct json_object **result,
     int rc;
 
     (void)job;
-    rc = mbk_engine_verify(v->st->st, name, &res, err);
+    rc = mbk_engine_verify(v->place->storage->st, name, &res, err);
     memset(&ae, 0, sizeof(ae));
     ae.user = v->user;
     ae.client = v->client;
@@ -102,7 +105,7 @@ run_verify(struct mbk_fcgi_job *job, void *ud, struct json_object **result,
     ae.duration = mbk_names_seconds() - t0;
     mbk_fcgi_app_audit(v->app, NULL, &ae);
     if (rc == 0) {
-        *result = result_json(name, v->st->name, &res);
+        *result = result_json(name, v->place->storage->name, &res);
     }
     mbk_engine_verify_result_free(&res);
     return rc;
@@ -116,21 +119,24 @@ mbk_fcgi_handle_verify(struct mbk_fcgi_app *app,
     struct json_object *q = NULL;
     struct verify_job *v;
     struct mbk_fcgi_job *job;
-    const struct mbk_fcgi_storage *st;
+    struct mbk_fcgi_place *place;
     struct mbk_error err;
+    const char *field;
 
     if (mbk_fcgi_query(rq, verify_query, &q, rs) != 0) {
         return;
     }
-    st = mbk_fcgi_app_storage(app, mbk_fcgi_get_str(q, "storage", NULL),
-                              &err);
-    if (st == NULL) {
-        mbk_fcgi_reply_error(rs, &err, "storage");
+    place = mbk_fcgi_place_open(app, mbk_fcgi_get_str(q, "storage", NULL),
+                                mbk_fcgi_get_str(q, "path", NULL), &field,
+                                &err);
+    if (place == NULL) {
+        mbk_fcgi_reply_error(rs, &err, field);
         json_object_put(q);
         return;
     }
     v = calloc(1, sizeof(*v));
     if (v == NULL) {
+        mbk_fcgi_place_free(place);
         json_object_put(q);
         mbk_fcgi_http_error(&err, 500, "out of memory");
         mbk_fcgi_reply_error(rs, &err, NULL);
@@ -138,7 +144,7 @@ mbk_fcgi_handle_verify(struct mbk_fcgi_app *app,
     }
     v->app = app;
     v->q = q;
-    v->st = st;
+    v->place = place;
     v->user = rq->remote_user != NULL && rq->remote_user[0] != '\0'
                   ? strdup(rq->remote_user)
                   : NULL;

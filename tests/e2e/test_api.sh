@@ -119,6 +119,39 @@ expect_status 200 "POST into a destinationPath under an allowed root"
 # ---- list ---------------------------------------------------------------
 api GET "$API"
 expect_status 200 "GET after the backups"
+expect_eq "$(jget 'd["data"]["count"]')" 3 \
+    "three backups listed (fs, tar and the destinationPath)"
+dest=$(jget '[b["path"] for b in d["data"]["backups"] if b.get("path")][0]')
+expect_eq "$(jget '[(b["name"], b["storage"]) for b in d["data"]["backups"] if b.get("path")]')" \
+    '[["crm-dest.json", null]]' "the destinationPath backup is listed with its path"
+[ "$dest" = "$(realpath "$STACK_RUN/roots/elsewhere")" ] &&
+    ok "marked with where it is" || fail "its path: $dest"
+expect_eq "$(jget '[b["documentCount"] for b in d["data"]["backups"] if b.get("path")][0]')" \
+    "$docs" "with its metadata"
+api GET "$API?path=$dest"
+expect_eq "$(jget '[b["name"] for b in d["data"]["backups"]]')" \
+    '["crm-dest.json"]' "?path= lists that place only"
+STATUS=$("$CURL" -sk -o "$STACK_RUN/dl-dest.json" -w '%{http_code}' -u "$AUTH" \
+    -G --data-urlencode "path=$dest" "$API/download?name=crm-dest.json")
+expect_eq "$STATUS" 200 "download from the destinationPath (streamed)"
+cmp -s "$STACK_RUN/dl-dest.json" "$STACK_RUN/roots/elsewhere/crm-dest.json" &&
+    ok "the download is that file, byte for byte" || fail "it differs"
+api POST "$API/verify?name=crm-dest.json&path=$dest"
+expect_status 200 "verify a backup at its path"
+expect_eq "$(jget 'd["data"]["valid"]')" true "it is sound"
+for p in /etc "$STACK_RUN/roots" "$dest/../../backups" "$STACK_RUN/backups"; do
+    api GET "$API/download?name=crm-e2e.json.gz&path=$p"
+    expect_status 404 "download from an unrecorded path '$p': 404"
+done
+api DELETE "$API?name=crm-e2e.json.gz&path=$STACK_RUN/backups"
+expect_status 404 "delete through an unrecorded path: 404"
+api GET "$API/download?name=crm-dest.json&path=$dest&storage=fs"
+expect_status 400 "path and storage together: 400"
+api DELETE "$API?name=crm-dest.json&path=$dest"
+expect_status 200 "delete the backup at its path"
+[ ! -e "$STACK_RUN/roots/elsewhere/crm-dest.json" ] &&
+    ok "the file is gone" || fail "the file is still there"
+api GET "$API"
 expect_eq "$(jget 'd["data"]["count"]')" 2 "two backups listed (fs and tar)"
 expect_eq "$(jget '[b for b in d["data"]["backups"] if b["name"]=="crm-e2e.json.gz"][0]["documentCount"]')" \
     "$docs" "the listing has the document count"
@@ -253,11 +286,29 @@ expect_eq "$(jget 'd["details"]["field"]')" file "400 names the file field"
 api PUT "$API" -H 'Content-Type: text/csv' -d 'a,b'
 expect_status 415 "a CSV body: 415"
 
-# ---- stats, audit, delete -------------------------------------------------
+# ---- stats, databases, health, audit, delete -------------------------------
 api GET "$API/stats"
 expect_status 200 "GET stats"
 [ "$(jget 'len(d["data"]["collectionList"])')" -gt 0 ] &&
     ok "stats list the collections" || fail "stats without collections"
+api GET "$API/databases"
+expect_status 200 "GET databases"
+expect_eq "$(jget '"crm_copy" in d["data"]["databases"] and d["data"]["default"] == "'"$STACK_DB"'"')" \
+    true "the databases include the restored copy and name the default"
+expect_eq "$(jget 'any(x in d["data"]["databases"] for x in ("admin", "local", "config"))')" \
+    false "MongoDB's own databases are not offered"
+api GET "$API/stats?database=crm_copy"
+expect_status 200 "GET stats of another database"
+expect_eq "$(jget 'd["data"]["database"]')" crm_copy "the statistics of crm_copy"
+api GET "$API/stats?database=admin"
+expect_status 400 "stats of admin: 400"
+api GET "$API/stats?database=a/b"
+expect_status 400 "stats of a bad name: 400"
+expect_eq "$(jget 'd["details"]["field"]')" database "400 names database"
+api GET "$API/health"
+expect_status 200 "GET health"
+expect_eq "$(jget '(d["data"]["ok"], d["data"]["mongo"]["reachable"], bool(d["data"]["mongo"]["version"]), [s["ok"] for s in d["data"]["storages"]])')" \
+    "(True, True, True, [True, True])" "health: MongoDB and both storages ok"
 api DELETE "$API?name=crm-e2e.json.gz"
 expect_status 200 "DELETE a backup"
 api DELETE "$API?name=crm-e2e.json.gz"
@@ -270,7 +321,7 @@ expect_eq "$(jget 'sorted(set(e["operation"] for e in d["data"]["entries"]))')" 
 expect_eq "$(jget 'set(e.get("user") for e in d["data"]["entries"])')" \
     '{'"'"'mbk'"'"'}' "every audit line names the user"
 api GET "$API/audit?operation=delete"
-expect_eq "$(jget 'd["data"]["total"]')" 2 "the audit filter (2 deletes)"
+expect_eq "$(jget 'd["data"]["total"]')" 3 "the audit filter (3 deletes)"
 api GET "$API/audit?limit=0"
 expect_status 400 "audit limit 0: 400"
 # grep's own failure (status 2: a file it could not read) or nothing to
@@ -321,6 +372,10 @@ if [ -n "$STACK_MONGO_PORT" ]; then
         "$MBK_SRCDIR/tests/mongo-dev-server/stop" "$STACK_MONGO_PORT" >/dev/null
     api GET "$API/stats"
     expect_status 503 "MongoDB unreachable: 503"
+    api GET "$API/health"
+    expect_status 200 "GET health with MongoDB down"
+    expect_eq "$(jget '(d["data"]["ok"], d["data"]["mongo"]["reachable"], bool(d["data"]["mongo"]["error"]))')" \
+        "(False, False, True)" "health says MongoDB is unreachable, and why"
     STACK_MONGO_PORT=
 fi
 e2e_done
