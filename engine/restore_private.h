@@ -69,6 +69,8 @@ struct plan {
     atomic_uint_fast64_t docs_done;
     atomic_uint_fast64_t bytes_done;
     uint64_t docs_total;
+    uint32_t indexes_done;     /* progress of "building indexes" */
+    uint32_t indexes_total;
 };
 
 /* The source for the writing pass: the storage or the file again, or the

@@ -157,3 +157,25 @@ mbk_fcgi_handle_stats(struct mbk_fcgi_app *app,
     }
     mbk_fcgi_reply_data_take(rs, 200, out);
 }
+
+struct json_object *
+mbk_fcgi_restore_info(struct json_object *opts, const char *target)
+{
+    static const char *const keys[] = {"source", "backupName", "storage",
+                                       "path", "uploadBytes", NULL};
+    struct json_object *o = json_object_new_object();
+
+    json_object_object_add(o, "dryRun", json_object_new_boolean(
+                                            mbk_fcgi_get_bool(opts, "dryRun",
+                                                              false)));
+    json_object_object_add(o, "targetDatabase",
+                           json_object_new_string(target));
+    for (size_t i = 0; keys[i] != NULL; i++) {
+        struct json_object *v;
+
+        if (json_object_object_get_ex(opts, keys[i], &v)) {
+            json_object_object_add(o, keys[i], json_object_get(v));
+        }
+    }
+    return o;
+}

@@ -6,6 +6,21 @@
 e2e_start
 
 # ---- list, auth, guards -------------------------------------------------
+# A browser opening the page without a login: an HTML page that explains
+# and offers to try again, with the challenge; the API stays JSON.
+STATUS=$("$CURL" -sk -o "$BODY" -D "$STACK_RUN/h401" -w '%{http_code}' \
+    -H 'Accept: text/html,application/xhtml+xml,*/*;q=0.8' "$STACK_URL")
+expect_eq "$STATUS" 401 "a page request without a login: 401"
+grep -qi '^content-type: text/html' "$STACK_RUN/h401" &&
+    grep -qi '^www-authenticate: Basic' "$STACK_RUN/h401" &&
+    grep -q 'Try again' "$BODY" && ok "it is an HTML login page" ||
+    fail "not the HTML login page: $(head -c 300 "$BODY")"
+grep -qi '^content-security-policy:' "$STACK_RUN/h401" &&
+    ok "the login page has the security headers" ||
+    fail "the login page lacks the CSP"
+STATUS=$("$CURL" -sk -o "$BODY" -w '%{http_code}' -H 'Accept: text/html' "$API")
+expect_status 401 "the API without a login, even asked for HTML: 401"
+expect_eq "$(jget 'd["success"]')" false "the API's 401 stays JSON"
 api GET "$API"
 expect_status 200 "GET lists the backups"
 expect_eq "$(jget 'd["data"]["count"]')" 0 "no backups at first"
@@ -278,6 +293,32 @@ EOF
 api PUT "$API?dryRun=true" -H 'Content-Type: application/gzip' \
     --data-binary "@$STACK_RUN/tampered.json"
 expect_status 422 "a backup whose digest does not match: 422"
+# validateOnly: the whole file checked, no MongoDB, no lock, no job; the
+# upload kept once under an id for the restore that follows.
+api GET "$API/jobs"
+njobs=$(jget 'len(d["data"]["jobs"])')
+api PUT "$API" -F "file=@$STACK_RUN/backups/crm-e2e.json.gz" \
+    -F 'options={"validateOnly":true}'
+expect_status 200 "validateOnly: a sound upload"
+expect_eq "$(jget '[d["data"][k] for k in ("valid", "digestsChecked", "documentCount", "database")]')" \
+    "[true, true, $docs, \"$STACK_DB\"]" "it says what it checked"
+upid=$(jget 'd["data"]["uploadId"]')
+api PUT "$API?validateOnly=true" -H 'Content-Type: application/gzip' \
+    --data-binary "@$STACK_RUN/broken.json"
+expect_status 422 "validateOnly: a broken file, 422"
+api PUT "$API?validateOnly=true" -H 'Content-Type: application/gzip' \
+    --data-binary "@$STACK_RUN/tampered.json"
+expect_status 422 "validateOnly: a wrong digest, 422"
+api GET "$API/jobs"
+expect_eq "$(jget 'len(d["data"]["jobs"])')" "$njobs" "validateOnly made no job"
+api PUT "$API" -H "$J" -d "{\"uploadId\":\"$upid\",\"targetDatabase\":\"crm_reuse\"}"
+expect_status 200 "a restore of the validated upload by its id"
+expect_eq "$(jget 'd["data"]["inserted"]')" "$docs" "it restored the upload"
+api PUT "$API" -H "$J" -d "{\"uploadId\":\"$upid\",\"dryRun\":true}"
+expect_status 404 "the id serves once: 404"
+expect_eq "$(jget 'd["details"]["field"]')" uploadId "404 names uploadId"
+api PUT "$API" -H "$J" -d '{"uploadId":"../../etc/passwd"}'
+expect_status 400 "an uploadId that is not one: 400"
 api PUT "$API" -F "file=@$STACK_RUN/broken.json" -F 'options={"colour":1}'
 expect_status 400 "multipart options with an unknown field: 400"
 api PUT "$API" -F 'options={"dryRun":true}'
@@ -316,7 +357,7 @@ expect_status 404 "DELETE it again: 404"
 api GET "$API/audit?limit=100"
 expect_status 200 "GET the audit log"
 expect_eq "$(jget 'sorted(set(e["operation"] for e in d["data"]["entries"]))')" \
-    '["backup", "delete", "download", "dry-run", "restore", "verify"]' \
+    '["backup", "delete", "download", "dry-run", "restore", "validate", "verify"]' \
     "the audit log has every kind of operation"
 expect_eq "$(jget 'set(e.get("user") for e in d["data"]["entries"])')" \
     '{'"'"'mbk'"'"'}' "every audit line names the user"
@@ -365,6 +406,21 @@ api POST "$API/jobs/cancel?id=$job"
 expect_status 409 "canceling a finished job: 409"
 api GET "$API/jobs"
 expect_status 200 "GET the job list"
+api PUT "$API" -H "$J" -d '{"backupName":"crm-async.json",
+    "targetDatabase":"crm_jobs","dryRun":true}'
+expect_status 200 "a dry run, to see it in the job list"
+api GET "$API/jobs"
+expect_eq "$(jget '[[j.get(k) for k in ("dryRun", "source", "backupName", "targetDatabase", "user", "state")] for j in d["data"]["jobs"] if j["kind"] == "restore"][0]')" \
+    '[true, "storage", "crm-async.json", "crm_jobs", "mbk", "done"]' \
+    "a restore job says dryRun, source, targetDatabase and user"
+expect_eq "$(jget 'sorted(set(("indexesDone" in j and "indexesTotal" in j) for j in d["data"]["jobs"]))')" \
+    '[true]' "every job has indexesDone and indexesTotal"
+api PUT "$API" -H "$J" -d '{"backupName":"crm-async.json",
+    "targetDatabase":"crm_jobs"}'
+expect_status 200 "a restore that builds indexes"
+api GET "$API/jobs"
+expect_eq "$(jget '[[j["indexesDone"] == j["indexesTotal"] and j["indexesTotal"] > 0, j["dryRun"]] for j in d["data"]["jobs"] if j["kind"] == "restore"][0]')" \
+    '[true, false]' "its indexes counted, every one built"
 
 # ---- the database goes away ---------------------------------------------
 if [ -n "$STACK_MONGO_PORT" ]; then
