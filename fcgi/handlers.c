@@ -166,6 +166,7 @@ static const struct mbk_fcgi_field list_query[] = {
 struct list_state {
     const char *storage;
     const char *path; /* a recorded destinationPath's, else NULL */
+    bool path_file;   /* that path is the store's file (tar), not a dir */
     const struct mbk_fcgi_app *app;
     struct json_object *arr;
 };
@@ -228,6 +229,8 @@ on_backup(const struct mbk_catalog_entry *e, void *ud)
                                              : NULL);
     if (s->path != NULL) {
         json_object_object_add(o, "path", json_object_new_string(s->path));
+        json_object_object_add(o, "pathIsFile",
+                               json_object_new_boolean(s->path_file));
     }
     json_object_object_add(o, "size", json_object_new_int64((int64_t)e->size));
     json_object_object_add(o, "modified", json_object_new_string(mtime));
@@ -270,8 +273,8 @@ on_path(const char *path, const char *scheme, bool file, void *ud)
     st = mbk_fcgi_paths_open(s->app, scheme, path, file, &real, &err);
     if (st == NULL ||
         mbk_engine_catalog_list(st, on_backup,
-                                &(struct list_state){NULL, path, s->app,
-                                                     s->arr},
+                                &(struct list_state){NULL, path, file,
+                                                     s->app, s->arr},
                                 &err) != 0) {
         mbk_fcgi_log("list: backups at %s left out: %s", path, err.message);
     }

@@ -297,6 +297,7 @@ mbk_fcgi_place_open(const struct mbk_fcgi_app *app, const char *storage,
     struct mbk_fcgi_place *p;
     struct find_ud f;
     char *real = NULL;
+    int rc;
 
     *field = storage != NULL ? "storage" : "path";
     if (storage != NULL && path != NULL) {
@@ -317,9 +318,18 @@ mbk_fcgi_place_open(const struct mbk_fcgi_app *app, const char *storage,
         }
         return p;
     }
+    /* recorded resolved: a request may name it as the create did */
+    if (mbk_fcgi_path_check(app, path, false, &real, err) != 0) {
+        mbk_error_prefix(err, "field \"path\"");
+        free(p);
+        return NULL;
+    }
     memset(&f, 0, sizeof(f));
-    f.path = path;
-    if (mbk_fcgi_paths_each(app, find_path, &f, err) != 0) {
+    f.path = real;
+    rc = mbk_fcgi_paths_each(app, find_path, &f, err);
+    free(real);
+    real = NULL;
+    if (rc != 0) {
         free(p);
         return NULL;
     }

@@ -55,8 +55,9 @@ struct mbk_fcgi_place {
 
 /*
  * storage=NAME or path=PATH of a request (not both; neither: the default
- * storage).  A path must be one paths.json records (else HTTP/404, so a
- * request opens no other place), then is opened as above.  *field names
+ * storage).  A path must pass mbk_fcgi_path_check (else HTTP/400) and,
+ * resolved, be one paths.json records (else HTTP/404, so a request opens
+ * no other place), then is opened as above.  *field names
  * the field at fault.  Free with mbk_fcgi_place_free.
  */
 struct mbk_fcgi_place *

@@ -128,12 +128,12 @@ mbk_fcgi_upload_take(const struct mbk_fcgi_app *app, const char *id,
     fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
         return mbk_fcgi_http_error(err, 404, "field \"uploadId\": no upload "
-                                   "\"%s\" (used already, or older than %d "
+                                   "\"%s\" (unknown, or older than %d "
                                    "minutes): send the file again", id,
                                    MBK_FCGI_UPLOAD_TTL / 60);
     }
-    /* one use: the name goes now, the descriptor stays the job's */
-    unlink(path);
+    /* the name stays for a dry run and the restore after it; the sweep
+     * removes it once expired, the job reads this descriptor */
     if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
         close(fd);
         return mbk_fcgi_http_error(err, 404, "field \"uploadId\": no upload "
@@ -170,6 +170,21 @@ result_json(const struct mbk_verify_result *res, struct json_object *meta,
         json_object_object_get_ex(meta, "database", &v);
     }
     json_object_object_add(d, "database", json_object_get(v));
+    {
+        struct json_object *colls = json_object_new_object();
+
+        for (size_t i = 0; i < res->ncoll; i++) {
+            struct json_object *o = json_object_new_object();
+
+            json_object_object_add(o, "documentCount", json_object_new_int64(
+                                                           (int64_t)res->colls[i]
+                                                               .docs));
+            json_object_object_add(o, "sha256", json_object_new_string(
+                                                    res->colls[i].sha256));
+            json_object_object_add(colls, res->colls[i].name, o);
+        }
+        json_object_object_add(d, "collections", colls);
+    }
     json_object_object_add(d, "uploadId",
                            id != NULL ? json_object_new_string(id) : NULL);
     json_object_object_add(d, "expiresSeconds",

@@ -27,7 +27,8 @@ mbk_fcgi_check_upload_id(const char *s, struct mbk_error *err);
 /*
  * Read the whole upload in fd (bytes long), check it like verify (no
  * MongoDB, no lock, no job) and reply: 200 {valid, digestsChecked,
- * documentCount, collectionCount, database, uploadId, expiresSeconds...}
+ * documentCount, collectionCount, database, collections {NAME:
+ * {documentCount, sha256}}, uploadId, expiresSeconds...}
  * or the error (422 for a damaged file).  A valid upload is kept under
  * uploadId (null when it cannot be) for MBK_FCGI_UPLOAD_TTL seconds.
  * Audited as "validate".  fd stays the caller's.
@@ -38,8 +39,9 @@ mbk_fcgi_validate_upload(struct mbk_fcgi_app *app,
                          uint64_t bytes, struct json_object *opts,
                          struct mbk_fcgi_response *rs);
 
-/* The kept upload id names, opened for reading and its name removed (one
- * use); -1 with HTTP/404 when it is gone or expired. */
+/* The kept upload id names, opened for reading (it stays, for a dry run
+ * and the restore after it, until it expires); -1 with HTTP/404 when it
+ * is unknown or expired. */
 int
 mbk_fcgi_upload_take(const struct mbk_fcgi_app *app, const char *id,
                      struct mbk_error *err);

@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {createRequire} from 'node:module';
-import {axeSource, axeProbe, overflowProbe} from './checks.mjs';
+import {axeSource, axeProbe, overflowProbe, loginAnswer} from './checks.mjs';
 
 const require = createRequire(path.join(process.env.MBK_PW_DIR, 'x.js'));
 const puppeteer = require('puppeteer-core');
@@ -52,6 +52,18 @@ const browser = await puppeteer.launch({
     },
 });
 try {
+    // (6) without a login: nginx's HTML login page (asked as a browser
+    // asks; a headless browser cancels the prompt instead of showing it)
+    const login = await loginAnswer(URL);
+    const anon = await browser.newPage();
+    await anon.setContent(login.body);
+    const anonText = await anon.$eval('body', (e) => e.innerText);
+    ok(login.status === 401 && /Sign in to mbk/.test(anonText) &&
+       /Try again/.test(anonText),
+       `without a login: the HTML login page (${login.status})`);
+    await snap(anon, 'login-page');
+    await anon.close();
+
     const page = await browser.newPage();
     page.setDefaultTimeout(WAIT);
     page.setDefaultNavigationTimeout(WAIT);
@@ -93,6 +105,42 @@ try {
     ok(listed.some((t) => t.includes(file) && /613/.test(t)),
        'the backup is listed with its documents');
     await snap(page, 'list');
+
+    // (2) a backup to a path on the server: listed with it, deletable
+    const destDir = path.join(RUN, 'roots', 'firefox-dest');
+    fs.mkdirSync(destDir, {recursive: true});
+    await page.goto(URL + '#backup', {waitUntil: 'networkidle0'});
+    await page.waitForSelector('#backup:not([hidden]) #b-colls input');
+    await page.$eval('#b-name', (e) => { e.value = ''; });
+    await page.type('#b-name', 'firefox-path');
+    await page.type('#b-dest', destDir);
+    await page.click('#b-create');
+    await page.waitForSelector('#backup-result:not([hidden]) .result-file',
+                               {timeout: WAIT});
+    const pfile = await page.$eval('.result-file', (e) => e.textContent);
+    ok(fs.existsSync(path.join(destDir, pfile)),
+       `the backup was written to the path (${pfile})`);
+    await page.$eval('#b-dest', (e) => { e.value = ''; });
+    await page.goto(URL + '#backups', {waitUntil: 'networkidle0'});
+    await page.waitForFunction((f) => Array.from(document.querySelectorAll(
+        '#list-body tbody tr')).some((r) => r.innerText.includes(f)),
+    {timeout: WAIT}, pfile);
+    const prow = await page.$$eval('#list-body tbody tr', (rows, f) => {
+        const r = rows.find((x) => x.innerText.includes(f));
+        const p = r.querySelector('.bpath');
+        return p ? p.textContent : null;
+    }, pfile);
+    ok(prow === fs.realpathSync(destDir), 'listed, marked with its path');
+    await page.$$eval('#list-body tbody tr', (rows, f) => rows.find(
+        (x) => x.innerText.includes(f)).querySelector('button.danger')
+        .click(), pfile);
+    await page.waitForSelector('.swal2-confirm', {visible: true});
+    await page.click('.swal2-confirm');
+    await page.waitForFunction((f) => !Array.from(document.querySelectorAll(
+        '#list-body tbody tr')).some((r) => r.innerText.includes(f)),
+    {timeout: WAIT}, pfile);
+    ok(!fs.existsSync(path.join(destDir, pfile)),
+       'deleted from the list: the file at the path is gone');
 
     // an upload, checked in the browser (gzip through DecompressionStream),
     // then restored as a dry run

@@ -154,12 +154,15 @@ cmp -s "$STACK_RUN/dl-dest.json" "$STACK_RUN/roots/elsewhere/crm-dest.json" &&
 api POST "$API/verify?name=crm-dest.json&path=$dest"
 expect_status 200 "verify a backup at its path"
 expect_eq "$(jget 'd["data"]["valid"]')" true "it is sound"
-for p in /etc "$STACK_RUN/roots" "$dest/../../backups" "$STACK_RUN/backups"; do
+for p in /etc "$dest/../../backups" "$STACK_RUN/backups"; do
     api GET "$API/download?name=crm-e2e.json.gz&path=$p"
-    expect_status 404 "download from an unrecorded path '$p': 404"
+    expect_status 400 "download from a path outside the roots '$p': 400"
 done
+api GET "$API/download?name=crm-e2e.json.gz&path=$STACK_RUN/roots"
+expect_status 404 "download from a path under a root where no backup was written: 404"
 api DELETE "$API?name=crm-e2e.json.gz&path=$STACK_RUN/backups"
-expect_status 404 "delete through an unrecorded path: 404"
+expect_status 400 "delete through a path outside the roots: 400"
+expect_eq "$(jget 'd["details"]["field"]')" path "400 names path"
 api GET "$API/download?name=crm-dest.json&path=$dest&storage=fs"
 expect_status 400 "path and storage together: 400"
 api DELETE "$API?name=crm-dest.json&path=$dest"
@@ -315,7 +318,9 @@ api PUT "$API" -H "$J" -d "{\"uploadId\":\"$upid\",\"targetDatabase\":\"crm_reus
 expect_status 200 "a restore of the validated upload by its id"
 expect_eq "$(jget 'd["data"]["inserted"]')" "$docs" "it restored the upload"
 api PUT "$API" -H "$J" -d "{\"uploadId\":\"$upid\",\"dryRun\":true}"
-expect_status 404 "the id serves once: 404"
+expect_status 200 "the id serves again until it expires"
+api PUT "$API" -H "$J" -d '{"uploadId":"0123456789abcdef0123456789abcdef"}'
+expect_status 404 "an unknown uploadId: 404"
 expect_eq "$(jget 'd["details"]["field"]')" uploadId "404 names uploadId"
 api PUT "$API" -H "$J" -d '{"uploadId":"../../etc/passwd"}'
 expect_status 400 "an uploadId that is not one: 400"
