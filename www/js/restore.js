@@ -640,6 +640,12 @@ export function initRestore() {
     });
     $('#r-next').addEventListener('click', async () => {
         clearError(errBox, $('#restore'));
+        if (st.step === 1) {
+            // the radio as shown: Firefox restores a form's state on
+            // reload without a change event
+            st.method = document.querySelector(
+                'input[name="rMethod"]:checked').value;
+        }
         const bad = validate(st.step);
         if (bad) {
             showError(errBox, bad, $('#restore'));
