@@ -265,7 +265,10 @@ fcgi() {
 
 fcgi GET "" "" carol ""
 expect_status 403 "a forged REMOTE_USER without the proxy secret: 403"
-fcgi GET "" "" carol "${SECRET%?}0"
+# the secret with its last character changed (to 0, or to 1 when it
+# was 0: "changed" must never be the secret itself)
+case $SECRET in *0) _wrong=${SECRET%?}1 ;; *) _wrong=${SECRET%?}0 ;; esac
+fcgi GET "" "" carol "$_wrong"
 expect_status 403 "a wrong proxy secret: 403"
 fcgi GET "" "" carol "$SECRET"
 expect_status 200 "the proxy secret: the request is served"
