@@ -46,7 +46,7 @@ static const struct key keys[] = {
     KEY(read_jobs, K_UINT),    KEY(max_upload, K_SIZE),
     KEY(allow_anonymous, K_BOOL), KEY(proxy_secret_file, K_STR),
     KEY(body_timeout, K_UINT), KEY(sync_wait, K_UINT), KEY(roles, K_STR),
-    KEY(default_role, K_STR),
+    KEY(default_role, K_STR),  KEY(state_dir, K_STR),
 };
 
 static int

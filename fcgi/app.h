@@ -93,6 +93,10 @@ struct mbk_fcgi_config {
                               * parameter MBK_PROXY_SECRET; unset: none */
     char *roles;          /* roles: "alice:admin bob:viewer" */
     char *default_role;   /* default_role: of unmapped users, "none" */
+    char *state_dir;      /* state_dir: where the responder keeps what it
+                           * must remember (paths.json, the backups
+                           * written to a destinationPath); default
+                           * spool_dir */
 };
 
 /* Defaults, then the file (NULL: $MBK_FCGI_CONFIG if set), then the

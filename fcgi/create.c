@@ -7,13 +7,13 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "engine/backup/backup.h"
 #include "engine/gzip.h"
 #include "engine/names.h"
 #include "engine/options.h"
 #include "fcgi/handlers.h"
+#include "fcgi/paths.h"
 #include "fcgi/router.h"
 
 static const char *const compressions[] = {"none", "gzip", NULL};
@@ -61,6 +61,7 @@ struct create_job {
     struct mbk_storage *owned_st;
     const char *name;          /* the storage's, lent from app */
     char *destination;         /* the resolved destinationPath, or NULL */
+    bool dest_file;            /* destination is the store's file */
     char *user;
     char *client;
     const char *role; /* static */
@@ -128,6 +129,11 @@ run_create(struct mbk_fcgi_job *job, void *ud, struct json_object **result,
     ae.role = c->role;
     if (rc == 0) {
         *result = mbk_engine_backup_result_json(&res, c->name, destination);
+        if (c->destination != NULL) {
+            /* the list finds it again (fcgi/paths.c) */
+            mbk_fcgi_paths_record(app, mbk_storage_get_scheme(c->st),
+                                  c->destination, c->dest_file);
+        }
     }
     mbk_fcgi_app_audit(app, NULL, &ae);
     mbk_audit_entry_release(&ae);
@@ -145,8 +151,6 @@ pick_storage(struct create_job *c, const char **field, struct mbk_error *err)
     const char *dest = mbk_fcgi_get_str(c->body, "destinationPath", NULL);
     const struct mbk_fcgi_storage *configured;
     uint32_t caps;
-    char spec[4200];
-    int dirfd;
 
     *field = "storage";
     configured = mbk_fcgi_app_storage(
@@ -167,27 +171,13 @@ pick_storage(struct create_job *c, const char **field, struct mbk_error *err)
                                    "disks", configured->name);
     }
     *field = "destinationPath";
-    if (mbk_fcgi_path_check(c->app, dest,
-                            (caps & MBK_STORAGE_CAP_FILE_LOCATION) != 0,
-                            &c->destination, err) != 0) {
-        return mbk_error_prefix(err, "field \"destinationPath\"");
-    }
-    /* Checked by name above; opened once here, beneath the root, and the
-     * plugin writes through that descriptor, never by the name again. */
-    dirfd = mbk_fcgi_dir_open(c->app, c->destination,
-                              (caps & MBK_STORAGE_CAP_FILE_LOCATION) != 0,
-                              dest, err);
-    if (dirfd < 0) {
-        return mbk_error_prefix(err, "field \"destinationPath\"");
-    }
-    snprintf(spec, sizeof(spec), "%s:%s",
-             mbk_storage_get_scheme(configured->st), c->destination);
-    c->owned_st = mbk_storage_open_at(spec, NULL, 0, dirfd,
-                                      c->app->cfg.plugin_dir, err);
-    close(dirfd);
+    c->owned_st = mbk_fcgi_paths_open(
+        c->app, mbk_storage_get_scheme(configured->st), dest,
+        (caps & MBK_STORAGE_CAP_FILE_LOCATION) != 0, &c->destination, err);
     if (c->owned_st == NULL) {
         return mbk_error_prefix(err, "field \"destinationPath\"");
     }
+    c->dest_file = (caps & MBK_STORAGE_CAP_FILE_LOCATION) != 0;
     c->st = c->owned_st;
     return 0;
 }

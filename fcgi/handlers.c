@@ -13,9 +13,10 @@
 
 #include "engine/backup/catalog.h"
 #include "engine/names.h"
-#include "engine/mongo/stats.h"
 #include "engine/backup/stored.h"
+#include "engine/mongo/stats.h"
 #include "fcgi/handlers.h"
+#include "fcgi/paths.h"
 #include "fcgi/router.h"
 #include "storage/path.h"
 
@@ -154,12 +155,16 @@ mbk_fcgi_reply_job(struct mbk_fcgi_app *app, struct mbk_fcgi_job *job,
 static const struct mbk_fcgi_field list_query[] = {
     {"storage", MBK_FCGI_T_STRING, false, 1, MBK_FCGI_STORAGE_NAME_MAX,
      NULL, mbk_fcgi_check_storage_name},
+    {"path", MBK_FCGI_T_STRING, false, 1, 4096, NULL, NULL},
     {"job", MBK_FCGI_T_STRING, false, 0, 0, NULL, mbk_fcgi_check_job_id},
     {NULL, 0, false, 0, 0, NULL, NULL},
 };
 
 struct list_state {
     const char *storage;
+    const char *path; /* a recorded destinationPath's, else NULL */
+    bool path_file;   /* that path is the store's file (tar), not a dir */
+    const struct mbk_fcgi_app *app;
     struct json_object *arr;
 };
 
@@ -167,9 +172,42 @@ static int
 on_backup(const struct mbk_catalog_entry *e, void *ud)
 {
     struct list_state *s = ud;
+    struct json_object *o = mbk_engine_catalog_entry_json(e, s->storage);
 
-    json_object_array_add(s->arr, mbk_engine_catalog_entry_json(e,
-                                                                s->storage));
+    if (s->path != NULL) {
+        /* a recorded destinationPath's backup: no storage, its place */
+        json_object_object_add(o, "path", json_object_new_string(s->path));
+        json_object_object_add(o, "pathIsFile",
+                               json_object_new_boolean(s->path_file));
+    }
+    json_object_array_add(s->arr, o);
+    return 0;
+}
+
+/* The backups of one recorded destinationPath; one that cannot be read
+ * (moved away, a root no longer allowed) is left out and logged, so the
+ * list of everything else still shows. */
+static int
+on_path(const char *path, const char *scheme, bool file, void *ud)
+{
+    struct list_state *s = ud;
+    struct mbk_storage *st;
+    struct mbk_error err;
+    char *real = NULL;
+
+    if (s->path != NULL && strcmp(s->path, path) != 0) {
+        return 0;
+    }
+    st = mbk_fcgi_paths_open(s->app, scheme, path, file, &real, &err);
+    if (st == NULL ||
+        mbk_engine_catalog_list(st, on_backup,
+                                &(struct list_state){NULL, path, file,
+                                                     s->app, s->arr},
+                                &err) != 0) {
+        mbk_fcgi_log("list: backups at %s left out: %s", path, err.message);
+    }
+    mbk_storage_close(st);
+    free(real);
     return 0;
 }
 
@@ -247,11 +285,14 @@ mbk_fcgi_handle_list(struct mbk_fcgi_app *app,
         return;
     }
     s.arr = json_object_new_array();
+    s.app = app;
+    s.path = mbk_fcgi_get_str(q, "path", NULL);
     for (size_t i = 0; i < app->nstorages; i++) {
         const struct mbk_fcgi_storage *st = &app->storages[i];
 
         s.storage = st->name;
-        if (which != NULL && strcmp(which, st->name) != 0) {
+        if ((which != NULL && strcmp(which, st->name) != 0) ||
+            s.path != NULL) {
             continue;
         }
         if (mbk_engine_catalog_list(st->st, on_backup, &s, &err) != 0) {
@@ -260,6 +301,11 @@ mbk_fcgi_handle_list(struct mbk_fcgi_app *app,
             json_object_put(q);
             return;
         }
+    }
+    /* then the backups written to a destinationPath (fcgi/paths.c) */
+    if (which == NULL &&
+        mbk_fcgi_paths_each(app, on_path, &s, &err) != 0) {
+        mbk_fcgi_log("list: %s", err.message);
     }
     d = json_object_new_object();
     json_object_object_add(d, "database",
@@ -302,6 +348,7 @@ static const struct mbk_fcgi_field name_query[] = {
      mbk_fcgi_check_backup_name},
     {"storage", MBK_FCGI_T_STRING, false, 1, MBK_FCGI_STORAGE_NAME_MAX,
      NULL, mbk_fcgi_check_storage_name},
+    {"path", MBK_FCGI_T_STRING, false, 1, 4096, NULL, NULL},
     {NULL, 0, false, 0, 0, NULL, NULL},
 };
 
@@ -310,6 +357,7 @@ static const struct mbk_fcgi_field delete_query[] = {
      mbk_fcgi_check_backup_name},
     {"storage", MBK_FCGI_T_STRING, false, 1, MBK_FCGI_STORAGE_NAME_MAX,
      NULL, mbk_fcgi_check_storage_name},
+    {"path", MBK_FCGI_T_STRING, false, 1, 4096, NULL, NULL},
     {"job", MBK_FCGI_T_STRING, false, 0, 0, NULL, mbk_fcgi_check_job_id},
     {NULL, 0, false, 0, 0, NULL, NULL},
 };
@@ -342,9 +390,11 @@ mbk_fcgi_handle_delete(struct mbk_fcgi_app *app,
                        struct mbk_fcgi_response *rs)
 {
     struct json_object *q = NULL;
+    struct mbk_fcgi_place *place = NULL;
     const struct mbk_fcgi_storage *st;
     struct mbk_audit_entry ae;
     struct mbk_error err;
+    const char *field;
     const char *name;
     const char *job;
 
@@ -370,10 +420,12 @@ mbk_fcgi_handle_delete(struct mbk_fcgi_app *app,
         json_object_put(q);
         return;
     }
-    st = mbk_fcgi_app_storage(app, mbk_fcgi_get_str(q, "storage", NULL),
-                              &err);
+    place = mbk_fcgi_place_open(app, mbk_fcgi_get_str(q, "storage", NULL),
+                                mbk_fcgi_get_str(q, "path", NULL), &field,
+                                &err);
+    st = place != NULL ? place->storage : NULL;
     if (st == NULL) {
-        mbk_fcgi_reply_error(rs, &err, "storage");
+        mbk_fcgi_reply_error(rs, &err, field);
     } else if (mbk_engine_stored_remove(st->st, name, st->name, &ae,
                                         &err) != 0) {
         mbk_fcgi_reply_error(rs, &err, NULL);
@@ -385,21 +437,35 @@ mbk_fcgi_handle_delete(struct mbk_fcgi_app *app,
         mbk_fcgi_app_audit(app, rq, &ae);
         mbk_audit_entry_release(&ae);
     }
+    mbk_fcgi_place_free(place);
     json_object_put(q);
 }
 
 /* ---- GET download ---------------------------------------------------- */
 
+/* A download streamed: the reader, and the place it reads from (a
+ * recorded path's storage lives as long as the stream). */
+struct download {
+    struct mbk_engine_stored *d;
+    struct mbk_fcgi_place *place;
+};
+
 static ssize_t
 download_read(void *ud, void *buf, size_t len, struct mbk_error *err)
 {
-    return mbk_engine_stored_read(ud, buf, len, err);
+    struct download *dl = ud;
+
+    return mbk_engine_stored_read(dl->d, buf, len, err);
 }
 
 static void
 download_close(void *ud)
 {
-    mbk_engine_stored_close(ud);
+    struct download *dl = ud;
+
+    mbk_engine_stored_close(dl->d);
+    mbk_fcgi_place_free(dl->place);
+    free(dl);
 }
 
 void
@@ -408,9 +474,11 @@ mbk_fcgi_handle_download(struct mbk_fcgi_app *app,
                          struct mbk_fcgi_response *rs)
 {
     struct json_object *q = NULL;
+    struct mbk_fcgi_place *place;
     const struct mbk_fcgi_storage *sto;
     struct mbk_audit_entry ae;
     struct mbk_error err;
+    const char *field;
     const char *name;
     char disp[MBK_STORAGE_NAME_MAX + 64];
     int rc;
@@ -419,13 +487,15 @@ mbk_fcgi_handle_download(struct mbk_fcgi_app *app,
         return;
     }
     name = mbk_fcgi_get_str(q, "name", "");
-    sto = mbk_fcgi_app_storage(app, mbk_fcgi_get_str(q, "storage", NULL),
-                               &err);
-    if (sto == NULL) {
-        mbk_fcgi_reply_error(rs, &err, "storage");
+    place = mbk_fcgi_place_open(app, mbk_fcgi_get_str(q, "storage", NULL),
+                                mbk_fcgi_get_str(q, "path", NULL), &field,
+                                &err);
+    if (place == NULL) {
+        mbk_fcgi_reply_error(rs, &err, field);
         json_object_put(q);
         return;
     }
+    sto = place->storage;
     snprintf(rs->content_type, sizeof(rs->content_type), "%s",
              mbk_engine_stored_type(name));
     snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", name);
@@ -443,13 +513,21 @@ mbk_fcgi_handle_download(struct mbk_fcgi_app *app,
     } else {
         struct mbk_engine_stored *d = mbk_engine_stored_open(
             sto->st, name, sto->name, &ae, &err);
+        struct download *dl = d != NULL ? calloc(1, sizeof(*dl)) : NULL;
         char len[32];
 
-        rc = d != NULL ? 0 : -1;
-        if (d != NULL) {
+        rc = dl != NULL ? 0 : -1;
+        if (d != NULL && dl == NULL) {
+            mbk_engine_stored_close(d);
+            mbk_fcgi_http_error(&err, 500, "out of memory");
+        }
+        if (dl != NULL) {
+            dl->d = d;
+            dl->place = place;
+            place = NULL; /* the stream's now */
             rs->stream = download_read;
             rs->stream_close = download_close;
-            rs->stream_ud = d;
+            rs->stream_ud = dl;
             /* Buffered by nginx (to disk past its memory buffers): a slow
              * client then holds nginx's cheap connection, not one of our
              * threads (with X-Accel-Buffering: no, sixteen slow readers
@@ -468,33 +546,8 @@ mbk_fcgi_handle_download(struct mbk_fcgi_app *app,
     }
     mbk_fcgi_app_audit(app, rq, &ae);
     mbk_audit_entry_release(&ae);
+    mbk_fcgi_place_free(place);
     json_object_put(q);
-}
-
-/* ---- GET stats ------------------------------------------------------- */
-
-static const struct mbk_fcgi_field empty_query[] = {
-    {NULL, 0, false, 0, 0, NULL, NULL},
-};
-
-void
-mbk_fcgi_handle_stats(struct mbk_fcgi_app *app,
-                      const struct mbk_fcgi_request *rq,
-                      struct mbk_fcgi_response *rs)
-{
-    struct json_object *q = NULL;
-    struct json_object *out = NULL;
-    struct mbk_error err;
-
-    if (mbk_fcgi_query(rq, empty_query, &q, rs) != 0) {
-        return;
-    }
-    json_object_put(q);
-    if (mbk_engine_stats(app->mongo, mbk_fcgi_app_db(app), &out, &err) != 0) {
-        mbk_fcgi_reply_error(rs, &err, NULL);
-        return;
-    }
-    mbk_fcgi_reply_data_take(rs, 200, out);
 }
 
 /* ---- GET audit ------------------------------------------------------- */

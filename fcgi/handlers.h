@@ -51,4 +51,9 @@ void
 mbk_fcgi_reply_job(struct mbk_fcgi_app *app, struct mbk_fcgi_job *job,
                    bool async, struct mbk_fcgi_response *rs);
 
+/* fcgi/inspect.c: what a restore job shows of its request (dryRun,
+ * targetDatabase, source and where from), a new object. */
+struct json_object *
+mbk_fcgi_restore_info(struct json_object *opts, const char *target);
+
 #endif /* MBK_FCGI_HANDLERS_H */

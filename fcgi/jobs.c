@@ -37,7 +37,7 @@ struct mbk_fcgi_job {
     void *ud;
     mbk_fcgi_job_free_fn free_ud;
     /* progress, under the lock */
-    char phase[16];
+    char phase[32];
     char collection[256];
     uint32_t colls_done;
     uint32_t colls_total;
@@ -45,7 +45,11 @@ struct mbk_fcgi_job {
     uint64_t docs_total;
     uint64_t bytes_done;
     double elapsed;
+    uint32_t indexes_done;
+    uint32_t indexes_total;
     int64_t created_ms;
+    struct json_object *info; /* what the request asked: dryRun, source,
+                               * targetDatabase (mbk_fcgi_job_describe) */
     struct json_object *result;
     struct mbk_error error;
     struct mbk_fcgi_job *next;  /* every job, newest first */
@@ -77,6 +81,7 @@ job_unref_locked(struct mbk_fcgi_job *job)
         job->free_ud(job->ud);
     }
     json_object_put(job->result);
+    json_object_put(job->info);
     free(job);
 }
 
@@ -401,6 +406,17 @@ mbk_fcgi_job_progress(const struct mbk_progress *p, void *ud)
     job->docs_total = p->docs_total;
     job->bytes_done = p->bytes_done;
     job->elapsed = p->elapsed;
+    job->indexes_done = p->indexes_done;
+    job->indexes_total = p->indexes_total;
+    pthread_mutex_unlock(&job->js->lock);
+}
+
+void
+mbk_fcgi_job_describe(struct mbk_fcgi_job *job, struct json_object *info)
+{
+    pthread_mutex_lock(&job->js->lock);
+    json_object_put(job->info);
+    job->info = info;
     pthread_mutex_unlock(&job->js->lock);
 }
 
@@ -438,6 +454,16 @@ status_locked(const struct mbk_fcgi_job *j)
                            json_object_new_int64((int64_t)j->docs_total));
     json_object_object_add(o, "bytesDone",
                            json_object_new_int64((int64_t)j->bytes_done));
+    json_object_object_add(o, "indexesDone",
+                           json_object_new_int64(j->indexes_done));
+    json_object_object_add(o, "indexesTotal",
+                           json_object_new_int64(j->indexes_total));
+    if (j->info != NULL) {
+        json_object_object_foreach(j->info, key, val)
+        {
+            json_object_object_add(o, key, json_object_get(val));
+        }
+    }
     json_object_object_add(o, "elapsedSeconds",
                            json_object_new_double(j->elapsed));
     json_object_object_add(o, "docsPerSecond",

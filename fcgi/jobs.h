@@ -77,9 +77,17 @@ mbk_fcgi_job_cancel_flag(struct mbk_fcgi_job *job);
 void
 mbk_fcgi_job_progress(const struct mbk_progress *p, void *ud);
 
+/* What the request asked, shown in the job's status: an object whose
+ * keys (dryRun, source, targetDatabase...) are added to it.  Takes
+ * info. */
+void
+mbk_fcgi_job_describe(struct mbk_fcgi_job *job, struct json_object *info);
+
 /* {id, kind, database, state, phase, collection, collectionsDone,
  *  collectionsTotal, docsDone, docsTotal, bytesDone, elapsedSeconds,
- *  docsPerSecond, bytesPerSecond, etaSeconds, result | error}; NULL with
+ *  docsPerSecond, bytesPerSecond, etaSeconds, indexesDone, indexesTotal
+ *  (of the phase "building indexes"), what mbk_fcgi_job_describe gave,
+ *  result | error}; NULL with
  * HTTP/404 when no such job. */
 struct json_object *
 mbk_fcgi_jobs_status(struct mbk_fcgi_jobs *js, const char *id,

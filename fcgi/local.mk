@@ -11,7 +11,9 @@ fcgi_libmbkfcgi_la_SOURCES = \
 	fcgi/app.c fcgi/app.h fcgi/storages.c \
 	fcgi/jobs.c fcgi/jobs.h \
 	fcgi/handlers.c fcgi/handlers.h \
-	fcgi/create.c fcgi/restore.c fcgi/verify.c
+	fcgi/create.c fcgi/restore.c fcgi/verify.c \
+	fcgi/paths.c fcgi/paths.h fcgi/validate.c fcgi/validate.h \
+	fcgi/inspect.c
 fcgi_libmbkfcgi_la_CFLAGS = $(AM_CFLAGS) $(BSON_CFLAGS) $(JSONC_CFLAGS)
 fcgi_libmbkfcgi_la_LIBADD = engine/libmbk.la $(JSONC_LIBS) $(PTHREAD_LIBS)
 

@@ -18,10 +18,12 @@
 
 #include "engine/names.h"
 #include "engine/options.h"
+#include "engine/mongo/stats.h"
 #include "engine/restore/restore.h"
 #include "fcgi/handlers.h"
 #include "fcgi/multipart.h"
 #include "fcgi/router.h"
+#include "fcgi/validate.h"
 
 #define OPTION_FIELDS                                                       \
     {"targetDatabase", MBK_FCGI_T_STRING, false, 1, MBK_NAMES_DB_MAX, NULL, \
@@ -41,6 +43,8 @@ static const struct mbk_fcgi_field server_schema[] = {
     {"storage", MBK_FCGI_T_STRING, false, 1, MBK_FCGI_STORAGE_NAME_MAX,
      NULL, mbk_fcgi_check_storage_name},
     {"path", MBK_FCGI_T_STRING, false, 1, 4096, NULL, NULL},
+    {"uploadId", MBK_FCGI_T_STRING, false, 1, MBK_FCGI_UPLOAD_ID_LEN, NULL,
+     mbk_fcgi_check_upload_id},
     OPTION_FIELDS,
     {NULL, 0, false, 0, 0, NULL, NULL},
 };
@@ -49,6 +53,7 @@ static const struct mbk_fcgi_field server_schema[] = {
 static const struct mbk_fcgi_field upload_schema[] = {
     OPTION_FIELDS,
     {"upload", MBK_FCGI_T_BOOL, false, 0, 0, NULL, NULL},
+    {"validateOnly", MBK_FCGI_T_BOOL, false, 0, 0, NULL, NULL},
     {NULL, 0, false, 0, 0, NULL, NULL},
 };
 
@@ -153,14 +158,14 @@ submit(struct mbk_fcgi_app *app, struct restore_job *r,
 {
     struct mbk_fcgi_job *job;
     struct mbk_error err;
+    struct json_object *info;
     bool async = mbk_fcgi_get_bool(r->opts, "async", false);
 
     snprintf(r->target, sizeof(r->target), "%s",
              mbk_fcgi_get_str(r->opts, "targetDatabase",
                               mbk_fcgi_app_db(app)));
     /* MongoDB's own databases are never a restore target. */
-    if (strcmp(r->target, "admin") == 0 || strcmp(r->target, "local") == 0 ||
-        strcmp(r->target, "config") == 0) {
+    if (mbk_engine_db_internal(r->target)) {
         mbk_fcgi_http_error(&err, 400, "field \"targetDatabase\": \"%s\" "
                             "is MongoDB's own database, never a restore "
                             "target", r->target);
@@ -175,6 +180,19 @@ submit(struct mbk_fcgi_app *app, struct restore_job *r,
         mbk_fcgi_reply_error(rs, &err, NULL);
         return;
     }
+    info = mbk_fcgi_restore_info(r->opts, r->target);
+    /* what the job reads, as the API calls it (the audit entry says
+     * "stream" for an upload: the engine's word for any unnamed input) */
+    json_object_object_add(info, "source", json_object_new_string(
+                                               r->st != NULL     ? "storage"
+                                               : r->path != NULL ? "path"
+                                                                 : "upload"));
+    if (r->upload_bytes > 0) {
+        json_object_object_add(info, "uploadBytes",
+                               json_object_new_int64(
+                                   (int64_t)r->upload_bytes));
+    }
+    mbk_fcgi_job_describe(job, info);
     mbk_fcgi_reply_job(app, job, async, rs);
 }
 
@@ -207,16 +225,18 @@ restore_server(struct mbk_fcgi_app *app, const struct mbk_fcgi_request *rq,
     struct mbk_error err;
     const char *name;
     const char *path;
+    const char *upload;
 
     if (mbk_fcgi_json_body(rq, server_schema, &body, rs) != 0) {
         return;
     }
     name = mbk_fcgi_get_str(body, "backupName", NULL);
     path = mbk_fcgi_get_str(body, "path", NULL);
-    if ((name == NULL) == (path == NULL)) {
+    upload = mbk_fcgi_get_str(body, "uploadId", NULL);
+    if ((name != NULL) + (path != NULL) + (upload != NULL) != 1) {
         json_object_put(body);
-        mbk_fcgi_http_error(&err, 400, "field \"backupName\": give either "
-                            "backupName or path");
+        mbk_fcgi_http_error(&err, 400, "field \"backupName\": give one of "
+                            "backupName, path or uploadId");
         mbk_fcgi_reply_error(rs, &err, "backupName");
         return;
     }
@@ -234,6 +254,14 @@ restore_server(struct mbk_fcgi_app *app, const struct mbk_fcgi_request *rq,
                                                            NULL), &err);
         if (r->st == NULL) {
             mbk_fcgi_reply_error(rs, &err, "storage");
+            restore_job_free(r);
+            return;
+        }
+    } else if (upload != NULL) {
+        /* an upload validated before (fcgi/validate.c) */
+        r->fd = mbk_fcgi_upload_take(app, upload, &err);
+        if (r->fd < 0) {
+            mbk_fcgi_reply_error(rs, &err, "uploadId");
             restore_job_free(r);
             return;
         }
@@ -345,23 +373,6 @@ part_end(const struct mbk_fcgi_part *part, void *ud, struct mbk_error *err)
     return 0;
 }
 
-/* An unlinked file in the spool directory. */
-static int
-spool_open(const struct mbk_fcgi_app *app, struct mbk_error *err)
-{
-    const char *dir = mbk_engine_spool_dir(app->cfg.spool_dir);
-    char path[PATH_MAX];
-    int fd;
-
-    snprintf(path, sizeof(path), "%s/mbk-upload-XXXXXX", dir);
-    fd = mkostemp(path, O_CLOEXEC);
-    if (fd < 0) {
-        return mbk_error_sys(err, errno, "mkostemp", path);
-    }
-    unlink(path);
-    return fd;
-}
-
 /* Read the whole body: into the multipart parser, or raw to the spool. */
 static int
 receive(const struct mbk_fcgi_request *rq, struct upload *u, bool multipart,
@@ -449,7 +460,7 @@ restore_upload(struct mbk_fcgi_app *app, const struct mbk_fcgi_request *rq,
         mbk_buf_free(&u.options);
         return;
     }
-    u.fd = spool_open(app, &err);
+    u.fd = mbk_fcgi_upload_spool_open(app, &err);
     if (u.fd < 0) {
         goto fail;
     }
@@ -461,6 +472,14 @@ restore_upload(struct mbk_fcgi_app *app, const struct mbk_fcgi_request *rq,
                          u.options.len ? u.options.len : 2, &opts,
                          &err) != 0) {
         goto fail;
+    }
+    if (mbk_fcgi_get_bool(opts, "validateOnly", false)) {
+        /* checked, not restored: no lock, no job (fcgi/validate.c) */
+        mbk_fcgi_validate_upload(app, rq, u.fd, u.bytes, opts, rs);
+        json_object_put(opts);
+        close(u.fd);
+        mbk_buf_free(&u.options);
+        return;
     }
     r = job_new(app, rq);
     if (r == NULL) {

@@ -61,6 +61,16 @@ void
 mbk_fcgi_handle_stats(struct mbk_fcgi_app *app,
                       const struct mbk_fcgi_request *rq,
                       struct mbk_fcgi_response *rs);
+/* fcgi/inspect.c: health (MongoDB and storages), the databases one may
+ * inspect, statistics of one (?database=NAME). */
+void
+mbk_fcgi_handle_health(struct mbk_fcgi_app *app,
+                       const struct mbk_fcgi_request *rq,
+                       struct mbk_fcgi_response *rs);
+void
+mbk_fcgi_handle_databases(struct mbk_fcgi_app *app,
+                          const struct mbk_fcgi_request *rq,
+                          struct mbk_fcgi_response *rs);
 void
 mbk_fcgi_handle_audit(struct mbk_fcgi_app *app,
                       const struct mbk_fcgi_request *rq,

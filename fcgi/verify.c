@@ -11,6 +11,7 @@
 
 #include "engine/backup/catalog.h"
 #include "fcgi/handlers.h"
+#include "fcgi/paths.h"
 #include "fcgi/router.h"
 
 static const struct mbk_fcgi_field verify_query[] = {
@@ -18,6 +19,7 @@ static const struct mbk_fcgi_field verify_query[] = {
      mbk_fcgi_check_backup_name},
     {"storage", MBK_FCGI_T_STRING, false, 1, MBK_FCGI_STORAGE_NAME_MAX,
      NULL, mbk_fcgi_check_storage_name},
+    {"path", MBK_FCGI_T_STRING, false, 1, 4096, NULL, NULL},
     {"async", MBK_FCGI_T_BOOL, false, 0, 0, NULL, NULL},
     {NULL, 0, false, 0, 0, NULL, NULL},
 };
@@ -26,7 +28,7 @@ static const struct mbk_fcgi_field verify_query[] = {
 struct verify_job {
     struct mbk_fcgi_app *app;
     struct json_object *q;
-    const struct mbk_fcgi_storage *st; /* lent from app */
+    struct mbk_fcgi_place *place; /* a storage, or a recorded path */
     char *user;
     char *client;
     const char *role; /* static */
@@ -38,6 +40,7 @@ verify_job_free(void *ud)
     struct verify_job *v = ud;
 
     json_object_put(v->q);
+    mbk_fcgi_place_free(v->place);
     free(v->user);
     free(v->client);
     free(v);
@@ -55,16 +58,17 @@ run_verify(struct mbk_fcgi_job *job, void *ud, struct json_object **result,
     int rc;
 
     (void)job;
-    rc = mbk_engine_verify(v->st->st, name, &res, err);
-    mbk_engine_verify_audit(name, v->st->name, &res, rc == 0 ? NULL : err,
-                            &ae);
+    rc = mbk_engine_verify(v->place->storage->st, name, &res, err);
+    mbk_engine_verify_audit(name, v->place->storage->name, &res,
+                            rc == 0 ? NULL : err, &ae);
     ae.user = v->user;
     ae.client = v->client;
     ae.role = v->role;
     mbk_fcgi_app_audit(v->app, NULL, &ae);
     mbk_audit_entry_release(&ae);
     if (rc == 0) {
-        *result = mbk_engine_verify_result_json(name, v->st->name, &res);
+        *result = mbk_engine_verify_result_json(name, v->place->storage->name,
+                                                &res);
     }
     mbk_engine_verify_result_free(&res);
     return rc;
@@ -78,21 +82,24 @@ mbk_fcgi_handle_verify(struct mbk_fcgi_app *app,
     struct json_object *q = NULL;
     struct verify_job *v;
     struct mbk_fcgi_job *job;
-    const struct mbk_fcgi_storage *st;
+    struct mbk_fcgi_place *place;
     struct mbk_error err;
+    const char *field;
 
     if (mbk_fcgi_query(rq, verify_query, &q, rs) != 0) {
         return;
     }
-    st = mbk_fcgi_app_storage(app, mbk_fcgi_get_str(q, "storage", NULL),
-                              &err);
-    if (st == NULL) {
-        mbk_fcgi_reply_error(rs, &err, "storage");
+    place = mbk_fcgi_place_open(app, mbk_fcgi_get_str(q, "storage", NULL),
+                                mbk_fcgi_get_str(q, "path", NULL), &field,
+                                &err);
+    if (place == NULL) {
+        mbk_fcgi_reply_error(rs, &err, field);
         json_object_put(q);
         return;
     }
     v = calloc(1, sizeof(*v));
     if (v == NULL) {
+        mbk_fcgi_place_free(place);
         json_object_put(q);
         mbk_fcgi_http_error(&err, 500, "out of memory");
         mbk_fcgi_reply_error(rs, &err, NULL);
@@ -100,7 +107,7 @@ mbk_fcgi_handle_verify(struct mbk_fcgi_app *app,
     }
     v->app = app;
     v->q = q;
-    v->st = st;
+    v->place = place;
     v->user = rq->remote_user != NULL && rq->remote_user[0] != '\0'
                   ? strdup(rq->remote_user)
                   : NULL;

@@ -33,6 +33,8 @@ struct mbk_progress {
     uint64_t docs_total; /* estimate from the server's counts */
     uint64_t bytes_done; /* JSON text bytes written */
     double elapsed;      /* seconds */
+    uint32_t indexes_done;  /* a restore's "building indexes" phase: index */
+    uint32_t indexes_total; /* specs of the backup built so far, in all */
 };
 
 typedef void (*mbk_progress_fn)(const struct mbk_progress *p, void *ud);

@@ -94,7 +94,7 @@ mbk_engine_verify_result_free(struct mbk_verify_result *res);
  * verify --json`, and the API's "data"); storage is the name the front
  * end knows the storage by.  The caller owns each object.
  *
- * A listed backup: {"name", "storage", "size", "modified" (ISO-8601 UTC),
+ * A listed backup: {"name", "storage" (null for a place that is no named storage), "size", "modified" (ISO-8601 UTC),
  * "backupName", "database", "timestamp", "description", "collections",
  * "documentCount", "compression", "format" (from the metadata; null when
  * absent), "digestStatus" ("present", "none", "unreadable"),

@@ -67,7 +67,9 @@ mbk_engine_catalog_entry_json(const struct mbk_catalog_entry *e,
     mbk_names_iso8601(e->mtime * 1000, mtime, sizeof(mtime));
     meta_counts(e->meta, &docs, &digests);
     json_object_object_add(o, "name", json_object_new_string(e->name));
-    json_object_object_add(o, "storage", json_object_new_string(storage));
+    json_object_object_add(o, "storage", storage != NULL
+                                             ? json_object_new_string(storage)
+                                             : NULL);
     json_object_object_add(o, "size", json_object_new_int64((int64_t)e->size));
     json_object_object_add(o, "modified", json_object_new_string(mtime));
     json_object_object_add(o, "backupName", meta_get(e->meta, "backupName"));

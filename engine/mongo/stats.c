@@ -157,6 +157,13 @@ cmp_name(const void *a, const void *b)
     return strcmp(json_object_get_string(nx), json_object_get_string(ny));
 }
 
+static int
+cmp_string(const void *a, const void *b)
+{
+    return strcmp(json_object_get_string(*(struct json_object *const *)a),
+                  json_object_get_string(*(struct json_object *const *)b));
+}
+
 int
 mbk_engine_stats(struct mbk_mongo *m, const char *db, struct json_object **out,
                  struct mbk_error *err)
@@ -189,6 +196,61 @@ mbk_engine_stats(struct mbk_mongo *m, const char *db, struct json_object **out,
     rc = 0;
 out:
     json_object_put(o);
+    bson_destroy(&reply);
+    bson_destroy(&cmd);
+    return rc;
+}
+
+bool
+mbk_engine_db_internal(const char *db)
+{
+    return strcmp(db, "admin") == 0 || strcmp(db, "local") == 0 ||
+           strcmp(db, "config") == 0;
+}
+
+int
+mbk_engine_databases(struct mbk_mongo *m, struct json_object **out,
+                     struct mbk_error *err)
+{
+    struct json_object *arr = json_object_new_array();
+    bson_t cmd = BSON_INITIALIZER;
+    bson_t reply;
+    bson_iter_t it;
+    bson_iter_t dbs;
+    int rc = -1;
+
+    /* MongoDB's documented way to see only what the login may read:
+     * listDatabases with authorizedDatabases (4.0.5+; ignored before) */
+    BSON_APPEND_INT32(&cmd, "listDatabases", 1);
+    BSON_APPEND_BOOL(&cmd, "nameOnly", true);
+    BSON_APPEND_BOOL(&cmd, "authorizedDatabases", true);
+    if (mbk_mongo_command(m, "admin", &cmd, &reply, err) != 0) {
+        mbk_error_prefix(err, "listDatabases");
+        goto out;
+    }
+    if (bson_iter_init_find(&it, &reply, "databases") &&
+        BSON_ITER_HOLDS_ARRAY(&it) && bson_iter_recurse(&it, &dbs)) {
+        while (bson_iter_next(&dbs)) {
+            bson_iter_t d;
+            const char *name;
+
+            if (!BSON_ITER_HOLDS_DOCUMENT(&dbs) ||
+                !bson_iter_recurse(&dbs, &d) ||
+                !bson_iter_find(&d, "name") || !BSON_ITER_HOLDS_UTF8(&d)) {
+                continue;
+            }
+            name = bson_iter_utf8(&d, NULL);
+            if (!mbk_engine_db_internal(name)) {
+                json_object_array_add(arr, json_object_new_string(name));
+            }
+        }
+    }
+    json_object_array_sort(arr, cmp_string);
+    *out = arr;
+    arr = NULL;
+    rc = 0;
+out:
+    json_object_put(arr);
     bson_destroy(&reply);
     bson_destroy(&cmd);
     return rc;

@@ -5,6 +5,8 @@
 #ifndef MBK_ENGINE_STATS_H
 #define MBK_ENGINE_STATS_H
 
+#include <stdbool.h>
+
 #include <json-c/json.h>
 
 #include "engine/error.h"
@@ -20,5 +22,17 @@
 int
 mbk_engine_stats(struct mbk_mongo *m, const char *db, struct json_object **out,
                  struct mbk_error *err);
+
+/* admin, local and config: MongoDB's own databases, never a restore
+ * target nor offered for statistics. */
+bool
+mbk_engine_db_internal(const char *db);
+
+/* The names of the databases the login may read (listDatabases with
+ * nameOnly and authorizedDatabases), MongoDB's own left out, sorted:
+ * a JSON array of strings the caller owns. */
+int
+mbk_engine_databases(struct mbk_mongo *m, struct json_object **out,
+                     struct mbk_error *err);
 
 #endif /* MBK_ENGINE_STATS_H */

@@ -39,6 +39,8 @@ mbk_engine_restore_progress(struct rs_plan *p, const char *phase,
     pr.docs_total = p->docs_total > pr.docs_done ? p->docs_total : pr.docs_done;
     pr.bytes_done = atomic_load(&p->bytes_done);
     pr.elapsed = mbk_names_seconds() - p->t0;
+    pr.indexes_done = p->indexes_done;
+    pr.indexes_total = p->indexes_total;
     for (size_t i = 0; i < p->n; i++) {
         if (p->colls[i].selected && p->colls[i].rep->seconds > 0) {
             pr.collections_done++;

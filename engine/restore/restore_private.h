@@ -82,6 +82,8 @@ struct rs_plan {
     atomic_uint_fast64_t docs_done;
     atomic_uint_fast64_t bytes_done;
     uint64_t docs_total;
+    uint32_t indexes_done;     /* progress of "building indexes" */
+    uint32_t indexes_total;
 };
 
 /*

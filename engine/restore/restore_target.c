@@ -575,15 +575,23 @@ mbk_engine_restore_finish(struct rs_plan *p, struct mbk_error *err)
     if (p->o->dry_run) {
         return 0;
     }
+    for (size_t i = 0; i < p->n && !p->o->no_indexes; i++) {
+        if (p->colls[i].selected && !p->colls[i].is_view) {
+            p->indexes_total += bson_count_keys(&p->colls[i].indexes);
+        }
+    }
     for (size_t i = 0; i < p->n; i++) {
         struct rs_coll *c = &p->colls[i];
 
         if (!c->selected || c->is_view) {
             continue;
         }
-        mbk_engine_restore_progress(p, "indexing", c->rep->name);
+        mbk_engine_restore_progress(p, "building indexes", c->rep->name);
         if (!p->o->no_indexes && build_indexes(p, c, err) != 0) {
             return -1;
+        }
+        if (!p->o->no_indexes) {
+            p->indexes_done += bson_count_keys(&c->indexes);
         }
         if (p->st->check(p, c, err) != 0) {
             return -1;

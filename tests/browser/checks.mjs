@@ -5,6 +5,7 @@
 // package, evaluated in the page: evaluation is not subject to the CSP).
 
 import fs from 'node:fs';
+import https from 'node:https';
 import path from 'node:path';
 
 // The options of a fresh headless Chromium on the local stack (its basic
@@ -136,4 +137,24 @@ export async function axeProbe() {
                                       v.impact === 'critical')
         .map((v) => `${v.id} (${v.impact}): ` + v.nodes.slice(0, 3)
             .map((n) => n.target.join(' ')).join(', '));
+}
+
+// nginx's answer to a browser's page request without a login: status,
+// content type and body (headless browsers cancel the login prompt with
+// an error instead of showing the body, so the test asks as a browser
+// would, Accept text/html, and shows the body in the browser).
+export function loginAnswer(url) {
+    return new Promise((resolve, reject) => {
+        https.get(url, {rejectUnauthorized: false, headers: {
+            Accept: 'text/html,application/xhtml+xml,*/*;q=0.8'}}, (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (c) => {
+                body += c;
+            });
+            res.on('end', () => resolve({status: res.statusCode,
+                type: res.headers['content-type'] || '',
+                challenge: res.headers['www-authenticate'] || '', body}));
+        }).on('error', reject);
+    });
 }

@@ -4,14 +4,17 @@
 // form with the live collections, a backup followed to its result, the
 // list, an upload read in the browser and checked by the server at step
 // 2, a dry run with a collection excluded that stays excluded for the
-// real restore, a truncated upload refused at step 2, and the views at
-// 390 and 1280 px (overflow, axe-core).  Prints TAP lines; exits non-zero
-// on a failure.
+// real restore, a truncated upload refused at step 2, the HTML login
+// page, a backup to a path listed and deleted, statistics of a database
+// picked from the list, MongoDB stopped (the health banner) and back, and
+// the views at 390 and 1280 px (overflow, axe-core).  Prints TAP lines;
+// exits non-zero on a failure.
 
 import fs from 'node:fs';
 import path from 'node:path';
+import {execFileSync} from 'node:child_process';
 import {createRequire} from 'node:module';
-import {axeSource, axeProbe, overflowProbe, tap} from './checks.mjs';
+import {axeSource, axeProbe, overflowProbe, tap, loginAnswer} from './checks.mjs';
 
 const require = createRequire(path.join(process.env.MBK_PW_DIR, 'x.js'));
 const puppeteer = require('puppeteer-core');
@@ -44,6 +47,18 @@ const browser = await puppeteer.launch({
     },
 });
 try {
+    // (6) without a login: nginx's HTML login page (asked as a browser
+    // asks; a headless browser cancels the prompt instead of showing it)
+    const login = await loginAnswer(URL);
+    const anon = await browser.newPage();
+    await anon.setContent(login.body);
+    const anonText = await anon.$eval('body', (e) => e.innerText);
+    ok(login.status === 401 && /Sign in to mbk/.test(anonText) &&
+       /Try again/.test(anonText),
+       `without a login: the HTML login page (${login.status})`);
+    await snap(anon, 'login-page');
+    await anon.close();
+
     const page = await browser.newPage();
     page.setDefaultTimeout(WAIT);
     page.setDefaultNavigationTimeout(WAIT);
@@ -85,6 +100,42 @@ try {
     ok(listed.some((t) => t.includes(file) && /613/.test(t)),
        'the backup is listed with its documents');
     await snap(page, 'list');
+
+    // (2) a backup to a path on the server: listed with it, deletable
+    const destDir = path.join(RUN, 'roots', 'firefox-dest');
+    fs.mkdirSync(destDir, {recursive: true});
+    await page.goto(URL + '#backup', {waitUntil: 'networkidle0'});
+    await page.waitForSelector('#backup:not([hidden]) #b-colls input');
+    await page.$eval('#b-name', (e) => { e.value = ''; });
+    await page.type('#b-name', 'firefox-path');
+    await page.type('#b-dest', destDir);
+    await page.click('#b-create');
+    await page.waitForSelector('#backup-result:not([hidden]) .result-file',
+                               {timeout: WAIT});
+    const pfile = await page.$eval('.result-file', (e) => e.textContent);
+    ok(fs.existsSync(path.join(destDir, pfile)),
+       `the backup was written to the path (${pfile})`);
+    await page.$eval('#b-dest', (e) => { e.value = ''; });
+    await page.goto(URL + '#backups', {waitUntil: 'networkidle0'});
+    await page.waitForFunction((f) => Array.from(document.querySelectorAll(
+        '#list-body tbody tr')).some((r) => r.innerText.includes(f)),
+    {timeout: WAIT}, pfile);
+    const prow = await page.$$eval('#list-body tbody tr', (rows, f) => {
+        const r = rows.find((x) => x.innerText.includes(f));
+        const p = r.querySelector('.bpath');
+        return p ? p.textContent : null;
+    }, pfile);
+    ok(prow === fs.realpathSync(destDir), 'listed, marked with its path');
+    await page.$$eval('#list-body tbody tr', (rows, f) => rows.find(
+        (x) => x.innerText.includes(f)).querySelector('button.danger')
+        .click(), pfile);
+    await page.waitForSelector('.swal2-confirm', {visible: true});
+    await page.click('.swal2-confirm');
+    await page.waitForFunction((f) => !Array.from(document.querySelectorAll(
+        '#list-body tbody tr')).some((r) => r.innerText.includes(f)),
+    {timeout: WAIT}, pfile);
+    ok(!fs.existsSync(path.join(destDir, pfile)),
+       'deleted from the list: the file at the path is gone');
 
     // an upload, checked in the browser (gzip through DecompressionStream),
     // then restored as a dry run
@@ -150,9 +201,65 @@ try {
         await page.waitForSelector('#restore-error:not([hidden])',
                                    {timeout: WAIT});
     }
-    ok(await page.$eval('.step[data-step="2"]', (e) => !e.hidden),
-       'a truncated upload is refused at step 2: ' + await page.$eval(
-           '#restore-error', (e) => e.innerText.split('\n')[0]));
+    const refusal = await page.$eval('#restore-error',
+                                     (e) => e.innerText.split('\n')[0]);
+    ok(await page.$eval('.step[data-step="2"]', (e) => !e.hidden) &&
+       /truncated\.json\.gz/.test(refusal),
+       'a truncated upload is refused at step 2: ' + refusal);
+
+    // (10) statistics of another database, from the API's list
+    // a copy to inspect, restored through the API as the page does it
+    const copied = await page.evaluate(async (name) => {
+        const r = await fetch('api/settings/backup', {method: 'PUT',
+            headers: {'Content-Type': 'application/json',
+                      'X-Requested-With': 'firefox-test'},
+            body: JSON.stringify({backupName: name,
+                                  targetDatabase: 'crm_ff_stats'})});
+        return r.status;
+    }, file);
+    ok(copied === 200, `a copy restored into crm_ff_stats (${copied})`);
+    await page.goto(URL + '#stats', {waitUntil: 'networkidle0'});
+    await page.waitForSelector('#stats:not([hidden]) #stats-body tbody tr');
+    await page.waitForSelector('#s-db option[value="crm_ff_stats"]');
+    await page.select('#s-db', 'crm_ff_stats');
+    await page.waitForFunction(() => /crm_ff_stats/.test((document
+        .querySelector('#stats-body caption') || {}).textContent || ''));
+    ok(await page.$$eval('#stats-body tbody tr', (r) => r.length) === 7,
+       'the statistics of crm_ff_stats, picked from the list');
+    await page.select('#s-db', 'crm');
+
+    // (6) MongoDB stopped: the banner from the health check, cleared on
+    // its own once MongoDB is back
+    const port = process.env.MBK_MONGO_PORT || '';
+    if (port === '') {
+        ok(true, 'the MongoDB-down banner # SKIP it stops the development ' +
+           'server, not a real MongoDB');
+    } else {
+        const dev = (verb) => execFileSync(path.join(
+            process.env.MBK_SRCDIR_REAL, 'tests', 'mongo-dev-server', verb),
+        verb === 'start' ? [port, '--seed', 'crm'] : [port],
+        {env: {...process.env, MBK_DEVSERVER_RUNDIR: RUN}, stdio: 'ignore'});
+        dev('stop');
+        let started = false;
+        try {
+            await page.reload({waitUntil: 'networkidle0'});
+            await page.waitForSelector('#status-banner:not([hidden])',
+                                       {timeout: WAIT});
+            ok(/MongoDB cannot be reached/.test(await page.$eval(
+                '#status-banner', (e) => e.innerText)),
+               'MongoDB stopped: the banner says so');
+            await snap(page, 'mongodb-down');
+            dev('start');
+            started = true;
+            await page.waitForSelector('#status-banner', {hidden: true,
+                                                          timeout: WAIT});
+            ok(true, 'MongoDB back: the banner cleared on its own');
+        } finally {
+            if (!started) {
+                dev('start');
+            }
+        }
+    }
 
     // the views: nothing wider than its box, axe-core
     const AXE = axeSource(process.env.MBK_PW_DIR);

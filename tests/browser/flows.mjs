@@ -135,6 +135,13 @@ async function downFlow(t, port, src) {
     const {page, ok, URL, RUN} = t;
     await fresh(page, URL, '#stats');
     await page.waitForSelector('#stats-body tbody tr');
+    let healths = 0;
+    const countHealth = (r) => {
+        if (/\/api\/settings\/backup\/health$/.test(r.url())) {
+            healths++;
+        }
+    };
+    page.on('request', countHealth);
     devServer(RUN, port, src, 'stop');
     let restarted = false;
     try {
@@ -147,10 +154,15 @@ async function downFlow(t, port, src) {
            'the old statistics are gone under the error');
         await t.snap(page, 'mongodb-down');
         await t.axeCheck('the page with MongoDB down');
+        // the banner asks the health again on its own
+        const asked = healths;
+        await page.waitForRequest((r) => /\/health$/.test(r.url()));
+        ok(healths > asked, 'the banner checks the health again on its own');
         devServer(RUN, port, src, 'start');
         restarted = true;
         await page.waitForSelector('#status-banner', {state: 'hidden'});
         ok(true, 'MongoDB back: the banner cleared on its own');
+        page.off('request', countHealth);
         await page.waitForSelector('#stats-body tbody tr');
     } finally {
         if (!restarted) {

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import {runFlows} from './flows.mjs';
-import {axeSource, axeProbe, chromiumOptions} from './checks.mjs';
+import {axeSource, axeProbe, chromiumOptions, loginAnswer} from './checks.mjs';
 
 const require = createRequire(process.env.MBK_PW_DIR + '/');
 const {chromium} = require('playwright-core');
@@ -107,7 +107,32 @@ async function restoreWizardReset() {
     await page.waitForSelector('html[data-ready]');
 }
 
+// (6) Without a login: nginx's 401 for the page is an HTML page that
+// explains and offers to try again (shown here in the browser, checked
+// by axe-core); the API's stays JSON.
+async function loginPage() {
+    const a = await loginAnswer(URL);
+    ok(a.status === 401 && /^text\/html/.test(a.type) &&
+       /^Basic/.test(a.challenge),
+       `without a login: 401, HTML, with the challenge (${a.status} ${a.type})`);
+    const p = await context.newPage();
+    await p.setContent(a.body);
+    ok(/Sign in to mbk/.test(await p.locator('body').innerText()) &&
+       await p.getByRole('link', {name: 'Try again'}).count() === 1,
+       'the login page explains and offers "Try again"');
+    await snap(p, 'login-page');
+    await p.evaluate(AXE);
+    const found = await p.evaluate(axeProbe);
+    ok(found.length === 0, 'axe: no serious or critical finding on the ' +
+       'login page' + (found.length ? ': ' + found.join(' | ') : ''));
+    await p.close();
+    const api = await loginAnswer(URL + 'api/settings/backup');
+    ok(api.status === 401 && /json/.test(api.type),
+       `the API's 401 stays JSON (${api.status} ${api.type})`);
+}
+
 try {
+    await loginPage();
     // ---- the backup form ---------------------------------------------------
     await page.goto(URL);
     await page.waitForSelector('html[data-ready]');
@@ -258,6 +283,54 @@ try {
         '#list-body tbody tr').length === 1);
     ok(!fs.existsSync(stored), 'delete, once confirmed, removed the file');
 
+    // ---- (2) a backup to a path on the server: listed with that path,
+    // verified, downloaded and deleted from the list -----------------------
+    const destDir = path.join(RUN, 'roots', 'browser-dest');
+    fs.mkdirSync(destDir, {recursive: true});
+    await page.goto(URL + '#backup');
+    await page.waitForSelector('#backup:not([hidden]) #b-colls .coll');
+    await page.getByLabel('Name', {exact: true}).fill('browser-path');
+    await page.getByLabel(/Path on the server/).fill(destDir);
+    await page.getByRole('button', {name: 'Create Backup'}).click();
+    await page.waitForSelector('#backup-result:not([hidden]) .result-file');
+    const pfile = await page.locator('.result-file').textContent();
+    ok(/^browser-path/.test(pfile) && fs.existsSync(path.join(destDir, pfile)),
+       `the backup was written to the path (${pfile})`);
+    ok(/Backups list shows it/.test(await page.locator('#backup-result')
+        .innerText()), 'the result says the list shows it');
+    await page.getByLabel(/Path on the server/).fill('');
+    await page.goto(URL + '#backups');
+    const prow = page.locator('#list-body tbody tr', {hasText: pfile});
+    await prow.waitFor();
+    ok((await prow.locator('.bpath').textContent()) ===
+       fs.realpathSync(destDir), 'the list shows it, marked with its path');
+    await prow.getByRole('button', {name: /^Verify/}).click();
+    await page.waitForSelector('.swal2-modal');
+    ok(/verified/i.test(await page.locator('.swal2-modal').innerText()),
+       'the backup at a path verifies');
+    await swalConfirm().click();
+    await page.waitForSelector('.swal2-container', {state: 'detached'});
+    const [dl3] = await Promise.all([
+        page.waitForEvent('download'),
+        prow.getByRole('link', {name: /^Download/}).click(),
+    ]);
+    const dl3Path = path.join(OUT, 'download-path-' + dl3.suggestedFilename());
+    await dl3.saveAs(dl3Path);
+    ok(Buffer.compare(fs.readFileSync(path.join(destDir, pfile)),
+                      fs.readFileSync(dl3Path)) === 0,
+       'its download is the file at the path');
+    await snap(page, 'list-with-path');
+    await prow.getByRole('button', {name: /^Delete/}).click();
+    await page.waitForSelector('.swal2-modal');
+    ok(new RegExp(fs.realpathSync(destDir)).test(
+        await page.locator('.swal2-modal').innerText()),
+       'the delete dialog names the path');
+    await swalConfirm().click();
+    await page.waitForFunction(() => document.querySelectorAll(
+        '#list-body tbody tr').length === 1);
+    ok(!fs.existsSync(path.join(destDir, pfile)),
+       'deleted from the list: the file at the path is gone');
+
     // ---- (1) restore from the server: the choices survive every step ----
     await row.getByRole('button', {name: /^Restore/}).click();
     await page.waitForSelector('#restore:not([hidden]) .step[data-step="2"]:not([hidden])');
@@ -391,17 +464,23 @@ try {
     await page.getByRole('button', {name: 'Next'}).click();
     await page.waitForSelector('.step[data-step="3"]:not([hidden])');
     const check = sent[before4] ? sentOptions(sent[before4]) : null;
-    ok(check && check.dryRun === true,
-       'before the options, the server checked the whole file (dry run)');
+    ok(check && check.validateOnly === true && check.dryRun === undefined,
+       'before the options, the server checked the whole file ' +
+       '(validateOnly, no dry run)');
     await page.getByLabel('Target database').fill('crm_up');
     await page.locator('#r-dry').uncheck();
     await page.getByRole('button', {name: 'Next'}).click();
+    const before5 = sent.length;
     await page.getByRole('button', {name: 'Restore now'}).click();
     await swalConfirm().click();
     await page.waitForSelector('.report-title:has-text("Restore report")');
     ok((await page.locator('.report-inserted').textContent())
         .replace(/\D/g, '') === '613',
        'the upload restore inserted 613 documents');
+    ok(sent.length === before5 + 1 &&
+       sent[before5].type.startsWith('application/json') &&
+       /^[0-9a-f]{32}$/.test(sentOptions(sent[before5]).uploadId || ''),
+       'the restore named the checked upload (uploadId), not sent again');
     await snap(page, 'upload-report');
 
     // ---- (4) the default target is the file's database -------------------
@@ -485,6 +564,26 @@ try {
     await page.waitForSelector('#stats-body tbody tr');
     ok(await page.locator('#stats-body tbody tr').count() === 7,
        'statistics list the collections');
+    // (10) any database the user may inspect, from the API's list
+    const dbs = await page.locator('#s-db option').allTextContents();
+    ok(dbs[0] === 'crm' && dbs.includes('crm_copy') &&
+       !dbs.some((d) => ['admin', 'local', 'config'].includes(d)),
+       'the database picker lists the databases: ' + dbs.join(', '));
+    await page.getByLabel('Database', {exact: true}).selectOption('crm_copy');
+    await page.waitForSelector('#stats-body caption:has-text("crm_copy")');
+    ok(await page.locator('#stats-body tbody tr').count() === 6,
+       'the statistics of crm_copy: the 6 restored collections');
+    await snap(page, 'stats-other-db');
+    // (4) the jobs list says what each restore was
+    await page.goto(URL + '#backups');
+    await page.waitForSelector('#jobs-recent tbody tr');
+    const jobRows = await page.locator('#jobs-recent tbody tr')
+        .allInnerTexts();
+    ok(jobRows.some((t) => /Dry run into crm_copy/.test(t) &&
+                           /from browser-test/.test(t)) &&
+       jobRows.some((t) => /Restore into crm_up/.test(t) &&
+                           /from an uploaded file/.test(t)),
+       'the recent jobs say dry run or restore, the target and the source');
 
     // ---- jobs, MongoDB down, every view at every width ---------------------
     await runFlows({page, ok, snap, axeCheck, URL, RUN, same,

@@ -98,7 +98,8 @@ if [ -n "${MBK_BROWSER_RUN:-}" ]; then
 elif [ -x "$FIREFOX" ]; then
     MBK_URL=$STACK_URL MBK_USER=$STACK_USER MBK_PASSWORD=$STACK_PASSWORD \
     MBK_STACK_RUN=$STACK_RUN MBK_OUT=$out FIREFOX=$FIREFOX \
-    MBK_PW_DIR=$dir \
+    MBK_PW_DIR=$dir MBK_MONGO_PORT=${STACK_MONGO_PORT:-} \
+    MBK_SRCDIR_REAL=$real_src \
         "$NODE" "$real_src/tests/browser/firefox.mjs" || rc=1
 else
     echo "ok - firefox # SKIP no firefox-esr at $FIREFOX (apt-get install firefox-esr)"

@@ -196,6 +196,13 @@ call "$URL/"
 expect_eq "$STATUS" 401 "the page without a login: 401"
 expect_eq "$(jget 'd["success"]')" False "the 401 is the JSON envelope"
 security_headers "a 401"
+call "$URL/" -H 'Accept: text/html,*/*;q=0.8'
+expect_eq "$STATUS $(header content-type)" "401 text/html; charset=utf-8" \
+    "a browser's page request without a login: the HTML login page"
+check "it offers to try again" grep -q 'Try again' "$OUT/body"
+security_headers "the HTML 401"
+call "$API" -H 'Accept: text/html'
+expect_eq "$(jget 'd["success"]')" False "the API's 401 stays JSON"
 call "$URL/" -u "admin:wrong"
 expect_eq "$STATUS" 401 "a wrong password: 401"
 call "$URL/" -u "admin:$PW"
@@ -290,6 +297,9 @@ expect_eq "$(cat "$OUT/body")" "the administrator's own site" "the server's own 
 call "$P/mbk/"
 expect_eq "$STATUS" 401 "/mbk/ without a login: 401"
 security_headers "a 401 under /mbk/"
+call "$P/mbk/" -H 'Accept: text/html'
+check "/mbk/ without a login, from a browser: the HTML login page" \
+    grep -q 'Try again' "$OUT/body"
 call "$P/mbk" -u "admin:$PW"
 expect_eq "$STATUS $(header location)" "301 $P/mbk/" "/mbk redirects to /mbk/"
 call "$P/mbk/" -u "admin:$PW"

@@ -6,6 +6,21 @@
 e2e_start
 
 # ---- list, auth, guards -------------------------------------------------
+# A browser opening the page without a login: an HTML page that explains
+# and offers to try again, with the challenge; the API stays JSON.
+STATUS=$("$CURL" -sk -o "$BODY" -D "$STACK_RUN/h401" -w '%{http_code}' \
+    -H 'Accept: text/html,application/xhtml+xml,*/*;q=0.8' "$STACK_URL")
+expect_eq "$STATUS" 401 "a page request without a login: 401"
+grep -qi '^content-type: text/html' "$STACK_RUN/h401" &&
+    grep -qi '^www-authenticate: Basic' "$STACK_RUN/h401" &&
+    grep -q 'Try again' "$BODY" && ok "it is an HTML login page" ||
+    fail "not the HTML login page: $(head -c 300 "$BODY")"
+grep -qi '^content-security-policy:' "$STACK_RUN/h401" &&
+    ok "the login page has the security headers" ||
+    fail "the login page lacks the CSP"
+STATUS=$("$CURL" -sk -o "$BODY" -w '%{http_code}' -H 'Accept: text/html' "$API")
+expect_status 401 "the API without a login, even asked for HTML: 401"
+expect_eq "$(jget 'd["success"]')" false "the API's 401 stays JSON"
 api GET "$API"
 expect_status 200 "GET lists the backups"
 expect_eq "$(jget 'd["data"]["count"]')" 0 "no backups at first"
@@ -119,6 +134,42 @@ expect_status 200 "POST into a destinationPath under an allowed root"
 # ---- list ---------------------------------------------------------------
 api GET "$API"
 expect_status 200 "GET after the backups"
+expect_eq "$(jget 'd["data"]["count"]')" 3 \
+    "three backups listed (fs, tar and the destinationPath)"
+dest=$(jget '[b["path"] for b in d["data"]["backups"] if b.get("path")][0]')
+expect_eq "$(jget '[(b["name"], b["storage"]) for b in d["data"]["backups"] if b.get("path")]')" \
+    '[["crm-dest.json", null]]' "the destinationPath backup is listed with its path"
+[ "$dest" = "$(realpath "$STACK_RUN/roots/elsewhere")" ] &&
+    ok "marked with where it is" || fail "its path: $dest"
+expect_eq "$(jget '[b["documentCount"] for b in d["data"]["backups"] if b.get("path")][0]')" \
+    "$docs" "with its metadata"
+api GET "$API?path=$dest"
+expect_eq "$(jget '[b["name"] for b in d["data"]["backups"]]')" \
+    '["crm-dest.json"]' "?path= lists that place only"
+STATUS=$("$CURL" -sk -o "$STACK_RUN/dl-dest.json" -w '%{http_code}' -u "$AUTH" \
+    -G --data-urlencode "path=$dest" "$API/download?name=crm-dest.json")
+expect_eq "$STATUS" 200 "download from the destinationPath (streamed)"
+cmp -s "$STACK_RUN/dl-dest.json" "$STACK_RUN/roots/elsewhere/crm-dest.json" &&
+    ok "the download is that file, byte for byte" || fail "it differs"
+api POST "$API/verify?name=crm-dest.json&path=$dest"
+expect_status 200 "verify a backup at its path"
+expect_eq "$(jget 'd["data"]["valid"]')" true "it is sound"
+for p in /etc "$dest/../../backups" "$STACK_RUN/backups"; do
+    api GET "$API/download?name=crm-e2e.json.gz&path=$p"
+    expect_status 400 "download from a path outside the roots '$p': 400"
+done
+api GET "$API/download?name=crm-e2e.json.gz&path=$STACK_RUN/roots"
+expect_status 404 "download from a path under a root where no backup was written: 404"
+api DELETE "$API?name=crm-e2e.json.gz&path=$STACK_RUN/backups"
+expect_status 400 "delete through a path outside the roots: 400"
+expect_eq "$(jget 'd["details"]["field"]')" path "400 names path"
+api GET "$API/download?name=crm-dest.json&path=$dest&storage=fs"
+expect_status 400 "path and storage together: 400"
+api DELETE "$API?name=crm-dest.json&path=$dest"
+expect_status 200 "delete the backup at its path"
+[ ! -e "$STACK_RUN/roots/elsewhere/crm-dest.json" ] &&
+    ok "the file is gone" || fail "the file is still there"
+api GET "$API"
 expect_eq "$(jget 'd["data"]["count"]')" 2 "two backups listed (fs and tar)"
 expect_eq "$(jget '[b for b in d["data"]["backups"] if b["name"]=="crm-e2e.json.gz"][0]["documentCount"]')" \
     "$docs" "the listing has the document count"
@@ -245,6 +296,34 @@ EOF
 api PUT "$API?dryRun=true" -H 'Content-Type: application/gzip' \
     --data-binary "@$STACK_RUN/tampered.json"
 expect_status 422 "a backup whose digest does not match: 422"
+# validateOnly: the whole file checked, no MongoDB, no lock, no job; the
+# upload kept once under an id for the restore that follows.
+api GET "$API/jobs"
+njobs=$(jget 'len(d["data"]["jobs"])')
+api PUT "$API" -F "file=@$STACK_RUN/backups/crm-e2e.json.gz" \
+    -F 'options={"validateOnly":true}'
+expect_status 200 "validateOnly: a sound upload"
+expect_eq "$(jget '[d["data"][k] for k in ("valid", "digestsChecked", "documentCount", "database")]')" \
+    "[true, true, $docs, \"$STACK_DB\"]" "it says what it checked"
+upid=$(jget 'd["data"]["uploadId"]')
+api PUT "$API?validateOnly=true" -H 'Content-Type: application/gzip' \
+    --data-binary "@$STACK_RUN/broken.json"
+expect_status 422 "validateOnly: a broken file, 422"
+api PUT "$API?validateOnly=true" -H 'Content-Type: application/gzip' \
+    --data-binary "@$STACK_RUN/tampered.json"
+expect_status 422 "validateOnly: a wrong digest, 422"
+api GET "$API/jobs"
+expect_eq "$(jget 'len(d["data"]["jobs"])')" "$njobs" "validateOnly made no job"
+api PUT "$API" -H "$J" -d "{\"uploadId\":\"$upid\",\"targetDatabase\":\"crm_reuse\"}"
+expect_status 200 "a restore of the validated upload by its id"
+expect_eq "$(jget 'd["data"]["inserted"]')" "$docs" "it restored the upload"
+api PUT "$API" -H "$J" -d "{\"uploadId\":\"$upid\",\"dryRun\":true}"
+expect_status 200 "the id serves again until it expires"
+api PUT "$API" -H "$J" -d '{"uploadId":"0123456789abcdef0123456789abcdef"}'
+expect_status 404 "an unknown uploadId: 404"
+expect_eq "$(jget 'd["details"]["field"]')" uploadId "404 names uploadId"
+api PUT "$API" -H "$J" -d '{"uploadId":"../../etc/passwd"}'
+expect_status 400 "an uploadId that is not one: 400"
 api PUT "$API" -F "file=@$STACK_RUN/broken.json" -F 'options={"colour":1}'
 expect_status 400 "multipart options with an unknown field: 400"
 expect_eq "$(jget 'd["details"]["field"]')" colour "400 names the option"
@@ -261,11 +340,29 @@ expect_eq "$(jget 'd["details"]["field"]')" options "400 names options"
 api PUT "$API" -H 'Content-Type: text/csv' -d 'a,b'
 expect_status 415 "a CSV body: 415"
 
-# ---- stats, audit, delete -------------------------------------------------
+# ---- stats, databases, health, audit, delete -------------------------------
 api GET "$API/stats"
 expect_status 200 "GET stats"
 [ "$(jget 'len(d["data"]["collectionList"])')" -gt 0 ] &&
     ok "stats list the collections" || fail "stats without collections"
+api GET "$API/databases"
+expect_status 200 "GET databases"
+expect_eq "$(jget '"crm_copy" in d["data"]["databases"] and d["data"]["default"] == "'"$STACK_DB"'"')" \
+    true "the databases include the restored copy and name the default"
+expect_eq "$(jget 'any(x in d["data"]["databases"] for x in ("admin", "local", "config"))')" \
+    false "MongoDB's own databases are not offered"
+api GET "$API/stats?database=crm_copy"
+expect_status 200 "GET stats of another database"
+expect_eq "$(jget 'd["data"]["database"]')" crm_copy "the statistics of crm_copy"
+api GET "$API/stats?database=admin"
+expect_status 400 "stats of admin: 400"
+api GET "$API/stats?database=a/b"
+expect_status 400 "stats of a bad name: 400"
+expect_eq "$(jget 'd["details"]["field"]')" database "400 names database"
+api GET "$API/health"
+expect_status 200 "GET health"
+expect_eq "$(jget '(d["data"]["ok"], d["data"]["mongo"]["reachable"], bool(d["data"]["mongo"]["version"]), [s["ok"] for s in d["data"]["storages"]])')" \
+    "(True, True, True, [True, True])" "health: MongoDB and both storages ok"
 api DELETE "$API?name=crm-e2e.json.gz"
 expect_status 200 "DELETE a backup"
 api DELETE "$API?name=crm-e2e.json.gz"
@@ -273,12 +370,12 @@ expect_status 404 "DELETE it again: 404"
 api GET "$API/audit?limit=100"
 expect_status 200 "GET the audit log"
 expect_eq "$(jget 'sorted(set(e["operation"] for e in d["data"]["entries"]))')" \
-    '["backup", "delete", "download", "dry-run", "restore", "verify"]' \
+    '["backup", "delete", "download", "dry-run", "restore", "validate", "verify"]' \
     "the audit log has every kind of operation"
 expect_eq "$(jget 'set(e.get("user") for e in d["data"]["entries"])')" \
     '{'"'"'mbk'"'"'}' "every audit line names the user"
 api GET "$API/audit?operation=delete"
-expect_eq "$(jget 'd["data"]["total"]')" 2 "the audit filter (2 deletes)"
+expect_eq "$(jget 'd["data"]["total"]')" 3 "the audit filter (3 deletes)"
 api GET "$API/audit?limit=0"
 expect_status 400 "audit limit 0: 400"
 # grep's own failure (status 2: a file it could not read) or nothing to
@@ -315,6 +412,21 @@ api POST "$API/jobs/cancel?id=$job"
 expect_status 409 "canceling a finished job: 409"
 api GET "$API/jobs"
 expect_status 200 "GET the job list"
+api PUT "$API" -H "$J" -d '{"backupName":"crm-async.json",
+    "targetDatabase":"crm_jobs","dryRun":true}'
+expect_status 200 "a dry run, to see it in the job list"
+api GET "$API/jobs"
+expect_eq "$(jget '[[j.get(k) for k in ("dryRun", "source", "backupName", "targetDatabase", "user", "state")] for j in d["data"]["jobs"] if j["kind"] == "restore"][0]')" \
+    '[true, "storage", "crm-async.json", "crm_jobs", "mbk", "done"]' \
+    "a restore job says dryRun, source, targetDatabase and user"
+expect_eq "$(jget 'sorted(set(("indexesDone" in j and "indexesTotal" in j) for j in d["data"]["jobs"]))')" \
+    '[true]' "every job has indexesDone and indexesTotal"
+api PUT "$API" -H "$J" -d '{"backupName":"crm-async.json",
+    "targetDatabase":"crm_jobs"}'
+expect_status 200 "a restore that builds indexes"
+api GET "$API/jobs"
+expect_eq "$(jget '[[j["indexesDone"] == j["indexesTotal"] and j["indexesTotal"] > 0, j["dryRun"]] for j in d["data"]["jobs"] if j["kind"] == "restore"][0]')" \
+    '[true, false]' "its indexes counted, every one built"
 
 # ---- the database goes away ---------------------------------------------
 if [ -n "$STACK_MONGO_PORT" ]; then
@@ -322,6 +434,10 @@ if [ -n "$STACK_MONGO_PORT" ]; then
         "$MBK_SRCDIR/tests/mongo-dev-server/stop" "$STACK_MONGO_PORT" >/dev/null
     api GET "$API/stats"
     expect_status 503 "MongoDB unreachable: 503"
+    api GET "$API/health"
+    expect_status 200 "GET health with MongoDB down"
+    expect_eq "$(jget '(d["data"]["ok"], d["data"]["mongo"]["reachable"], bool(d["data"]["mongo"]["error"]))')" \
+        "(False, False, True)" "health says MongoDB is unreachable, and why"
     STACK_MONGO_PORT=
 fi
 e2e_done

@@ -191,7 +191,14 @@ for db in admin local config; do
     expect_status 400 "a restore into $db: 400"
 done
 api GET "$API"
-expect_eq "$(jget 'd["data"]["count"]')" 1 "none of the refused requests made a backup"
+expect_eq "$(jget 'len([b for b in d["data"]["backups"] if b["storage"]])')" 1 \
+    "none of the refused requests made a backup"
+# the creates that flipped: listed at their path (paths.json), never at
+# a place outside the roots
+expect_eq "$(jget 'sorted(set(b["path"] for b in d["data"]["backups"] if b.get("path")) - {"'"$(realpath "$ROOT/w/sub")"'"})')" \
+    "[]" "the flipped creates are listed at the directory checked, only there"
+expect_eq "$(jget 'len([b for b in d["data"]["backups"] if b.get("path")])')" "$_made" \
+    "each create answered 200 is listed"
 
 # ---- who is asking: the trusted proxy and roles -------------------------
 # A second responder on the stack's database and storages, with a proxy
@@ -258,7 +265,10 @@ fcgi() {
 
 fcgi GET "" "" carol ""
 expect_status 403 "a forged REMOTE_USER without the proxy secret: 403"
-fcgi GET "" "" carol "${SECRET%?}0"
+# the secret with its last character changed (to 0, or to 1 when it
+# was 0: "changed" must never be the secret itself)
+case $SECRET in *0) _wrong=${SECRET%?}1 ;; *) _wrong=${SECRET%?}0 ;; esac
+fcgi GET "" "" carol "$_wrong"
 expect_status 403 "a wrong proxy secret: 403"
 fcgi GET "" "" carol "$SECRET"
 expect_status 200 "the proxy secret: the request is served"

@@ -72,11 +72,19 @@ export async function call(method, path, opts = {}) {
     return envelope(res);
 }
 
-export function downloadUrl(name, storage) {
+// Where a listed backup is, as the API's query takes it: its storage,
+// or the path it was written to (a destinationPath the list found again).
+export function where(b) {
+    return b.path ? {name: b.name, path: b.path}
+                  : {name: b.name, storage: b.storage};
+}
+
+export function downloadUrl(b) {
     const url = new URL(API + '/download', location.origin);
-    url.searchParams.set('name', name);
-    if (storage) {
-        url.searchParams.set('storage', storage);
+    for (const [k, v] of Object.entries(where(b))) {
+        if (v) {
+            url.searchParams.set(k, v);
+        }
     }
     return url.pathname + url.search;
 }

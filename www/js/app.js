@@ -34,6 +34,7 @@ function showTab(focus) {
     } else if (t === 'audit') {
         loadAudit();
     } else if (t === 'stats') {
+        loadDatabases();
         refreshStats();
     }
     if (focus) {
@@ -63,42 +64,98 @@ async function refreshList() {
     }
 }
 
-// The status banner: MongoDB (or the service) unreachable, from the
-// statistics request, which asks MongoDB; retried on its own until it
-// answers, then cleared.
+// The status banner, from GET .../health (MongoDB reachable, its version,
+// each storage usable): shown while something is down, checked again
+// every few seconds on its own, cleared (and the statistics reloaded)
+// once everything answers.  A request that fails as if MongoDB or the
+// service were down asks the health at once.
 let retry = null;
 const DOWN = [0, 502, 503, 504];
+const RETRY_MS = 5000;
 
-function banner(e) {
+function banner(title, detail) {
     const b = $('#status-banner');
-    if (e === null) {
+    if (title === null) {
         b.hidden = true;
         b.replaceChildren();
         return;
     }
-    fill(b, h('strong', {}, e.status === 0 ? 'The server cannot be reached.'
-                                           : 'MongoDB cannot be reached.'),
+    fill(b, h('strong', {}, title),
          ' Backups, restores and statistics fail until it is back. ' +
          'Checking again every few seconds…',
          h('details.error-details', {}, h('summary', {}, 'Details'),
-           h('code', {}, `HTTP ${e.status}: ${e.message}`)));
+           h('code', {}, detail)));
     b.hidden = false;
 }
 
-async function refreshStats() {
+async function checkHealth() {
     clearTimeout(retry);
     retry = null;
+    const wasDown = !$('#status-banner').hidden;
+    let hl;
     try {
-        const s = await loadStats();
-        banner(null);
-        setCollections((s.collectionList || []).map((c) => ({name: c.name,
-                                                             count: c.count})));
+        hl = await call('GET', '/health');
+    } catch (e) {
+        banner(e.status === 0 || e.status >= 500
+            ? 'The backup service cannot be reached.'
+            : 'The service\'s health is not available.',
+            `HTTP ${e.status}: ${e.message}`);
+        retry = setTimeout(checkHealth, RETRY_MS);
+        return false;
+    }
+    if (!hl.mongo.reachable) {
+        banner('MongoDB cannot be reached.', hl.mongo.error || '');
+    } else {
+        const bad = (hl.storages || []).filter((s) => !s.ok);
+        if (bad.length > 0) {
+            banner(`The storage ${bad.map((s) => s.name).join(', ')} ` +
+                   'cannot be used.', bad.map((s) => `${s.name}: ` +
+                                              s.error).join('\n'));
+        } else {
+            banner(null);
+            if (wasDown && current() === 'stats') {
+                refreshStats();
+            }
+            return true;
+        }
+    }
+    retry = setTimeout(checkHealth, RETRY_MS);
+    return false;
+}
+
+async function refreshStats() {
+    try {
+        const s = await loadStats(statsDb());
+        if (s.database === $('#db-name').textContent ||
+            $('#db-name').textContent === '…') {
+            setCollections((s.collectionList || []).map((c) => ({
+                name: c.name, count: c.count})));
+        }
     } catch (e) {
         setCollections(null);
-        if (DOWN.includes(e.status)) {
-            banner(e);
-            retry = setTimeout(refreshStats, 5000);
+        if (DOWN.includes(e.status) && retry === null) {
+            checkHealth();
         }
+    }
+}
+
+// The statistics' database picker: the databases the API lists (the
+// configured one first); the choice stays while the page is open.
+function statsDb() {
+    return $('#s-db').value || undefined;
+}
+
+async function loadDatabases() {
+    const sel = $('#s-db');
+    try {
+        const d = await call('GET', '/databases');
+        const keep = sel.value || d.default;
+        const names = [d.default, ...d.databases.filter((n) =>
+            n !== d.default)];
+        fill(sel, names.map((n) => h('option', {value: n}, n)));
+        sel.value = names.includes(keep) ? keep : d.default;
+    } catch (e) {
+        // the statistics show their own error
     }
 }
 
@@ -137,6 +194,9 @@ setInterval(() => {
     if (current() === 'stats' && !document.hidden && retry === null) {
         refreshStats();
     }
+    if (!document.hidden && retry === null) {
+        checkHealth();
+    }
 }, STATS_EVERY);
 
 function init() {
@@ -149,7 +209,11 @@ function init() {
         knownDestinations();
     });
     $('#list-refresh').addEventListener('click', refreshList);
-    $('#stats-refresh').addEventListener('click', refreshStats);
+    $('#stats-refresh').addEventListener('click', () => {
+        loadDatabases();
+        refreshStats();
+    });
+    $('#s-db').addEventListener('change', refreshStats);
     window.addEventListener('hashchange', () => showTab(true));
     showTab(false);
     // What the backup form and the wizard need, unless showTab loaded it.
@@ -161,6 +225,7 @@ function init() {
     }
     knownDestinations();
     loadJobs();
+    checkHealth();
     document.documentElement.dataset.ready = 'true';
 }
 

@@ -4,7 +4,14 @@
 // Access API where the browser has it, an ordinary download elsewhere;
 // closing the picker discards the backup); progress; result.
 
-import {call, downloadUrl} from './api.js';
+import {call, downloadUrl, where} from './api.js';
+
+// A create's result as the list names a backup: in its storage, or at
+// the destinationPath it was written to.
+function stored(res) {
+    return {name: res.file, storage: res.storage,
+            path: res.destinationPath || null};
+}
 import {h, fill, $, table} from './dom.js';
 import * as fmt from './format.js';
 import {showError, showNotice, clearError, followJob, toast} from './ui.js';
@@ -161,14 +168,13 @@ async function discard(id) {
         await new Promise((r) => setTimeout(r, 300));
     }
     if (s.state === 'done' && s.result && s.result.file) {
-        await call('DELETE', '', {query: {name: s.result.file,
-                                          storage: s.result.storage}});
+        await call('DELETE', '', {query: where(stored(s.result))});
     }
 }
 
 // Save a finished backup: into the chosen file, or as a download.
 async function save(res, handle) {
-    const url = downloadUrl(res.file, res.storage);
+    const url = downloadUrl(stored(res));
     if (handle) {
         try {
             const r = await fetch(url, {credentials: 'same-origin',
@@ -211,8 +217,8 @@ function showResult(res, saved) {
           saved ? [h('dt', {}, 'Download'), h('dd', {}, saved)] : null),
         res.destinationPath ? h('p.alert.notice.result-elsewhere', {},
             `This backup was written under ${res.destinationPath}, outside ` +
-            'the configured storage: the list does not show it yet. To ' +
-            'restore it, give its path in the Restore section.') : null,
+            'the configured storage; the Backups list shows it with that ' +
+            'path.') : null,
         table([
             {label: 'Collection', value: (c) => c.name},
             {label: 'Type', value: (c) => c.type},

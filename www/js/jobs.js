@@ -8,8 +8,26 @@ import * as fmt from './format.js';
 import {followJob, followed} from './ui.js';
 
 function title(j) {
-    return (j.kind === 'backup' ? 'Backup of ' : 'Restore into ') +
-           j.database;
+    if (j.kind === 'backup') {
+        return 'Backup of ' + j.database;
+    }
+    if (j.kind === 'verify') {
+        return 'Verify';
+    }
+    return (j.dryRun ? 'Dry run into ' : 'Restore into ') +
+           (j.targetDatabase || j.database);
+}
+
+// Where a restore reads from, in words (GET .../jobs says it).
+function from(j) {
+    if (j.source === 'upload') {
+        return 'an uploaded file';
+    }
+    if (j.source === 'path') {
+        return j.path || 'a file on the server';
+    }
+    return j.backupName ? `${j.backupName} (${j.storage || 'default ' +
+                                              'storage'})` : '—';
 }
 
 function followHere(j) {
@@ -47,7 +65,10 @@ export async function loadJobs() {
             : table([
                 {label: 'Started', value: (j) => h('span.nowrap', {},
                                                    fmt.date(j.created))},
-                {label: 'Job', value: (j) => title(j)},
+                {label: 'Job', value: (j) => h('span', {}, title(j),
+                    j.kind === 'restore' ? h('span.bmeta', {}, 'from ' +
+                                             from(j)) : null)},
+                {label: 'User', value: (j) => j.user || '—'},
                 {label: 'State', value: (j) => h('span.badge.' +
                     (j.state === 'failed' ? 'bad'
                      : j.state === 'canceled' ? 'warn' : 'good'), {},

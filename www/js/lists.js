@@ -1,7 +1,7 @@
 // lists.js: the backup list (download, verify, delete, restore), the
 // database statistics and the audit log.
 
-import {call, downloadUrl} from './api.js';
+import {call, downloadUrl, where} from './api.js';
 import {h, fill, $, table} from './dom.js';
 import * as fmt from './format.js';
 import {swal, toast, showError, clearError, followJob} from './ui.js';
@@ -81,14 +81,14 @@ export async function loadList(hooks) {
         return data;
     }
     const actions = (b) => h('div.rowactions', {},
-        h('a.btn.small', {href: downloadUrl(b.name, b.storage),
+        h('a.btn.small', {href: downloadUrl(b),
                           download: b.name,
                           'aria-label': 'Download ' + b.name}, 'Download'),
         may(role, 'operator') ? h('button.btn.small', {type: 'button',
             'aria-label': 'Verify ' + b.name,
             on: {click: () => verify(b, hooks)}}, 'Verify') : null,
-        may(role, 'admin') ? h('button.btn.small', {type: 'button',
-            'aria-label': 'Restore ' + b.name,
+        may(role, 'admin') && !b.pathIsFile ? h('button.btn.small', {
+            type: 'button', 'aria-label': 'Restore ' + b.name,
             on: {click: () => hooks.restore(b)}}, 'Restore…') : null,
         may(role, 'admin') ? h('button.btn.small.danger', {type: 'button',
             'aria-label': 'Delete ' + b.name,
@@ -98,7 +98,9 @@ export async function loadList(hooks) {
     const t = table([
         {label: 'Name', value: (b) => h('span', {}, h('code.bname', {}, b.name),
             h('span.bmeta', {}, `${b.database || '—'} · ` +
-              `${b.compression || '—'} · ${b.storage}`),
+              `${b.compression || '—'} · `,
+              b.path ? h('span.bpath', {title: 'written to this path on ' +
+                                        'the server'}, b.path) : b.storage),
             b.description ? h('span.desc', {}, b.description) : null)},
         {label: 'Date', value: (b) => fmt.date(b.timestamp || b.modified)},
         {label: 'Size', num: true, value: (b) => fmt.bytes(b.size)},
@@ -115,8 +117,7 @@ async function verify(b, hooks) {
     const err = $('#list-error');
     clearError(err);
     try {
-        const rep = await call('POST', '/verify',
-                               {query: {name: b.name, storage: b.storage}});
+        const rep = await call('POST', '/verify', {query: where(b)});
         if (rep.jobId) {
             // the server was busy: the verification goes on as a job
             toast.fire({icon: 'info', title: `Verifying ${b.name} (job ` +
@@ -138,7 +139,8 @@ async function verify(b, hooks) {
 async function remove(b, hooks) {
     const r = await swal.fire({
         icon: 'warning', title: 'Delete this backup?',
-        text: `${b.name} (${b.storage}, ${fmt.bytes(b.size)}) is deleted ` +
+        text: `${b.name} (${b.path || b.storage}, ${fmt.bytes(b.size)}) ` +
+              'is deleted ' +
               'for good.',
         showCancelButton: true, confirmButtonText: 'Delete',
         customClass: {confirmButton: 'btn danger', cancelButton: 'btn'}});
@@ -148,7 +150,7 @@ async function remove(b, hooks) {
     const err = $('#list-error');
     clearError(err);
     try {
-        await call('DELETE', '', {query: {name: b.name, storage: b.storage}});
+        await call('DELETE', '', {query: where(b)});
         toast.fire({icon: 'success', title: `${b.name} deleted`});
         hooks.changed();
     } catch (e) {
@@ -158,13 +160,13 @@ async function remove(b, hooks) {
 
 // ---- statistics ----------------------------------------------------------
 
-export async function loadStats() {
+export async function loadStats(database) {
     const box = $('#stats-body');
     const err = $('#stats-error');
     clearError(err);
     let s;
     try {
-        s = await call('GET', '/stats');
+        s = await call('GET', '/stats', {query: {database}});
     } catch (e) {
         fill(box, h('p.empty', {}, 'The statistics are not available.'));
         showError(err, e);

@@ -67,15 +67,22 @@ function isDry() {
 
 // ---- step 2: server ------------------------------------------------------
 
+// A listed backup as the choice's value: "STORAGE\0NAME", or the file's
+// path for one written to a destinationPath (a directory; the ones kept
+// in a single file, a tar, are not offered).
+function choiceValue(b) {
+    return b.path ? b.path + '/' + b.name : b.storage + '\u0000' + b.name;
+}
+
 export function setBackups(list, db) {
-    st.backups = list;
+    st.backups = list.filter((b) => !b.pathIsFile);
     st.defaultDb = db || st.defaultDb;
     const sel = $('#r-backup');
     const keep = sel.value;
-    fill(sel, h('option', {value: ''}, list.length ? '— choose a backup —'
-                                                   : '(no backups yet)'),
-         list.map((b) => h('option', {value: b.storage + '\u0000' + b.name},
-             `${b.name} · ${b.storage} · ${fmt.date(b.timestamp ||
+    fill(sel, h('option', {value: ''}, st.backups.length
+                    ? '— choose a backup —' : '(no backups yet)'),
+         st.backups.map((b) => h('option', {value: choiceValue(b)},
+             `${b.name} · ${b.path || b.storage} · ${fmt.date(b.timestamp ||
                  b.modified)} · ${fmt.bytes(b.size)}`)));
     sel.value = keep;
 }
@@ -85,7 +92,7 @@ export function restoreFrom(b) {
     st.method = 'server';
     document.querySelector('input[name="rMethod"][value="server"]').checked =
         true;
-    $('#r-backup').value = b.storage + '\u0000' + b.name;
+    $('#r-backup').value = choiceValue(b);
     $('#r-path').value = '';
     location.hash = '#restore';
     show(2);
@@ -100,16 +107,20 @@ function serverChoice() {
     if (v === '') {
         return null;
     }
+    if (v.startsWith('/')) {
+        return {path: v};
+    }
     const [storage, name] = v.split('\u0000');
     return {backupName: name, storage};
 }
 
 function serverInfo(choice) {
-    if (!choice || !choice.backupName) {
+    if (!choice) {
         return null;
     }
-    const b = st.backups.find((x) => x.name === choice.backupName &&
-                              x.storage === choice.storage);
+    const b = st.backups.find((x) => choice.path
+        ? x.path && x.path + '/' + x.name === choice.path
+        : x.name === choice.backupName && x.storage === choice.storage);
     if (!b) {
         return null;
     }
@@ -173,16 +184,17 @@ function fileCard(info) {
         ], info.collections, 'Collections the header lists'));
 }
 
-// The server reads the whole upload (a dry run into the file's own
-// database): a truncated or damaged file is refused here, at step 2,
-// with the server's message.  Resolves true when the file passed.
+// The server reads the whole upload (validateOnly: structure, counts and
+// digests; no MongoDB, no lock, no job): a truncated or damaged file is
+// refused here, at step 2, with the server's message.  The server keeps
+// a sound upload for a while (uploadId), so the dry run and the restore
+// do not send it again.  Resolves true when the file passed.
 async function checkUpload() {
     if (st.checked && st.checked.file === st.file) {
         return true;
     }
     const box = $('#r-check');
-    const o = {dryRun: true, async: true,
-               targetDatabase: (st.info && st.info.database) || st.defaultDb};
+    const o = {validateOnly: true};
     const fd = new FormData();
     fd.append('options', JSON.stringify(o));
     fd.append('file', st.file, st.file.name);
@@ -193,14 +205,19 @@ async function checkUpload() {
     box.hidden = false;
     $('#r-next').disabled = true;
     try {
-        const job = await upload(fd, (sent, total) => {
+        const rep = await upload(fd, (sent, total) => {
             if (total > 0) {
                 bar.value = 100 * sent / total;
             }
+            if (total > 0 && sent >= total) {
+                bar.removeAttribute('value');
+                txt.textContent = `The server is reading ${st.file.name}…`;
+            }
         });
-        const rep = await followJob(box, job.jobId, 'Checking ' +
-                                    st.file.name, {own: true});
-        st.checked = {...rep, file: st.file, target: o.targetDatabase};
+        st.checked = {...rep, file: st.file, target: null,
+                      until: rep.uploadId
+                          ? Date.now() + 1000 * (rep.expiresSeconds - 60)
+                          : 0};
         fill(box, h('p.check-ok', {}, '✓ The server read the whole file: ',
             fmt.count(rep.documentCount, 'document'), ' in ',
             fmt.count(Object.keys(rep.collections || {}).length,
@@ -289,7 +306,7 @@ function checkedInfo() {
     if (!st.checked) {
         return null;
     }
-    return {database: st.checked.sourceDatabase,
+    return {database: st.checked.database,
             collections: Object.entries(st.checked.collections || {}).map(
                 ([name, c]) => ({name, documents: c.documentCount}))};
 }
@@ -357,7 +374,18 @@ function options() {
 // server restore, or the `options` part of an upload.
 function request() {
     const o = options();
-    return st.method === 'upload' ? o : {...serverChoice(), ...o};
+    if (st.method === 'upload') {
+        const id = keptUpload();
+        return id ? {uploadId: id, ...o} : o;
+    }
+    return {...serverChoice(), ...o};
+}
+
+// The id under which the server keeps the checked upload, while it does.
+function keptUpload() {
+    const c = st.checked;
+    return c && c.file === st.file && c.uploadId && Date.now() < c.until
+        ? c.uploadId : null;
 }
 
 function sourceText() {
@@ -538,7 +566,10 @@ async function execute() {
     progress.hidden = true;
     try {
         let job;
-        if (st.method === 'upload') {
+        if (body.uploadId) {
+            // the file the server checked at step 2, not sent again
+            job = await call('PUT', '', {json: body});
+        } else if (st.method === 'upload') {
             const fd = new FormData();
             fd.append('options', JSON.stringify(body));
             fd.append('file', st.file, st.file.name);
@@ -581,8 +612,12 @@ async function execute() {
         showError(errBox, e, $('#restore'));
         if (e.field) {
             // Go back to the step holding the field the server named.
-            const where = ['backupName', 'path', 'storage', 'file']
-                .includes(e.field) ? 2 : 3;
+            if (e.field === 'uploadId') {
+                // the server no longer keeps it: check (send) it again
+                st.checked = null;
+            }
+            const where = ['backupName', 'path', 'storage', 'file',
+                           'uploadId'].includes(e.field) ? 2 : 3;
             st.running = false;
             show(where);
             showError(errBox, e, $('#restore'));
@@ -605,6 +640,12 @@ export function initRestore() {
     });
     $('#r-next').addEventListener('click', async () => {
         clearError(errBox, $('#restore'));
+        if (st.step === 1) {
+            // the radio as shown: Firefox restores a form's state on
+            // reload without a change event
+            st.method = document.querySelector(
+                'input[name="rMethod"]:checked').value;
+        }
         const bad = validate(st.step);
         if (bad) {
             showError(errBox, bad, $('#restore'));

@@ -195,10 +195,16 @@ export function followJob(panel, jobId, what, opts = {}) {
             const pct = s.docsTotal > 0
                 ? Math.min(100, 100 * s.docsDone / s.docsTotal)
                 : (s.state === 'done' ? 100 : null);
+            // A restore's index builds come after its documents: their
+            // own progress, not a frozen 100 %.
             const indexing = /index/i.test(s.phase || '') &&
                              s.state === 'running';
+            const idxPct = indexing && s.indexesTotal > 0
+                ? Math.min(100, 100 * s.indexesDone / s.indexesTotal) : null;
             if (s.state === 'failed' || s.state === 'canceled') {
                 bar.value = 0;
+            } else if (indexing && idxPct !== null) {
+                bar.value = idxPct;
             } else if (pct === null || indexing) {
                 bar.removeAttribute('value');
             } else {
@@ -213,6 +219,10 @@ export function followJob(panel, jobId, what, opts = {}) {
                  item('Documents', `${fmt.num(s.docsDone)} of ` +
                       `${fmt.num(s.docsTotal)}` +
                       (pct !== null ? ` (${pct.toFixed(0)} %)` : '')),
+                 indexing ? item('Indexes', s.indexesTotal > 0
+                     ? `${fmt.num(s.indexesDone)} of ` +
+                       `${fmt.num(s.indexesTotal)} built`
+                     : 'building') : null,
                  item('Data', fmt.bytes(s.bytesDone)),
                  item('Rate', fmt.rate(s.docsPerSecond) + ' · ' +
                       fmt.rate(s.bytesPerSecond, 'bytes')),
