@@ -21,19 +21,6 @@ rgw_require
 # lib.sh's (same TAP lines) and its EXIT trap is replaced below.
 . "$MBK_SRCDIR/tests/e2e/lib.sh"
 
-svc_cleanup() {
-    _rc=$1
-    [ "$FAILS" -eq 0 ] || _rc=1
-    stack_stop
-    rgw_cleanup "$_rc"
-    _rc=$?
-    if [ "$_rc" -eq 0 ] && [ -z "${E2E_KEEP:-}" ]; then
-        rm -rf "$STACK_RUN"
-    else
-        echo "stack logs kept in $STACK_RUN"
-    fi
-    return "$_rc"
-}
 trap 'svc_cleanup $?; exit $?' EXIT
 trap 'exit 1' INT TERM HUP
 
@@ -208,23 +195,11 @@ bad_start "a missing fs directory" "storage = gone fs:$STACK_RUN/absent-dir" \
 bad_start "an unknown plugin" "storage = odd nosuch:/x" 'storage "odd"'
 
 # ---- no secret anywhere -------------------------------------------------------
-leaks=0
-for f in "$STACK_RUN/answers.log" "$STACK_RUN/mbk-fcgi.log" \
-    "$STACK_RUN/audit.log" "$STACK_RUN/nginx-error.log" \
-    "$STACK_RUN"/*access*.log "$STACK_RUN/logs"/* "$STACK_RUN/bad.all" \
-    "$STACK_RUN/dl.headers"; do
-    [ -f "$f" ] || continue
-    for secret in "$OLD_SECRET" "$NEW_SECRET"; do
-        if grep -qF -- "$secret" "$f"; then
-            fail "a secret appears in $f"
-            leaks=$((leaks + 1))
-        fi
-    done
-done
+svc_leaks "$OLD_SECRET $NEW_SECRET" "$STACK_RUN/bad.all" "$STACK_RUN/dl.headers"
 [ -s "$STACK_RUN/audit.log" ] && [ -s "$STACK_RUN/answers.log" ] &&
-    [ "$leaks" -eq 0 ] &&
+    [ "$LEAKS" -eq 0 ] &&
     ok "no secret in the answers, the responder's log, the audit log, nginx's logs" ||
-    [ "$leaks" -ne 0 ] || fail "the audit log or the answers are empty"
+    [ "$LEAKS" -ne 0 ] || fail "the audit log or the answers are empty"
 grep -q '"download"' "$STACK_RUN/audit.log" && ok "the downloads are audited" ||
     fail "no download in the audit log"
 
