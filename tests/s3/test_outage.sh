@@ -181,6 +181,22 @@ expect_eq "$(jget '[(s["name"], s["available"]) for s in d["data"]["storages"]]'
     '[["fs", true], ["tar", true], ["far", true], ["badkey", false]]' \
     "the list shows far available"
 
+# ---- the gateway gone again under the opened storage ------------------------
+proxy_stop
+api GET "$API?storage=far"
+expect_status 503 "a list naming far, its endpoint down again: 503 (not 500)"
+case $(jget 'd["error"]') in
+*"127.0.0.1:$PORT"*"connect"*) ok "the error says the endpoint is unreachable" ;;
+*) fail "the error does not say the endpoint is unreachable" ;;
+esac
+api GET "$API"
+expect_status 200 "the list of every storage still answers"
+expect_eq "$(jget '[(s["name"], s["available"], "error" in s) for s in d["data"]["storages"]]')" \
+    '[["fs", true, false], ["tar", true, false], ["far", true, true], ["badkey", false, true]]' \
+    "far's entry says why its backups are missing"
+expect_eq "$(jget '[b["storage"] + "/" + b["name"] for b in d["data"]["backups"]]')" \
+    '["fs/while-down.json"]' "the others' backups are listed, none of far's"
+
 # ---- a wrong secret at start: 502 with S3's reason ---------------------------
 api GET "$API?storage=badkey"
 expect_status 502 "a list naming the storage with a wrong secret: 502"
