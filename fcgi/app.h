@@ -42,12 +42,25 @@ struct mbk_fcgi_storage_conf {
 int
 mbk_fcgi_check_storage_name(const char *s, struct mbk_error *err);
 
-/* A storage opened from its configuration line. */
+struct mbk_fcgi_storage_state; /* fcgi/storages.c: open attempts */
+
+/*
+ * A storage from its configuration line.  A storage whose remote service
+ * is down or refuses us at start (STORAGE/EUNAVAIL or EREFUSED) is kept,
+ * unavailable, with st NULL: mbk_fcgi_app_storage() and
+ * mbk_fcgi_storage_use() open it again on use, at most once every 1, 2,
+ * 4... MBK_FCGI_RETRY_AFTER seconds.  st and x_accel are written once, by
+ * fcgi/storages.c under the state's lock; read them only after one of
+ * those two calls answered the storage available (then they never change
+ * until mbk_fcgi_storages_close).
+ */
 struct mbk_fcgi_storage {
     const char *name;          /* lent from the configuration */
-    struct mbk_storage *st;    /* thread-safe */
+    const struct mbk_fcgi_storage_conf *conf; /* lent */
+    struct mbk_storage *st;    /* thread-safe; NULL while unavailable */
     const char *x_accel;       /* NULL: downloads stream */
     bool is_default;
+    struct mbk_fcgi_storage_state *state; /* thread-safe */
 };
 
 struct mbk_fcgi_config {
@@ -144,13 +157,32 @@ mbk_fcgi_app_open(struct mbk_fcgi_app *app, struct mbk_error *err);
 void
 mbk_fcgi_app_close(struct mbk_fcgi_app *app);
 
-/* fcgi/storages.c: open every configured storage (a failure names the
- * storage), choose the default and each one's X-Accel prefix; close them. */
+/* fcgi/storages.c: open every configured storage, choose the default and
+ * each one's X-Accel prefix; close them.  A storage that cannot be opened
+ * stops the start (the error names it) unless its remote service is what
+ * failed (STORAGE/EUNAVAIL or EREFUSED): that one is kept unavailable,
+ * logged, and opened again on use. */
 int
 mbk_fcgi_storages_open(struct mbk_fcgi_app *app, struct mbk_error *err);
 
 void
 mbk_fcgi_storages_close(struct mbk_fcgi_app *app);
+
+/* The opened store of s, opening it again when it is unavailable and its
+ * next attempt is due (another thread's attempt under way: no wait).
+ * NULL with err when unavailable: "storage "NAME" is unavailable (next
+ * attempt in N s): REASON", STORAGE/EREFUSED (HTTP 502) when the remote
+ * refused us, else STORAGE/EUNAVAIL (503). */
+struct mbk_storage *
+mbk_fcgi_storage_use(const struct mbk_fcgi_app *app,
+                     const struct mbk_fcgi_storage *s, struct mbk_error *err);
+
+/* What GET .../health and the storage list show of s without opening it:
+ * available or not; when not, the scrubbed reason into why (why_len) and
+ * the seconds until the next attempt into *retry_in. */
+bool
+mbk_fcgi_storage_state(const struct mbk_fcgi_storage *s, char *why,
+                       size_t why_len, unsigned *retry_in);
 
 /*
  * A server-side path from a request: absolute, no control characters,
@@ -190,8 +222,9 @@ int
 mbk_fcgi_dir_open(const struct mbk_fcgi_app *app, const char *real,
                   bool parent, const char *shown, struct mbk_error *err);
 
-/* The storage a request names (NULL: the default one); HTTP/400 naming
- * the field "storage" when none has that name. */
+/* The storage a request names (NULL: the default one), available
+ * (mbk_fcgi_storage_use); HTTP/400 naming the field "storage" when none
+ * has that name, 502/503 when it is unavailable. */
 const struct mbk_fcgi_storage *
 mbk_fcgi_app_storage(const struct mbk_fcgi_app *app, const char *name,
                      struct mbk_error *err);

@@ -212,10 +212,14 @@ on_path(const char *path, const char *scheme, bool file, void *ud)
 }
 
 /* A storage as the list shows it: its name and what it can do, in words;
- * never its location. */
+ * never its location; unavailable ones with why (and no capabilities:
+ * its plugin has not answered yet). */
 static struct json_object *
 storage_json(const struct mbk_fcgi_storage *st)
 {
+    char why[256];
+    unsigned retry_in = 0;
+    bool up = mbk_fcgi_storage_state(st, why, sizeof(why), &retry_in);
     static const struct {
         uint32_t cap;
         const char *word;
@@ -229,7 +233,7 @@ storage_json(const struct mbk_fcgi_storage *st)
     };
     struct json_object *o = json_object_new_object();
     struct json_object *caps = json_object_new_array();
-    uint32_t have = mbk_storage_get_caps(st->st);
+    uint32_t have = up ? mbk_storage_get_caps(st->st) : 0;
 
     for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
         if ((have & words[i].cap) != 0) {
@@ -248,6 +252,12 @@ storage_json(const struct mbk_fcgi_storage *st)
                                             (have & MBK_STORAGE_CAP_REMOVE)
                                             != 0));
     json_object_object_add(o, "capabilities", caps);
+    json_object_object_add(o, "available", json_object_new_boolean(up));
+    if (!up) {
+        json_object_object_add(o, "error", json_object_new_string(why));
+        json_object_object_add(o, "retryIn",
+                               json_object_new_int64(retry_in));
+    }
     return o;
 }
 
@@ -258,6 +268,7 @@ mbk_fcgi_handle_list(struct mbk_fcgi_app *app,
 {
     struct json_object *q = NULL;
     struct json_object *d;
+    struct json_object *stores;
     struct list_state s;
     struct mbk_error err;
     const char *which;
@@ -287,20 +298,45 @@ mbk_fcgi_handle_list(struct mbk_fcgi_app *app,
     s.arr = json_object_new_array();
     s.app = app;
     s.path = mbk_fcgi_get_str(q, "path", NULL);
+    stores = json_object_new_array();
     for (size_t i = 0; i < app->nstorages; i++) {
         const struct mbk_fcgi_storage *st = &app->storages[i];
+        size_t before = json_object_array_length(s.arr);
+        struct mbk_storage *store;
 
         s.storage = st->name;
         if ((which != NULL && strcmp(which, st->name) != 0) ||
             s.path != NULL) {
+            json_object_array_add(stores, storage_json(st));
             continue;
         }
-        if (mbk_engine_catalog_list(st->st, on_backup, &s, &err) != 0) {
-            mbk_fcgi_reply_error(rs, &err, NULL);
-            json_object_put(s.arr);
-            json_object_put(q);
-            return;
+        store = mbk_fcgi_storage_use(app, st, &err);
+        if (store == NULL ||
+            mbk_engine_catalog_list(store, on_backup, &s, &err) != 0) {
+            char msg[sizeof(err.message) + 64];
+            struct json_object *o;
+
+            if (which != NULL) {
+                mbk_fcgi_reply_error(rs, &err, NULL);
+                json_object_put(stores);
+                json_object_put(s.arr);
+                json_object_put(q);
+                return;
+            }
+            /* Every storage: the others are listed, this one says why
+             * its backups are missing (none of them shown, not some). */
+            json_object_array_del_idx(s.arr, before,
+                                      json_object_array_length(s.arr) -
+                                          before);
+            mbk_fcgi_scrub(err.message, msg, sizeof(msg));
+            mbk_fcgi_log("list: storage \"%s\" left out: %s", st->name,
+                         msg);
+            o = storage_json(st);
+            json_object_object_add(o, "error", json_object_new_string(msg));
+            json_object_array_add(stores, o);
+            continue;
         }
+        json_object_array_add(stores, storage_json(st));
     }
     /* then the backups written to a destinationPath (fcgi/paths.c) */
     if (which == NULL &&
@@ -324,13 +360,8 @@ mbk_fcgi_handle_list(struct mbk_fcgi_app *app,
     json_object_object_add(d, "backups", s.arr);
     /* where backups may go: the page offers these as destinations */
     {
-        struct json_object *stores = json_object_new_array();
         struct json_object *roots = json_object_new_array();
 
-        for (size_t i = 0; i < app->nstorages; i++) {
-            json_object_array_add(stores,
-                                  storage_json(&app->storages[i]));
-        }
         for (size_t i = 0; i < app->nroots; i++) {
             json_object_array_add(roots, json_object_new_string(app->roots[i]));
         }

@@ -127,6 +127,11 @@ mbk_fcgi_reply_error(struct mbk_fcgi_response *r,
     }
     json_object_object_add(o, "details", d);
     r->status = mbk_fcgi_status_of(err);
+    if (r->status == 503 && strstr(r->headers, "Retry-After:") == NULL) {
+        /* MongoDB or a storage down: when to ask again */
+        mbk_fcgi_response_header(r, "Retry-After",
+                                 MBK_FCGI_RETRY_AFTER_TEXT);
+    }
     snprintf(r->content_type, sizeof(r->content_type), "application/json");
     if (r->stream_close != NULL) {
         r->stream_close(r->stream_ud);
@@ -272,6 +277,12 @@ storage_status(int32_t code)
         return 400;
     case MBK_STORAGE_ECORRUPT:
         return 422;
+    case MBK_STORAGE_EUNAVAIL: /* the remote service down: try later */
+        return 503;
+    case MBK_STORAGE_EREFUSED: /* the remote service refuses our keys,
+                                * access or bucket: its answer is the
+                                * cause, not this server (not 500) */
+        return 502;
     default: /* EIO, EBADROOT: the server's configuration or disk */
         return 500;
     }
@@ -333,7 +344,8 @@ mbk_fcgi_status_reason(int status)
         {409, "Conflict"},
         {411, "Length Required"}, {413, "Content Too Large"},
         {415, "Unsupported Media Type"}, {422, "Unprocessable Content"},
-        {500, "Internal Server Error"}, {503, "Service Unavailable"},
+        {500, "Internal Server Error"}, {502, "Bad Gateway"},
+        {503, "Service Unavailable"},
         {507, "Insufficient Storage"},
     };
 

@@ -80,8 +80,14 @@ void
 mbk_fcgi_reply_data_take(struct mbk_fcgi_response *r, int status,
                          struct json_object *data);
 
+/* Seconds a 503 answer asks the client to wait (Retry-After): the
+ * longest pause between two attempts to open an unavailable storage. */
+#define MBK_FCGI_RETRY_AFTER 30
+#define MBK_FCGI_RETRY_AFTER_TEXT "30"
+
 /* {"success": false, "error": msg, "details": {domain, code[, field]}}
- * with the status of the table; field names the bad input, or NULL. */
+ * with the status of the table (a 503 with Retry-After); field names the
+ * bad input, or NULL. */
 void
 mbk_fcgi_reply_error(struct mbk_fcgi_response *r,
                      const struct mbk_error *err, const char *field);

@@ -69,18 +69,36 @@ mbk_fcgi_handle_health(struct mbk_fcgi_app *app,
     for (size_t i = 0; i < app->nstorages; i++) {
         const struct mbk_fcgi_storage *st = &app->storages[i];
         struct json_object *o = json_object_new_object();
+        struct mbk_storage *store;
+        char why[sizeof(err.message)];
+        unsigned retry_in = 0;
         bool good;
 
+        /* asking is a use: an unavailable storage due for another
+         * attempt is opened again here */
         mbk_error_clear(&err);
-        good = mbk_storage_stat(st->st, HEALTH_PROBE, probe_seen, NULL,
-                                &err) == 0 ||
-               (err.domain == MBK_ERROR_STORAGE &&
-                err.code == MBK_STORAGE_ENOTFOUND);
+        store = mbk_fcgi_storage_use(app, st, &err);
+        good = store != NULL &&
+               (mbk_storage_stat(store, HEALTH_PROBE, probe_seen, NULL,
+                                 &err) == 0 ||
+                (err.domain == MBK_ERROR_STORAGE &&
+                 err.code == MBK_STORAGE_ENOTFOUND));
         json_object_object_add(o, "name", json_object_new_string(st->name));
         json_object_object_add(o, "ok", json_object_new_boolean(good));
+        /* available: opened (then ok says whether it answers now);
+         * unavailable: not opened yet, with why and when it is tried */
+        json_object_object_add(o, "state", json_object_new_string(
+                                               store != NULL
+                                                   ? "available"
+                                                   : "unavailable"));
         if (!good) {
             ok = false;
             json_object_object_add(o, "error", error_text(&err));
+        }
+        if (store == NULL &&
+            !mbk_fcgi_storage_state(st, why, sizeof(why), &retry_in)) {
+            json_object_object_add(o, "retryIn",
+                                   json_object_new_int64(retry_in));
         }
         json_object_array_add(stores, o);
     }

@@ -488,6 +488,19 @@ main(int argc, char **argv)
         return 1;
     }
     if (test_only) {
+        /* A storage whose remote service is down is not a configuration
+         * error (the service would start and open it later): said, 0. */
+        for (size_t i = 0; i < app.nstorages; i++) {
+            char why[256];
+            unsigned in = 0;
+
+            if (!mbk_fcgi_storage_state(&app.storages[i], why, sizeof(why),
+                                        &in)) {
+                printf("mbk-fcgi: storage \"%s\" is unavailable now "
+                       "(opened again on use): %s\n", app.storages[i].name,
+                       why);
+            }
+        }
         printf("mbk-fcgi: configuration ok\n");
         mbk_fcgi_app_close(&app);
         return 0;

@@ -1,15 +1,19 @@
 /*
  * storages.c: the responder's list of storages: `storage = NAME LOCATION
  * [key=value ...]` lines (and the legacy storage_fs / storage_tar aliases),
- * opening each through the loader, and finding one by the name a request
- * gives.  Callers test capabilities, never plugin names.
+ * opening each through the loader (a storage whose remote service fails
+ * is kept unavailable and opened again on use, with backoff), and finding
+ * one by the name a request gives.  Callers test capabilities, never
+ * plugin names.
  */
 #include "config.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "fcgi/app.h"
 
@@ -237,6 +241,182 @@ mbk_fcgi_storage_conf_finish(struct mbk_fcgi_config *c, struct mbk_error *err)
     return 0;
 }
 
+/* ---- opening, and opening again --------------------------------------- */
+
+/* What fcgi/storages.c remembers of a storage's attempts to open. */
+struct mbk_fcgi_storage_state {
+    pthread_mutex_t lock;
+    bool opening;            /* a thread is trying now */
+    unsigned failures;       /* attempts failed in a row */
+    time_t next_try;         /* monotonic seconds: the next attempt */
+    struct mbk_error reason; /* the last failure, message scrubbed */
+};
+
+static time_t
+now_mono(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec;
+}
+
+/* A failure of the remote service a storage stands for: the storage is
+ * kept and opened again later.  Anything else can never work. */
+static bool
+remote_failure(const struct mbk_error *e)
+{
+    return e->domain == MBK_ERROR_STORAGE &&
+           (e->code == MBK_STORAGE_EUNAVAIL ||
+            e->code == MBK_STORAGE_EREFUSED);
+}
+
+/* Open s's store and choose its X-Accel prefix. */
+static int
+open_one(const struct mbk_fcgi_app *app, const struct mbk_fcgi_storage *s,
+         struct mbk_storage **out, const char **x_accel,
+         struct mbk_error *err)
+{
+    const struct mbk_fcgi_config *c = &app->cfg;
+    const struct mbk_fcgi_storage_conf *sc = s->conf;
+    struct mbk_storage *st;
+    uint32_t caps;
+    bool local_dir;
+    const char *x = sc->x_accel;
+
+    st = mbk_storage_open_options(sc->location, sc->options, sc->noptions,
+                                  c->plugin_dir, err);
+    if (st == NULL) {
+        return -1;
+    }
+    caps = mbk_storage_get_caps(st);
+    local_dir = (caps & MBK_STORAGE_CAP_LOCAL_PATH) != 0 &&
+                (caps & (MBK_STORAGE_CAP_FILE_LOCATION |
+                         MBK_STORAGE_CAP_URL_LOCATION)) == 0;
+    if (x != NULL && !local_dir) {
+        mbk_storage_close(st);
+        return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EINVAL,
+                             "x_accel needs a storage that is a local "
+                             "directory");
+    }
+    /* The global x_accel_prefix serves the default storage when it can
+     * (as it served the fs storage before the list). */
+    if (x == NULL && s->is_default && local_dir) {
+        x = c->x_accel_prefix;
+    }
+    *out = st;
+    *x_accel = x;
+    return 0;
+}
+
+/* Remember a failed attempt (t locked): the next one after 1, 2, 4...
+ * MBK_FCGI_RETRY_AFTER seconds. */
+static void
+record_failure(struct mbk_fcgi_storage_state *t, const struct mbk_error *e)
+{
+    unsigned shift = t->failures < 5 ? t->failures : 5;
+    unsigned delay = 1u << shift;
+
+    t->failures++;
+    if (delay > MBK_FCGI_RETRY_AFTER) {
+        delay = MBK_FCGI_RETRY_AFTER;
+    }
+    t->next_try = now_mono() + (time_t)delay;
+    t->reason = *e;
+    mbk_fcgi_scrub(e->message, t->reason.message, sizeof(t->reason.message));
+}
+
+/* err: s is unavailable (t locked). */
+static void
+unavailable(const struct mbk_fcgi_storage *s,
+            const struct mbk_fcgi_storage_state *t, struct mbk_error *err)
+{
+    time_t now = now_mono();
+    int32_t code = t->reason.domain == MBK_ERROR_STORAGE &&
+                           t->reason.code == MBK_STORAGE_EREFUSED
+                       ? MBK_STORAGE_EREFUSED
+                       : MBK_STORAGE_EUNAVAIL;
+
+    if (t->opening) {
+        mbk_error_set(err, MBK_ERROR_STORAGE, code, "storage \"%s\" is "
+                      "unavailable (an attempt to open it is under way): "
+                      "%s", s->name, t->reason.message);
+    } else {
+        mbk_error_set(err, MBK_ERROR_STORAGE, code, "storage \"%s\" is "
+                      "unavailable (next attempt in %lld s): %s", s->name,
+                      (long long)(t->next_try > now ? t->next_try - now : 0),
+                      t->reason.message);
+    }
+}
+
+struct mbk_storage *
+mbk_fcgi_storage_use(const struct mbk_fcgi_app *app,
+                     const struct mbk_fcgi_storage *s, struct mbk_error *err)
+{
+    /* The array is the app's own (calloc'd, not const): this file alone
+     * writes st and x_accel, once, under the lock. */
+    struct mbk_fcgi_storage *w = (struct mbk_fcgi_storage *)s;
+    struct mbk_fcgi_storage_state *t = s->state;
+    struct mbk_storage *st = NULL;
+    const char *x = NULL;
+    struct mbk_error e;
+    char why[sizeof(e.message)];
+    int rc;
+
+    pthread_mutex_lock(&t->lock);
+    if (s->st != NULL || t->opening || now_mono() < t->next_try) {
+        st = s->st;
+        if (st == NULL) {
+            unavailable(s, t, err);
+        }
+        pthread_mutex_unlock(&t->lock);
+        return st;
+    }
+    t->opening = true;
+    pthread_mutex_unlock(&t->lock);
+
+    mbk_error_clear(&e);
+    rc = open_one(app, s, &st, &x, &e);
+
+    pthread_mutex_lock(&t->lock);
+    t->opening = false;
+    if (rc == 0) {
+        w->st = st;
+        w->x_accel = x;
+        t->failures = 0;
+    } else {
+        record_failure(t, &e);
+        unavailable(s, t, err);
+        snprintf(why, sizeof(why), "%s", t->reason.message);
+    }
+    pthread_mutex_unlock(&t->lock);
+    if (rc == 0) {
+        mbk_fcgi_log("storage \"%s\" is available again", s->name);
+    } else {
+        mbk_fcgi_log("storage \"%s\" is still unavailable: %s", s->name,
+                     why);
+    }
+    return st;
+}
+
+bool
+mbk_fcgi_storage_state(const struct mbk_fcgi_storage *s, char *why,
+                       size_t why_len, unsigned *retry_in)
+{
+    struct mbk_fcgi_storage_state *t = s->state;
+    time_t now = now_mono();
+    bool up;
+
+    pthread_mutex_lock(&t->lock);
+    up = s->st != NULL;
+    if (!up) {
+        snprintf(why, why_len, "%s", t->reason.message);
+        *retry_in = t->next_try > now ? (unsigned)(t->next_try - now) : 0;
+    }
+    pthread_mutex_unlock(&t->lock);
+    return up;
+}
+
 int
 mbk_fcgi_storages_open(struct mbk_fcgi_app *app, struct mbk_error *err)
 {
@@ -257,42 +437,46 @@ mbk_fcgi_storages_open(struct mbk_fcgi_app *app, struct mbk_error *err)
         const struct mbk_fcgi_storage_conf *sc = &c->storages[i];
         struct mbk_fcgi_storage *s = &app->storages[app->nstorages];
         char label[MBK_FCGI_STORAGE_NAME_MAX + 16];
-        uint32_t caps;
-        bool local_dir;
-        bool is_default;
+        const char *where = strchr(sc->location, ':') + 1;
+        struct mbk_error e;
 
         s->name = sc->name;
-        s->st = mbk_storage_open_options(sc->location, sc->options,
-                                         sc->noptions, c->plugin_dir, err);
-        if (s->st == NULL) {
-            return mbk_error_prefix(err, "storage \"%s\"", sc->name);
+        s->conf = sc;
+        s->is_default = dflt != NULL ? strcmp(dflt, sc->name) == 0 : i == 0;
+        s->state = calloc(1, sizeof(*s->state));
+        if (s->state == NULL) {
+            return nomem(err, "storage");
         }
+        pthread_mutex_init(&s->state->lock, NULL);
         app->nstorages++;
-        caps = mbk_storage_get_caps(s->st);
-        local_dir = (caps & MBK_STORAGE_CAP_LOCAL_PATH) != 0 &&
-                    (caps & (MBK_STORAGE_CAP_FILE_LOCATION |
-                             MBK_STORAGE_CAP_URL_LOCATION)) == 0;
-        is_default = dflt != NULL ? strcmp(dflt, sc->name) == 0 : i == 0;
-        s->x_accel = sc->x_accel;
-        if (s->x_accel != NULL && !local_dir) {
-            return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EINVAL,
-                                 "storage \"%s\": x_accel needs a storage "
-                                 "that is a local directory", sc->name);
-        }
-        /* The global x_accel_prefix serves the default storage when it
-         * can (as it served the fs storage before the list). */
-        if (s->x_accel == NULL && is_default && local_dir) {
-            s->x_accel = c->x_accel_prefix;
+        if (s->is_default) {
+            app->default_storage = s;
         }
         /* Answers never show where the server keeps things. */
         snprintf(label, sizeof(label), "[%s storage]", sc->name);
-        if ((caps & MBK_STORAGE_CAP_URL_LOCATION) == 0) {
-            mbk_fcgi_private_path_add(mbk_storage_get_location(s->st), label);
-            mbk_fcgi_private_path_add(strchr(sc->location, ':') + 1, label);
+        mbk_error_clear(&e);
+        if (open_one(app, s, &s->st, &s->x_accel, &e) != 0) {
+            if (!remote_failure(&e)) {
+                if (err != NULL) {
+                    *err = e;
+                }
+                return mbk_error_prefix(err, "storage \"%s\"", sc->name);
+            }
+            /* Its remote service is down or refuses us: the others
+             * serve, this one is opened again on use. */
+            record_failure(s->state, &e);
+            mbk_fcgi_log("storage \"%s\" is unavailable at start (opened "
+                         "again on use): %s", sc->name,
+                         s->state->reason.message);
+            if (where[0] == '/' && where[1] != '/') {
+                mbk_fcgi_private_path_add(where, label);
+            }
+            continue;
         }
-        if (is_default) {
-            s->is_default = true;
-            app->default_storage = s;
+        if ((mbk_storage_get_caps(s->st) & MBK_STORAGE_CAP_URL_LOCATION) ==
+            0) {
+            mbk_fcgi_private_path_add(mbk_storage_get_location(s->st), label);
+            mbk_fcgi_private_path_add(where, label);
         }
     }
     if (app->default_storage == NULL) {
@@ -308,6 +492,10 @@ mbk_fcgi_storages_close(struct mbk_fcgi_app *app)
 {
     for (size_t i = 0; i < app->nstorages; i++) {
         mbk_storage_close(app->storages[i].st);
+        if (app->storages[i].state != NULL) {
+            pthread_mutex_destroy(&app->storages[i].state->lock);
+            free(app->storages[i].state);
+        }
     }
     free(app->storages);
     app->storages = NULL;
@@ -319,15 +507,20 @@ const struct mbk_fcgi_storage *
 mbk_fcgi_app_storage(const struct mbk_fcgi_app *app, const char *name,
                      struct mbk_error *err)
 {
+    const struct mbk_fcgi_storage *s = NULL;
+
     if (name == NULL) {
-        return app->default_storage;
+        s = app->default_storage;
     }
-    for (size_t i = 0; i < app->nstorages; i++) {
+    for (size_t i = 0; s == NULL && i < app->nstorages; i++) {
         if (strcmp(app->storages[i].name, name) == 0) {
-            return &app->storages[i];
+            s = &app->storages[i];
         }
     }
-    mbk_fcgi_http_error(err, 400, "field \"storage\": no storage \"%s\" on "
-                        "this server", name);
-    return NULL;
+    if (s == NULL) {
+        mbk_fcgi_http_error(err, 400, "field \"storage\": no storage \"%s\" "
+                            "on this server", name);
+        return NULL;
+    }
+    return mbk_fcgi_storage_use(app, s, err) != NULL ? s : NULL;
 }

@@ -67,7 +67,13 @@ enum mbk_storage_code {
     MBK_STORAGE_EBADROOT,     /* the root is missing or not usable */
     MBK_STORAGE_ECORRUPT,     /* the store's own structure is damaged */
     MBK_STORAGE_EBUSY,        /* another writer holds the lock */
-    MBK_STORAGE_ENOTSUP       /* the plugin lacks that capability */
+    MBK_STORAGE_ENOTSUP,      /* the plugin lacks that capability */
+    /* Appended (older hosts treat them as EIO): a remote service... */
+    MBK_STORAGE_EUNAVAIL,     /* ...unreachable or failing (5xx, timeouts)
+                               * after the plugin's retries: try later */
+    MBK_STORAGE_EREFUSED      /* ...that answers but refuses us: keys or
+                               * signature refused, access denied, bucket
+                               * missing, TLS certificate not trusted */
 };
 
 /*

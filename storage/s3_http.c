@@ -254,6 +254,29 @@ retryable_curl(CURLcode rc)
     }
 }
 
+/* The code of a transfer that failed without an answer: the service
+ * unreachable (EUNAVAIL), its certificate refused (EREFUSED), else EIO. */
+static int32_t
+curl_code(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_SSL_CONNECT_ERROR:
+        return MBK_STORAGE_EUNAVAIL;
+    case CURLE_PEER_FAILED_VERIFICATION:
+        return MBK_STORAGE_EREFUSED;
+    default:
+        return MBK_STORAGE_EIO;
+    }
+}
+
 static int
 retryable_status(const struct mbk_s3_req *r)
 {
@@ -513,7 +536,7 @@ mbk_s3_request(struct mbk_storage_store *st, struct mbk_s3_req *req,
                              req->key != NULL ? req->key : "");
             break;
         } else if (!retryable_curl(cc)) {
-            mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EIO,
+            mbk_storage_fail(err, MBK_ERROR_STORAGE, curl_code(cc),
                              "S3 %s %s/%s at %s failed: %s%s%s%s%s",
                              req->method, st->bucket,
                              req->key != NULL ? req->key : "", st->endpoint,
@@ -532,7 +555,7 @@ mbk_s3_request(struct mbk_storage_store *st, struct mbk_s3_req *req,
             if (cc == CURLE_OK) {
                 rc = 0; /* the caller reports the last status */
             } else {
-                mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EIO,
+                mbk_storage_fail(err, MBK_ERROR_STORAGE, MBK_STORAGE_EUNAVAIL,
                                  "S3 %s %s/%s at %s failed after %u "
                                  "attempts: %s", req->method, st->bucket,
                                  req->key != NULL ? req->key : "",
@@ -585,15 +608,17 @@ mbk_s3_fail_status(struct mbk_storage_store *st,
         hint = ": the server does not know this access key id";
     } else if (strcmp(code, "NoSuchBucket") == 0) {
         hint = ": the bucket does not exist (create it first)";
-        ecode = MBK_STORAGE_EBADROOT;
+        ecode = MBK_STORAGE_EREFUSED;
     } else if (req->status == 403) {
         hint = ": access denied (check the credentials and the bucket's "
                "policy)";
     }
-    if (req->status == 403) {
-        ecode = MBK_STORAGE_EBADROOT;
+    if (req->status == 403 || req->status == 401) {
+        ecode = MBK_STORAGE_EREFUSED;
     } else if (req->status == 404 && code[0] == '\0' && req->key == NULL) {
-        ecode = MBK_STORAGE_EBADROOT;
+        ecode = MBK_STORAGE_EREFUSED; /* the bucket, without an answer */
+    } else if (req->status >= 500) {
+        ecode = MBK_STORAGE_EUNAVAIL; /* after the retries */
     }
     return mbk_storage_fail(err, MBK_ERROR_STORAGE, ecode,
                             "S3 %s bucket \"%s\" key \"%s\" at %s: HTTP %ld"

@@ -94,7 +94,10 @@ int mbk_s3_request(struct mbk_storage_store *st, struct mbk_s3_req *req,
                    struct mbk_error *err);
 void mbk_s3_req_free(struct mbk_s3_req *req);
 /* Fill err from a status that is not the one wanted: the operation, the
- * bucket and key, S3's code and message, and what to do about it. */
+ * bucket and key, S3's code and message, and what to do about it.  Codes:
+ * 401/403 and a missing bucket STORAGE/EREFUSED, 5xx (after the retries)
+ * STORAGE/EUNAVAIL, else EIO; mbk_s3_request's own failures without an
+ * answer are EUNAVAIL (unreachable, timeouts) or EREFUSED (TLS). */
 int mbk_s3_fail_status(struct mbk_storage_store *st,
                        const struct mbk_s3_req *req, const char *what,
                        struct mbk_error *err);

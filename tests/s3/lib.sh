@@ -12,6 +12,10 @@
 #                        one signed request with curl; STATUS, the body in
 #                        $S3_BODY, the headers in $S3_HEADERS
 #   ok TEXT / fail TEXT  one TAP line each; FAILS counts the failures
+#   svc_cleanup STATUS   the service tests' EXIT work (stack, then cluster)
+#   svc_leaks "SECRETS" [FILE...]
+#                        fail for each secret found in the service's
+#                        answers, logs or FILEs; LEAKS counts them
 #   S3_KEEP=1            keep $RGW_DIR (logs) after the test
 
 set -u
@@ -139,4 +143,40 @@ rgw_cleanup() {
         fi
     fi
     return "$_status"
+}
+
+# svc_cleanup STATUS: the EXIT trap's work in a service test (tests/e2e/
+# lib.sh's stack over a cluster): the stack, then the cluster; the stack's
+# logs kept on failure.
+svc_cleanup() {
+    _rc=$1
+    [ "$FAILS" -eq 0 ] || _rc=1
+    stack_stop
+    rgw_cleanup "$_rc"
+    _rc=$?
+    if [ "$_rc" -eq 0 ] && [ -z "${E2E_KEEP:-}" ]; then
+        rm -rf "$STACK_RUN"
+    else
+        echo "stack logs kept in $STACK_RUN"
+    fi
+    return "$_rc"
+}
+
+# svc_leaks "SECRET..." [FILE...]: no secret (words without spaces) in the
+# answers, the responder's log, the audit log, nginx's logs, nor the FILEs.
+svc_leaks() {
+    _secrets=$1
+    shift
+    LEAKS=0
+    for _f in "$STACK_RUN/answers.log" "$STACK_RUN/mbk-fcgi.log" \
+        "$STACK_RUN/audit.log" "$STACK_RUN/nginx-error.log" \
+        "$STACK_RUN"/*access*.log "$STACK_RUN/logs"/* "$@"; do
+        [ -f "$_f" ] || continue
+        for _s in $_secrets; do
+            if grep -qF -- "$_s" "$_f"; then
+                fail "a secret appears in $_f"
+                LEAKS=$((LEAKS + 1))
+            fi
+        done
+    done
 }

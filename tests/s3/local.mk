@@ -38,6 +38,11 @@ TESTS += tests/s3/test_plugin.sh tests/s3/test_cli.sh tests/s3/test_lossless.sh
 dist_check_SCRIPTS += tests/s3/test_service.sh
 TESTS += tests/s3/test_service.sh
 
+# The service started while an s3 storage's gateway is down, then the
+# gateway back: the storage recovers without a restart (plain pass only).
+dist_check_SCRIPTS += tests/s3/test_outage.sh
+TESTS += tests/s3/test_outage.sh
+
 # The page with an s3 storage (tests/browser/s3.mjs in Chromium through
 # tests/browser/test_browser.sh), plain pass only.
 dist_check_SCRIPTS += tests/s3/test_browser.sh

@@ -388,7 +388,7 @@ test_s3_wrong_secret(void **state)
     new_prefix("secret");
     assert_null(open_with(o, 2, bucket, &err));
     assert_int_equal(err.domain, MBK_ERROR_STORAGE);
-    assert_int_equal(err.code, MBK_STORAGE_EBADROOT);
+    assert_int_equal(err.code, MBK_STORAGE_EREFUSED);
     assert_non_null(strstr(err.message, "SignatureDoesNotMatch"));
     assert_non_null(strstr(err.message, "the secret access key is wrong"));
     assert_non_null(strstr(err.message, bucket));
@@ -404,7 +404,7 @@ test_s3_missing_bucket(void **state)
     (void) state;
     new_prefix("nobucket");
     assert_null(open_with(NULL, 0, "no-such-bucket-mbk", &err));
-    assert_int_equal(err.code, MBK_STORAGE_EBADROOT);
+    assert_int_equal(err.code, MBK_STORAGE_EREFUSED);
     assert_non_null(strstr(err.message, "bucket \"no-such-bucket-mbk\""));
     assert_non_null(strstr(err.message, "NoSuchBucket"));
     assert_non_null(strstr(err.message, "the bucket does not exist"));

@@ -298,7 +298,6 @@ test_handlers_list_delete_download(void **state)
     char dir[] = "/tmp/mbk-fcgi-test-XXXXXX";
     char spec[64];
     struct mbk_fcgi_app app;
-    struct mbk_fcgi_storage store;
     struct mbk_fcgi_response rs;
     struct mbk_error err;
 
@@ -307,15 +306,11 @@ test_handlers_list_delete_download(void **state)
     }
     assert_non_null(mkdtemp(dir));
     memset(&app, 0, sizeof(app));
-    memset(&store, 0, sizeof(store));
-    snprintf(spec, sizeof(spec), "fs:%s", dir);
-    store.name = "main";
-    store.is_default = true;
-    store.st = mbk_storage_open(spec, plugins, &err);
-    assert_non_null(store.st);
-    app.storages = &store;
-    app.nstorages = 1;
-    app.default_storage = &store;
+    snprintf(spec, sizeof(spec), "main fs:%s", dir);
+    assert_int_equal(mbk_fcgi_storage_conf_add(&app.cfg, spec, "test", &err),
+                     0);
+    app.cfg.plugin_dir = (char *)plugins;
+    assert_int_equal(mbk_fcgi_storages_open(&app, &err), 0);
     app.cfg.db = "crm";
     app.access.default_role = MBK_FCGI_ROLE_ADMIN; /* roles: own test */
     app.jobs = mbk_fcgi_jobs_new(1, 1, 1, &err);
@@ -329,7 +324,8 @@ test_handlers_list_delete_download(void **state)
                                          "\"download\":\"stream\","
                                          "\"remove\":true,"
                                          "\"capabilities\":[\"remove\","
-                                         "\"local-path\"]}]"));
+                                         "\"local-path\"],"
+                                         "\"available\":true}]"));
     mbk_fcgi_response_free(&rs);
     call(&app, "GET", MBK_FCGI_API, "storage=tar", NULL, &rs);
     assert_int_equal(rs.status, 400); /* no storage is named tar */
@@ -357,7 +353,8 @@ test_handlers_list_delete_download(void **state)
     mbk_fcgi_response_free(&rs);
 
     mbk_fcgi_jobs_free(app.jobs);
-    mbk_storage_close(store.st);
+    mbk_fcgi_storages_close(&app);
+    mbk_fcgi_storage_conf_free(&app.cfg);
     rmdir(dir);
 }
 

@@ -3,7 +3,8 @@
  * `storage = NAME LOCATION [key=value ...]` lines, the legacy storage_fs /
  * storage_tar aliases, bad lines refused by line number without showing an
  * option's value, and opening the list through the real plugins (default,
- * X-Accel per storage, lookup by name).
+ * X-Accel per storage, lookup by name; an unreachable s3 storage kept
+ * unavailable, a missing directory stopping the start).
  */
 #include "config.h"
 
@@ -14,8 +15,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <cmocka.h>
 
@@ -260,6 +265,85 @@ test_storages_open(void **state)
     close_app(&app);
 }
 
+/* A loopback port nothing listens on (bound, then closed). */
+static int
+dead_port(void)
+{
+    struct sockaddr_in a;
+    socklen_t n = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int port;
+
+    assert_true(fd >= 0);
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &n), 0);
+    port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+/* A storage whose remote service is unreachable at start is kept,
+ * unavailable, with its reason (no secret) and a 503; the others serve;
+ * a use within the backoff does not try again; a missing local
+ * directory still stops the start (above). */
+static void
+test_storages_unavailable(void **state)
+{
+    struct mbk_fcgi_app app;
+    struct mbk_error err;
+    const struct mbk_fcgi_storage *s;
+    char text[600];
+    char why[256];
+    unsigned retry_in = 99;
+    struct mbk_fcgi_response rs;
+
+    (void)state;
+    if (getenv("MBK_TEST_PLUGIN_DIR") == NULL) {
+        skip();
+    }
+    snprintf(text, sizeof(text),
+             "storage = one fs:@/a\n"
+             "storage = far s3://bkt/p endpoint=http://127.0.0.1:%d "
+             "region=us-east-1 access_key_id=AKIDMBKTEST "
+             "secret_access_key=Sup3rSecretValue max_attempts=1\n",
+             dead_port());
+    if (open_app(&app, text, &err) != 0 && err.domain == MBK_ERROR_PLUGIN) {
+        close_app(&app);
+        skip(); /* built without the s3 plugin (no libcurl) */
+    }
+    assert_int_equal(app.nstorages, 2);
+    s = mbk_fcgi_app_storage(&app, NULL, &err);
+    assert_non_null(s);
+    assert_string_equal(s->name, "one");
+    assert_false(mbk_fcgi_storage_state(&app.storages[1], why, sizeof(why),
+                                        &retry_in));
+    assert_true(retry_in <= MBK_FCGI_RETRY_AFTER);
+    assert_non_null(strstr(why, "127.0.0.1"));
+    assert_null(app.storages[1].st);
+    assert_null(mbk_fcgi_app_storage(&app, "far", &err));
+    assert_int_equal(err.domain, MBK_ERROR_STORAGE);
+    assert_int_equal(err.code, MBK_STORAGE_EUNAVAIL);
+    assert_int_equal(mbk_fcgi_status_of(&err), 503);
+    assert_non_null(strstr(err.message, "storage \"far\" is unavailable"));
+    assert_null(strstr(err.message, "Sup3rSecretValue"));
+    assert_null(strstr(why, "Sup3rSecretValue"));
+    /* the answer: 503 with Retry-After */
+    mbk_fcgi_response_init(&rs);
+    mbk_fcgi_reply_error(&rs, &err, "storage");
+    assert_int_equal(rs.status, 503);
+    assert_non_null(strstr(rs.headers, "Retry-After: "
+                                       MBK_FCGI_RETRY_AFTER_TEXT "\r\n"));
+    mbk_fcgi_response_free(&rs);
+    close_app(&app);
+    /* a remote that refuses our keys, access or bucket: 502 */
+    mbk_error_set(&err, MBK_ERROR_STORAGE, MBK_STORAGE_EREFUSED, "refused");
+    assert_int_equal(mbk_fcgi_status_of(&err), 502);
+    assert_string_equal(mbk_fcgi_status_reason(502), "Bad Gateway");
+}
+
 int
 main(void)
 {
@@ -269,6 +353,7 @@ main(void)
         cmocka_unit_test(test_storages_bad_lines),
         cmocka_unit_test(test_storages_environment),
         cmocka_unit_test(test_storages_open),
+        cmocka_unit_test(test_storages_unavailable),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
