@@ -9,8 +9,7 @@
 // picked from the list, a restore held in its "building indexes" phase by
 // the development server's test gate (indexes.mjs), MongoDB stopped (the
 // health banner) and back, and the views at 390 and 1280 px (overflow,
-// axe-core).  Prints TAP lines;
-// exits non-zero on a failure.
+// axe-core).  Prints TAP lines; exits non-zero on a failure.
 
 import fs from 'node:fs';
 import path from 'node:path';

@@ -12,7 +12,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import {progressProbe, jobProbe} from './checks.mjs';
+import {progressProbe, jobProbe, overflowProbe} from './checks.mjs';
 
 // A deadline of minutes for every condition, never a measure of speed.
 const WAIT = 5 * 60 * 1000;
@@ -96,6 +96,9 @@ export async function indexPhase(t) {
            `${later.p.stats.Elapsed})`);
         await t.snap(page, `${t.prefix || ''}restore-building-indexes`);
         await t.axeCheck('the restore building indexes');
+        const over = await page.evaluate(overflowProbe);
+        ok(over.length === 0, 'the card fits its box' +
+           (over.length ? ': ' + over.join('; ') : ''));
     } finally {
         fs.rmSync(hold, {force: true});
     }
