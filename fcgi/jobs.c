@@ -44,7 +44,8 @@ struct mbk_fcgi_job {
     uint64_t docs_done;
     uint64_t docs_total;
     uint64_t bytes_done;
-    double elapsed;
+    double elapsed;     /* the engine's, at its last report */
+    double reported_at; /* mbk_names_seconds() of that report, or 0 */
     uint32_t indexes_done;
     uint32_t indexes_total;
     int64_t created_ms;
@@ -406,6 +407,7 @@ mbk_fcgi_job_progress(const struct mbk_progress *p, void *ud)
     job->docs_total = p->docs_total;
     job->bytes_done = p->bytes_done;
     job->elapsed = p->elapsed;
+    job->reported_at = mbk_names_seconds();
     job->indexes_done = p->indexes_done;
     job->indexes_total = p->indexes_total;
     pthread_mutex_unlock(&job->js->lock);
@@ -425,9 +427,13 @@ status_locked(const struct mbk_fcgi_job *j)
 {
     struct json_object *o = json_object_new_object();
     char created[40];
-    double docs_rate = j->elapsed > 0 ? (double)j->docs_done / j->elapsed : 0;
-    double bytes_rate = j->elapsed > 0 ? (double)j->bytes_done / j->elapsed
-                                       : 0;
+    /* A running job's time goes on between the engine's reports (an
+     * index build reports only when it ends). */
+    double elapsed = j->state == J_RUNNING && j->reported_at > 0
+                         ? j->elapsed + (mbk_names_seconds() - j->reported_at)
+                         : j->elapsed;
+    double docs_rate = elapsed > 0 ? (double)j->docs_done / elapsed : 0;
+    double bytes_rate = elapsed > 0 ? (double)j->bytes_done / elapsed : 0;
 
     mbk_names_iso8601(j->created_ms, created, sizeof(created));
     json_object_object_add(o, "id", json_object_new_string(j->id));
@@ -465,7 +471,7 @@ status_locked(const struct mbk_fcgi_job *j)
         }
     }
     json_object_object_add(o, "elapsedSeconds",
-                           json_object_new_double(j->elapsed));
+                           json_object_new_double(elapsed));
     json_object_object_add(o, "docsPerSecond",
                            json_object_new_double(docs_rate));
     json_object_object_add(o, "bytesPerSecond",

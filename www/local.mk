@@ -9,12 +9,13 @@ NODE = node
 MBK_WWW_FILES = www/index.html www/favicon.svg www/css/app.css \
 	www/js/api.js www/js/app.js www/js/backup.js www/js/backupfile.js \
 	www/js/dom.js www/js/format.js www/js/lists.js www/js/report.js \
-	www/js/restore.js www/js/jobs.js \
+	www/js/restore.js www/js/jobs.js www/js/phases.js \
 	www/js/ui.js
 EXTRA_DIST += $(MBK_WWW_FILES) www/package.json www/package-lock.json \
 	www/build.sh tests/browser/package.json tests/browser/package-lock.json \
 	tests/browser/run.mjs tests/browser/firefox.mjs \
-	tests/browser/checks.mjs tests/browser/flows.mjs
+	tests/browser/checks.mjs tests/browser/flows.mjs \
+	tests/browser/indexes.mjs
 
 www-dist/SHA256SUMS: $(MBK_WWW_FILES:%=$(srcdir)/%) \
 		$(srcdir)/www/package-lock.json $(srcdir)/www/build.sh

@@ -158,3 +158,49 @@ export function loginAnswer(url) {
         }).on('error', reject);
     });
 }
+
+// In the page: a job's progress card (selector sel) as a user sees it:
+// its state and phase, the sentence saying what it does, the bar's value
+// (null when it has none), the bar's label, the job id and the figures
+// (dt: dd, no-break spaces as spaces); null while the card is hidden.
+export function progressProbe(sel) {
+    const p = document.querySelector(sel);
+    if (!p || p.hidden) {
+        return null;
+    }
+    const bar = p.querySelector('progress.bar');
+    const code = p.querySelector('.job-id code');
+    const doing = p.querySelector('.job-doing');
+    const stats = {};
+    for (const dt of p.querySelectorAll('.job-stats dt')) {
+        stats[dt.textContent] = (dt.nextElementSibling || {textContent: ''})
+            .textContent.replace(/\u00a0/g, ' ');
+    }
+    return {state: p.dataset.jobState || '', phase: p.dataset.phase || '',
+            doing: doing ? doing.textContent.replace(/\u00a0/g, ' ') : '',
+            bar: bar && bar.hasAttribute('value') ? Number(bar.value) : null,
+            barLabel: bar ? bar.getAttribute('aria-label') || '' : '',
+            jobId: code ? code.textContent : '', stats};
+}
+
+// In the page: the job's status as the API gives it (GET ?job=ID).
+export async function jobProbe(id) {
+    const r = await fetch('api/settings/backup?job=' +
+                          encodeURIComponent(id),
+                          {headers: {'X-Requested-With': 'mbk-test'}});
+    const body = await r.json();
+    return body.data || {status: r.status, error: body.error};
+}
+
+// In the page: choose the first backup whose label starts with prefix in
+// the restore wizard's list; its label, or null.
+export function chooseBackup(prefix) {
+    const s = document.querySelector('#r-backup');
+    const o = Array.from(s.options).find((x) => x.text.startsWith(prefix));
+    if (!o) {
+        return null;
+    }
+    s.value = o.value;
+    s.dispatchEvent(new Event('change', {bubbles: true}));
+    return o.text;
+}

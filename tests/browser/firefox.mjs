@@ -6,15 +6,18 @@
 // 2, a dry run with a collection excluded that stays excluded for the
 // real restore, a truncated upload refused at step 2, the HTML login
 // page, a backup to a path listed and deleted, statistics of a database
-// picked from the list, MongoDB stopped (the health banner) and back, and
-// the views at 390 and 1280 px (overflow, axe-core).  Prints TAP lines;
-// exits non-zero on a failure.
+// picked from the list, a restore held in its "building indexes" phase by
+// the development server's test gate (indexes.mjs), MongoDB stopped (the
+// health banner) and back, and the views at 390 and 1280 px (overflow,
+// axe-core).  Prints TAP lines; exits non-zero on a failure.
 
 import fs from 'node:fs';
 import path from 'node:path';
 import {execFileSync} from 'node:child_process';
 import {createRequire} from 'node:module';
-import {axeSource, axeProbe, overflowProbe, tap, loginAnswer} from './checks.mjs';
+import {axeSource, axeProbe, overflowProbe, tap, loginAnswer,
+        chooseBackup} from './checks.mjs';
+import {indexPhase} from './indexes.mjs';
 
 const require = createRequire(path.join(process.env.MBK_PW_DIR, 'x.js'));
 const puppeteer = require('puppeteer-core');
@@ -31,6 +34,16 @@ const ok = t.ok;
 async function snap(page, name) {
     await page.screenshot({path: path.join(OUT, `ff-${name}.png`),
                            fullPage: true});
+}
+
+const AXE = axeSource(process.env.MBK_PW_DIR);
+async function axeCheck(page, what) {
+    if (!await page.evaluate(() => typeof window.axe === 'object')) {
+        await page.evaluate(AXE);
+    }
+    const found = await page.evaluate(axeProbe);
+    ok(found.length === 0, `${what}: axe finds nothing serious` +
+       (found.length ? ': ' + found.join(' | ') : ''));
 }
 
 const browser = await puppeteer.launch({
@@ -228,9 +241,49 @@ try {
        'the statistics of crm_ff_stats, picked from the list');
     await page.select('#s-db', 'crm');
 
+    // (10) a restore's "building indexes" phase: its own progress, held
+    // there by the development server's test gate
+    const port = process.env.MBK_MONGO_PORT || '';
+    const gate = process.env.MBK_DEVSERVER_GATE_DIR || '';
+    if (port === '') {
+        ok(true, 'the building-indexes phase # SKIP it holds the ' +
+           'development server (its test gate), not a real MongoDB');
+    } else if (ok(gate !== '', 'the development server has a test gate')) {
+        await page.goto(URL + '#restore', {waitUntil: 'networkidle0'});
+        await page.reload({waitUntil: 'networkidle0'});
+        await page.click('input[name="rMethod"][value="server"]');
+        await page.click('#r-next');
+        await page.waitForSelector('#r-backup option:nth-child(2)');
+        const chosen = await page.evaluate(chooseBackup, 'firefox-test');
+        ok(chosen !== null, 'the backup to restore is listed: ' + chosen);
+        await page.click('#r-next');
+        await page.waitForSelector('.step[data-step="3"]:not([hidden])');
+        await page.$eval('#r-target', (e) => { e.value = ''; });
+        await page.type('#r-target', 'crm_ff_idx');
+        if (await page.$eval('#r-dry', (e) => e.checked)) {
+            await page.click('#r-dry');
+        }
+        await page.click('#r-next');
+        await page.waitForSelector('.step[data-step="4"]:not([hidden])');
+        await indexPhase({page, ok, gate, sel: '#r-progress', prefix: 'ff-',
+            snap: (p, name) => p.screenshot({path: path.join(OUT,
+                                                 `${name}.png`),
+                                             fullPage: true}),
+            axeCheck: (what) => axeCheck(page, what),
+            start: async () => {
+                await page.click('#r-next');
+                await page.waitForSelector('.swal2-confirm',
+                                           {visible: true});
+                await page.click('.swal2-confirm');
+            }});
+        await page.waitForSelector('.report-title', {timeout: WAIT});
+        ok(/Restore report/.test(await page.$eval('.report-title',
+                                                  (e) => e.textContent)),
+           'the restore report shows after the indexes');
+    }
+
     // (6) MongoDB stopped: the banner from the health check, cleared on
     // its own once MongoDB is back
-    const port = process.env.MBK_MONGO_PORT || '';
     if (port === '') {
         ok(true, 'the MongoDB-down banner # SKIP it stops the development ' +
            'server, not a real MongoDB');
@@ -262,7 +315,6 @@ try {
     }
 
     // the views: nothing wider than its box, axe-core
-    const AXE = axeSource(process.env.MBK_PW_DIR);
     for (const w of [390, 1280]) {
         await page.setViewport({width: w, height: 900});
         for (const [hash, sel] of [['#backup', '#b-colls input'],
@@ -275,12 +327,7 @@ try {
             const over = await page.evaluate(overflowProbe);
             ok(over.length === 0, `${hash} at ${w} px: nothing wider than ` +
                'its box' + (over.length ? ': ' + over.join('; ') : ''));
-            if (!await page.evaluate(() => typeof window.axe === 'object')) {
-                await page.evaluate(AXE);
-            }
-            const found = await page.evaluate(axeProbe);
-            ok(found.length === 0, `${hash} at ${w} px: axe finds nothing ` +
-               'serious' + (found.length ? ': ' + found.join(' | ') : ''));
+            await axeCheck(page, `${hash} at ${w} px`);
             await snap(page, `${hash.slice(1)}-${w}`);
         }
     }

@@ -1,8 +1,10 @@
 // flows.mjs: the later steps of run.mjs (Chromium): jobs found again after
 // a reload (the development MongoDB server paused with SIGSTOP holds the
 // job running), the warning before leaving, Cancel that asks first and a
-// cancel shown as a notice; MongoDB stopped and started again: the status
-// banner shown, then cleared on its own; and every view (the typed
+// cancel shown as a notice; a restore held in its "building indexes"
+// phase by the development server's test gate (indexes.mjs); MongoDB
+// stopped and started again: the status banner shown, then cleared on
+// its own; and every view (the typed
 // confirmation too) at 360, 390, 768, 1280 and 1920 px: nothing wider than
 // its box, 44 px touch targets on the phone widths, axe-core, a
 // screenshot at 390 and 1280.
@@ -10,7 +12,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {execFileSync} from 'node:child_process';
-import {overflowProbe, touchProbe} from './checks.mjs';
+import {overflowProbe, touchProbe, chooseBackup} from './checks.mjs';
+import {indexPhase} from './indexes.mjs';
 
 const WIDTHS = [360, 390, 768, 1280, 1920];
 
@@ -127,6 +130,26 @@ async function cancelNotice(t, port) {
     ok(await page.locator('#r-steps li[data-step="5"].failed').count() === 1,
        'the stopped run marks its step');
     await t.snap(page, 'restore-canceled');
+}
+
+// (10) a restore's "building indexes" phase: its own progress, held there
+// by the development server's test gate.
+async function indexFlow(t, gate) {
+    const {page, ok, URL} = t;
+    await fresh(page, URL, '#restore');
+    await page.getByRole('button', {name: 'Next'}).click();
+    const chosen = await page.evaluate(chooseBackup, 'browser-test');
+    ok(chosen !== null, 'the backup to restore is listed: ' + chosen);
+    await page.getByRole('button', {name: 'Next'}).click();
+    await page.getByLabel('Target database').fill('crm_idx');
+    await page.getByLabel(/Dry run/).uncheck();
+    await page.getByRole('button', {name: 'Next'}).click();
+    await indexPhase({...t, gate, sel: '#r-progress', start: async () => {
+        await page.getByRole('button', {name: 'Restore now'}).click();
+        await page.locator('.swal2-confirm').click();
+    }});
+    await page.waitForSelector('.report-title:has-text("Restore report")');
+    ok(true, 'the restore report shows after the indexes');
 }
 
 // (6, 8) MongoDB stopped: the banner; the statistics drop their old data;
@@ -249,11 +272,17 @@ export async function runFlows(t) {
     const port = process.env.MBK_MONGO_PORT || '';
     const src = process.env.MBK_SRCDIR_REAL || '';
     if (port === '') {
-        console.log('ok - jobs and MongoDB-down flows # SKIP they pause and ' +
-                    'stop the development server, not a real MongoDB');
+        console.log('ok - jobs, building-indexes and MongoDB-down flows ' +
+                    '# SKIP they pause, hold (its test gate) and stop the ' +
+                    'development server, not a real MongoDB');
     } else {
         await jobsFlow(t, port);
         await cancelNotice(t, port);
+        const gate = process.env.MBK_DEVSERVER_GATE_DIR || '';
+        if (t.ok(gate !== '', 'the development server has a test gate ' +
+               '(MBK_DEVSERVER_GATE_DIR)')) {
+            await indexFlow(t, gate);
+        }
         await downFlow(t, port, src);
     }
     await sweep(t);

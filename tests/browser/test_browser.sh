@@ -72,6 +72,17 @@ if ! grep -q STACK_WWW "$MBK_SRCDIR/nginx/local-stack.sh"; then
 fi
 . "$MBK_SRCDIR/nginx/local-stack.sh"
 
+# The development server's test gate (tests/mongo-dev-server/README.md):
+# createIndexes waits while $STACK_RUN/gate/createIndexes.hold exists, so
+# the page can be seen in a restore's "building indexes" phase without a
+# race (indexes.mjs).  Inherited by the server the stack starts and by the
+# ones the flows restart; a real MongoDB (MBK_TEST_MONGO_URI) has none.
+if [ -z "${MBK_TEST_MONGO_URI:-}" ]; then
+    MBK_DEVSERVER_GATE_DIR=$STACK_RUN/gate
+    export MBK_DEVSERVER_GATE_DIR
+    mkdir -p "$MBK_DEVSERVER_GATE_DIR"
+fi
+
 rc=1
 cleanup() {
     stack_stop

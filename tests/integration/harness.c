@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <mongoc/mongoc.h>
@@ -21,6 +22,7 @@ static char *uri;           /* the answer of mbk_test_mongo_uri(), owned */
 static int tried;           /* mbk_test_mongo_uri() ran once already */
 static int started_port;    /* the port of the server we started, or 0 */
 static char rundir[64];     /* its PID and log files live here */
+static char gatedir[80];    /* its test gate (gate.py), in rundir */
 static char srcdir[4096];
 
 static int
@@ -56,6 +58,7 @@ stop_server(void)
                  "MBK_DEVSERVER_RUNDIR='%s' '%s/tests/mongo-dev-server/stop'"
                  " %d >/dev/null 2>&1; rm -rf '%s'",
                  rundir, srcdir, started_port, rundir);
+        gatedir[0] = '\0';
         if (system(cmd) != 0) {
             fprintf(stderr, "harness: stopping the development server on "
                     "port %d failed\n", started_port);
@@ -78,8 +81,8 @@ start_server(int port)
 
     snprintf(cmd, sizeof(cmd),
              "MBK_DEVSERVER_RUNDIR='%s' MBK_DEVSERVER_OWNER_PID=%ld "
-             "'%s/tests/mongo-dev-server/start' %d",
-             rundir, (long) getpid(), srcdir, port);
+             "'%s/tests/mongo-dev-server/start' %d --gate-dir '%s'",
+             rundir, (long) getpid(), srcdir, port, gatedir);
     p = popen(cmd, "r");
     if (p == NULL) {
         perror("harness: popen");
@@ -125,6 +128,12 @@ mbk_test_mongo_uri(void)
         perror("harness: mkdtemp");
         return NULL;
     }
+    snprintf(gatedir, sizeof(gatedir), "%s/gate", rundir);
+    if (mkdir(gatedir, 0700) != 0) {
+        perror("harness: mkdir gate");
+        rmdir(rundir);
+        return NULL;
+    }
     /* A free port can be taken between our probe and the server's bind. */
     for (attempt = 0; attempt < 3; attempt++) {
         int port = free_port();
@@ -140,8 +149,19 @@ mbk_test_mongo_uri(void)
             "MBK_TEST_MONGO_URI to test against a real server\n", srcdir,
             getenv("MBK_PYTHON") != NULL ? getenv("MBK_PYTHON")
                                          : "/usr/bin/python3");
+    rmdir(gatedir);
     rmdir(rundir);
+    gatedir[0] = '\0';
     return NULL;
+}
+
+const char *
+mbk_test_devserver_gate_dir(void)
+{
+    if (mbk_test_mongo_uri() == NULL || started_port == 0) {
+        return NULL;
+    }
+    return gatedir;
 }
 
 char *

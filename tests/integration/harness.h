@@ -14,6 +14,13 @@
 const char *
 mbk_test_mongo_uri(void);
 
+/* The test gate of the development server this process started
+ * (tests/mongo-dev-server/gate.py: a command NAME waits while the file
+ * NAME.hold exists in this directory), or NULL when testing against
+ * MBK_TEST_MONGO_URI, which has no such hook.  Lent; valid until exit. */
+const char *
+mbk_test_devserver_gate_dir(void);
+
 /* A fresh, unique database name "<prefix>_<pid>_<n>"; caller frees. */
 char *
 mbk_test_db_new(const char *prefix);

@@ -10,11 +10,15 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <mongoc/mongoc.h>
@@ -1094,6 +1098,156 @@ test_devserver_many_clients(void **state)
     mongoc_uri_destroy(u);
 }
 
+/* ---- the test gate (tests/mongo-dev-server/gate.py) -------------------- */
+
+struct held {
+    char *uri;
+    char *db;
+    bool ok;
+    bson_error_t error;
+    atomic_bool done;
+};
+
+/* createIndexes of {a: 1} on "gated", from a client of its own. */
+static void *
+create_index(void *arg)
+{
+    struct held *h = arg;
+    mongoc_client_t *cl = mongoc_client_new(h->uri);
+    bson_t *cmd = BCON_NEW("createIndexes", BCON_UTF8("gated"),
+                           "indexes", "[", "{", "key", "{", "a",
+                           BCON_INT32(1), "}", "name", BCON_UTF8("a_1"),
+                           "}", "]");
+
+    mongoc_client_set_error_api(cl, MONGOC_ERROR_API_VERSION_2);
+    h->ok = mongoc_client_command_simple(cl, h->db, cmd, NULL, NULL,
+                                         &h->error);
+    bson_destroy(cmd);
+    mongoc_client_destroy(cl);
+    atomic_store(&h->done, true);
+    return NULL;
+}
+
+/* Wait (a deadline of minutes, never a measure of speed) until path
+ * exists (want true) or is gone (want false). */
+static void
+wait_path(const char *path, bool want)
+{
+    struct timespec step = {0, 20 * 1000 * 1000};
+    int i;
+
+    for (i = 0; i < 5 * 60 * 50; i++) {
+        if ((access(path, F_OK) == 0) == want) {
+            return;
+        }
+        nanosleep(&step, NULL);
+    }
+    fail_msg("%s did not %s within 5 minutes", path,
+             want ? "appear" : "go away");
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+
+    assert_non_null(f);
+    assert_true(fputs(text, f) >= 0);
+    assert_int_equal(fclose(f), 0);
+}
+
+static int
+index_count(const char *name)
+{
+    bson_t reply;
+    int n = 0;
+    char key[64];
+
+    ok_cmd(db, &reply, BCON_NEW("listIndexes", BCON_UTF8(name)));
+    for (;;) {
+        snprintf(key, sizeof(key), "cursor.firstBatch.%d", n);
+        if (!has(&reply, key)) {
+            break;
+        }
+        n++;
+    }
+    bson_destroy(&reply);
+    return n;
+}
+
+/* createIndexes waits while createIndexes.hold exists, other commands
+ * (on other connections) answer meanwhile, and it runs once the file is
+ * gone; a hold file naming a deadline lets it run when that passes. */
+static void
+test_devserver_gate(void **state)
+{
+    const char *gate = mbk_test_devserver_gate_dir();
+    mongoc_collection_t *c;
+    struct held h;
+    pthread_t th;
+    char hold[4096];
+    char waiting[4096];
+    bson_t reply;
+    bson_t *cmd;
+    mongoc_uri_t *u;
+    mongoc_client_t *cl;
+
+    if (gate == NULL) {
+        skip();  /* a real MongoDB has no test gate */
+    }
+    snprintf(hold, sizeof(hold), "%s/createIndexes.hold", gate);
+    snprintf(waiting, sizeof(waiting), "%s/createIndexes.waiting", gate);
+    c = coll("gated");
+    fill(c, 5);
+    assert_int_equal(index_count("gated"), 1);
+
+    memset(&h, 0, sizeof(h));
+    h.uri = (char *) mbk_test_mongo_uri();
+    h.db = db;
+    atomic_init(&h.done, false);
+    write_file(hold, "");
+    assert_int_equal(pthread_create(&th, NULL, create_index, &h), 0);
+    wait_path(waiting, true);
+    /* held: not answered, and the store is not locked meanwhile */
+    assert_false(atomic_load(&h.done));
+    assert_int_equal(count(c, json("{}")), 5);
+    assert_int_equal(index_count("gated"), 1);
+    assert_false(atomic_load(&h.done));
+    assert_int_equal(unlink(hold), 0);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    if (!h.ok) {
+        fail_msg("the released createIndexes failed: %s", h.error.message);
+    }
+    assert_int_equal(index_count("gated"), 2);
+    wait_path(waiting, false);
+
+    /* a deadline in the file: the command runs when it passes, the file
+     * still there.  The client gives up after 2 minutes, long before the
+     * server's own deadline, so a deadline not read from the file fails
+     * here. */
+    u = mongoc_uri_new(mbk_test_mongo_uri());
+    assert_non_null(u);
+    assert_true(mongoc_uri_set_option_as_int32(u, MONGOC_URI_SOCKETTIMEOUTMS,
+                                               120000));
+    cl = mongoc_client_new_from_uri(u);
+    mongoc_client_set_error_api(cl, MONGOC_ERROR_API_VERSION_2);
+    write_file(hold, "0.5\n");
+    cmd = json("{\"createIndexes\": \"gated\", \"indexes\": "
+               "[{\"key\": {\"b\": 1}, \"name\": \"b_1\"}]}");
+    if (!mongoc_client_command_simple(cl, db, cmd, NULL, &reply, &h.error)) {
+        fail_msg("createIndexes with a 0.5 s gate deadline: %s",
+                 h.error.message);
+    }
+    assert_int_equal(get_int(&reply, "numIndexesAfter"), 3);
+    bson_destroy(&reply);
+    bson_destroy(cmd);
+    assert_int_equal(access(hold, F_OK), 0);
+    assert_int_equal(unlink(hold), 0);
+    mongoc_client_destroy(cl);
+    mongoc_uri_destroy(u);
+    mongoc_collection_destroy(c);
+}
+
 int
 main(void)
 {
@@ -1132,6 +1286,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_devserver_stats, setup, teardown),
         cmocka_unit_test_setup_teardown(test_devserver_many_clients, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_devserver_gate, setup,
                                         teardown),
     };
     const char *uri = mbk_test_mongo_uri();

@@ -24,6 +24,7 @@ from bson.son import SON  # noqa: E402
 import store  # noqa: E402
 from store import MongoError, STORE_LOCK, decode, encode  # noqa: E402
 import commands  # noqa: E402
+from gate import Gate  # noqa: E402
 
 OP_REPLY, OP_QUERY, OP_MSG, OP_COMPRESSED = 1, 2004, 2013, 2012
 HEADER = struct.Struct('<iiii')
@@ -32,6 +33,7 @@ _conn_ids = iter(range(1, 1 << 62))
 _ids_lock = threading.Lock()
 _req_ids = iter(range(1, 1 << 62))
 LOG_COMMANDS = os.environ.get('MBK_DEVSERVER_LOG_COMMANDS') == '1'
+GATE = None  # a test hook (gate.py), set by main()
 
 
 def log(msg):
@@ -226,6 +228,9 @@ def serve_connection(sock, peer):
                 if LOG_COMMANDS:
                     log('conn %d: %s.%s' % (conn['id'], db,
                                             next(iter(cmd), '')))
+                if GATE is not None and cmd:
+                    name = next(iter(cmd))
+                    GATE.wait(name, db, cmd[name])
                 reply = run_command(cmd, db, conn)
                 if not flags & 2:  # moreToCome: the client wants no reply
                     sock.sendall(reply_msg(request_id, reply))
@@ -317,12 +322,22 @@ def watch_owner(pid):
 
 
 def main():
+    global GATE
     ap = argparse.ArgumentParser(description='mbk development MongoDB server')
     ap.add_argument('--port', type=int, default=27017)
     ap.add_argument('--host', default='127.0.0.1')
     ap.add_argument('--seed', choices=['crm'])
     ap.add_argument('--ping', action='store_true',
                     help='exit 0 if a server answers ping on --port')
+    ap.add_argument('--gate-dir',
+                    default=os.environ.get('MBK_DEVSERVER_GATE_DIR', ''),
+                    help='test hook: a command NAME waits while '
+                    'DIR/NAME.hold exists (README)')
+    ap.add_argument('--gate-deadline', type=float,
+                    default=float(os.environ.get(
+                        'MBK_DEVSERVER_GATE_DEADLINE', '0') or 0),
+                    help='seconds a held command waits at most (default '
+                    '240)')
     args = ap.parse_args()
     if args.ping:
         sys.exit(ping(args.port, args.host, 2.0))
@@ -332,6 +347,10 @@ def main():
     if owner.isdigit():
         threading.Thread(target=watch_owner, args=(int(owner),),
                          daemon=True).start()
+    if args.gate_dir:
+        GATE = Gate(args.gate_dir, args.gate_deadline, log)
+        log('mongo-dev-server: test gate in %s (deadline %g s)'
+            % (args.gate_dir, GATE.deadline))
     seed_system_databases()
     if args.seed == 'crm':
         import seed_crm

@@ -10,6 +10,7 @@ EXTRA_DIST += \
 	tests/mongo-dev-server/store.py \
 	tests/mongo-dev-server/commands.py \
 	tests/mongo-dev-server/querycmds.py \
+	tests/mongo-dev-server/gate.py \
 	tests/mongo-dev-server/seed_crm.py \
 	bench/devserver-bench
 

@@ -66,8 +66,8 @@ async function refreshList() {
 
 // The status banner, from GET .../health (MongoDB reachable, its version,
 // each storage usable): shown while something is down, checked again
-// every few seconds on its own, cleared (and the statistics reloaded)
-// once everything answers.  A request that fails as if MongoDB or the
+// every few seconds on its own, cleared (and the statistics and the
+// backup form's collections reloaded) once everything answers.  A request that fails as if MongoDB or the
 // service were down asks the health at once.
 let retry = null;
 const DOWN = [0, 502, 503, 504];
@@ -113,7 +113,9 @@ async function checkHealth() {
                                               s.error).join('\n'));
         } else {
             banner(null);
-            if (wasDown && current() === 'stats') {
+            if (wasDown) {
+                // what failed while it was down: the statistics and the
+                // backup form's collections, whichever tab is shown
                 refreshStats();
             }
             return true;

@@ -6,6 +6,7 @@ import Swal from '../vendor/sweetalert2.esm.min.js';
 import {call, ApiError} from './api.js';
 import {h, fill} from './dom.js';
 import * as fmt from './format.js';
+import {indexing as isIndexing, phaseWords} from './phases.js';
 
 export {Swal};
 
@@ -138,13 +139,16 @@ export function followJob(panel, jobId, what, opts = {}) {
     followed.add(jobId);
     const bar = h('progress.bar', {max: 100, 'aria-label': what + ' progress'});
     const phase = h('span.phase', {}, 'queued');
+    // What it is doing now, in words (phases.js).
+    const doing = h('p.job-doing', {}, phaseWords({state: 'queued',
+                                                    phase: 'queued'}));
     const stats = h('dl.job-stats', {});
     const cancel = h('button.btn.danger', {type: 'button'}, 'Cancel');
     const live = h('p.sr-only', {'aria-live': 'polite'});
     fill(panel, h('div.job-head', {},
                   h('strong', {}, what), ' — ', phase,
                   h('span.job-id', {}, ' job ', h('code', {}, jobId))),
-         bar, stats, h('div.job-actions', {}, cancel), live);
+         doing, bar, stats, h('div.job-actions', {}, cancel), live);
     panel.hidden = false;
     panel.dataset.jobState = 'queued';
     let stop = false;
@@ -195,10 +199,9 @@ export function followJob(panel, jobId, what, opts = {}) {
             const pct = s.docsTotal > 0
                 ? Math.min(100, 100 * s.docsDone / s.docsTotal)
                 : (s.state === 'done' ? 100 : null);
-            // A restore's index builds come after its documents: their
-            // own progress, not a frozen 100 %.
-            const indexing = /index/i.test(s.phase || '') &&
-                             s.state === 'running';
+            // A restore's index builds come after its documents: the bar
+            // then shows the indexes built of all, not a frozen 100 %.
+            const indexing = isIndexing(s);
             const idxPct = indexing && s.indexesTotal > 0
                 ? Math.min(100, 100 * s.indexesDone / s.indexesTotal) : null;
             if (s.state === 'failed' || s.state === 'canceled') {
@@ -210,8 +213,12 @@ export function followJob(panel, jobId, what, opts = {}) {
             } else {
                 bar.value = pct;
             }
+            bar.setAttribute('aria-label', what + (indexing
+                ? ': indexes built' : ' progress'));
             phase.textContent = s.phase || s.state;
+            doing.textContent = phaseWords(s);
             panel.dataset.jobState = s.state;
+            panel.dataset.phase = s.phase || s.state;
             fill(stats,
                  item('Collection', s.collection
                       ? `${s.collection} (${s.collectionsDone}/` +
@@ -219,19 +226,20 @@ export function followJob(panel, jobId, what, opts = {}) {
                  item('Documents', `${fmt.num(s.docsDone)} of ` +
                       `${fmt.num(s.docsTotal)}` +
                       (pct !== null ? ` (${pct.toFixed(0)} %)` : '')),
-                 indexing ? item('Indexes', s.indexesTotal > 0
-                     ? `${fmt.num(s.indexesDone)} of ` +
-                       `${fmt.num(s.indexesTotal)} built`
-                     : 'building') : null,
+                 s.indexesTotal > 0 || indexing
+                     ? item('Indexes', s.indexesTotal > 0
+                         ? `${fmt.num(s.indexesDone)} of ` +
+                           `${fmt.num(s.indexesTotal)} built`
+                         : 'building') : null,
                  item('Data', fmt.bytes(s.bytesDone)),
                  item('Rate', fmt.rate(s.docsPerSecond) + ' · ' +
                       fmt.rate(s.bytesPerSecond, 'bytes')),
                  item('Elapsed', fmt.duration(s.elapsedSeconds)),
-                 item('Time left', indexing ? 'building indexes'
+                 item('Time left', indexing ? 'not known while indexes build'
                       : s.etaSeconds === null || s.etaSeconds === undefined
                           ? '—' : fmt.duration(s.etaSeconds)));
             if (s.phase !== lastPhase) {
-                live.textContent = `${what}: ${s.phase || s.state}`;
+                live.textContent = `${what}: ${phaseWords(s)}`;
                 lastPhase = s.phase;
             }
             if (s.state !== 'queued' && s.state !== 'running') {
