@@ -73,7 +73,9 @@ let retry = null;
 const DOWN = [0, 502, 503, 504];
 const RETRY_MS = 5000;
 
-function banner(title, detail) {
+const ALL_FAIL = 'Backups, restores and statistics fail until it is back.';
+
+function banner(title, detail, effect = ALL_FAIL) {
     const b = $('#status-banner');
     if (title === null) {
         b.hidden = true;
@@ -81,8 +83,7 @@ function banner(title, detail) {
         return;
     }
     fill(b, h('strong', {}, title),
-         ' Backups, restores and statistics fail until it is back. ' +
-         'Checking again every few seconds…',
+         ` ${effect} Checking again every few seconds…`,
          h('details.error-details', {}, h('summary', {}, 'Details'),
            h('code', {}, detail)));
     b.hidden = false;
@@ -110,7 +111,9 @@ async function checkHealth() {
         if (bad.length > 0) {
             banner(`The storage ${bad.map((s) => s.name).join(', ')} ` +
                    'cannot be used.', bad.map((s) => `${s.name}: ` +
-                                              s.error).join('\n'));
+                                              s.error).join('\n'),
+                   'Backups in it cannot be listed, made, checked or ' +
+                   'restored until it is back; the other storages work.');
         } else {
             banner(null);
             if (wasDown) {
