@@ -569,6 +569,29 @@ out:
 
 /* ---- the finish ------------------------------------------------------- */
 
+/* The index specs of a backup that a restore builds: all but _id_, which
+ * MongoDB makes with every collection (what "building indexes" counts). */
+static uint32_t
+index_count(const bson_t *indexes)
+{
+    bson_iter_t it;
+    bson_iter_t f;
+    uint32_t n = 0;
+
+    if (!bson_iter_init(&it, indexes)) {
+        return 0;
+    }
+    while (bson_iter_next(&it)) {
+        if (BSON_ITER_HOLDS_DOCUMENT(&it) && bson_iter_recurse(&it, &f) &&
+            bson_iter_find(&f, "name") && BSON_ITER_HOLDS_UTF8(&f) &&
+            strcmp(bson_iter_utf8(&f, NULL), "_id_") == 0) {
+            continue;
+        }
+        n++;
+    }
+    return n;
+}
+
 int
 mbk_engine_restore_finish(struct rs_plan *p, struct mbk_error *err)
 {
@@ -577,7 +600,7 @@ mbk_engine_restore_finish(struct rs_plan *p, struct mbk_error *err)
     }
     for (size_t i = 0; i < p->n && !p->o->no_indexes; i++) {
         if (p->colls[i].selected && !p->colls[i].is_view) {
-            p->indexes_total += bson_count_keys(&p->colls[i].indexes);
+            p->indexes_total += index_count(&p->colls[i].indexes);
         }
     }
     for (size_t i = 0; i < p->n; i++) {
@@ -591,7 +614,7 @@ mbk_engine_restore_finish(struct rs_plan *p, struct mbk_error *err)
             return -1;
         }
         if (!p->o->no_indexes) {
-            p->indexes_done += bson_count_keys(&c->indexes);
+            p->indexes_done += index_count(&c->indexes);
         }
         if (p->st->check(p, c, err) != 0) {
             return -1;
