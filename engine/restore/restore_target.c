@@ -30,7 +30,7 @@ mbk_engine_restore_sum(uint64_t sum[2], const uint8_t *data, size_t len)
      * as XXH3's: about the same odds against a random change (2^-64 per
      * document) but not CRC-32's certainty of catching every burst of at
      * most 32 bits; a 128-bit one would be stronger, and a new dependency
-     * (libxxhash-dev) for a check that now costs 2 % of restore's CPU
+     * (libxxhash-dev) for hashing that now costs 4 % of restore's CPU
      * (README.md, "Performance"). */
     uint32_t crc = libdeflate_crc32(0, data, len);
     uint32_t adler = libdeflate_adler32(1, data, len);
