@@ -218,22 +218,24 @@ mbk_proxy_cut(struct mbk_proxy *p)
     atomic_store(&p->cut, 1);
 }
 
-void
+int
 mbk_proxy_tamper(struct mbk_proxy *p, const char *marker, char to)
 {
     size_t n = strlen(marker);
 
+    if (n == 0 || n >= sizeof(p->marker)) {
+        return -1;
+    }
     for (size_t a = 0; a < n; a++) {
-        if (n >= sizeof(p->marker) || strchr(marker + a + 1, marker[a])) {
-            fprintf(stderr, "proxy: marker too long or repeating: %s\n",
-                    marker);
-            abort();
+        if (strchr(marker + a + 1, marker[a]) != NULL) {
+            return -1;
         }
     }
     memcpy(p->marker, marker, n);
     p->marker_len = n;
     p->to = to;
     atomic_store(&p->tampering, 1);
+    return 0;
 }
 
 unsigned long long

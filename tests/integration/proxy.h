@@ -18,9 +18,10 @@ void
 mbk_proxy_cut(struct mbk_proxy *p);
 
 /* From now on, in every reply of the server, change the last byte of each
- * occurrence of marker (at most 63 characters, all different) to `to`.
- * Call before the client connects. */
-void
+ * occurrence of marker to `to`.  Call before the client connects.  -1 (and
+ * nothing changes) when marker is empty, longer than 63 characters or has
+ * a character twice. */
+int
 mbk_proxy_tamper(struct mbk_proxy *p, const char *marker, char to);
 
 /* How many markers were changed so far. */

@@ -150,7 +150,7 @@ run_relayed(const char *const *args, const char *errfile,
     p = mbk_proxy_start(mbk_test_mongo_uri(), &port);
     assert_non_null(p);
     if (f->alter) {
-        mbk_proxy_tamper(p, TAMPER_MARKER, TAMPER_TO);
+        assert_int_equal(mbk_proxy_tamper(p, TAMPER_MARKER, TAMPER_TO), 0);
     }
     uri = mbk_proxy_uri(mbk_test_mongo_uri(), port);
     pid = spawn_mbk(args, uri, errfile);
