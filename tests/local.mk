@@ -55,6 +55,17 @@ tests_unit_test_catalog_SOURCES = tests/unit/test_catalog.c
 tests_unit_test_catalog_CFLAGS = $(UNIT_CFLAGS) $(JSONC_CFLAGS)
 tests_unit_test_catalog_LDADD = $(UNIT_LDADD) $(JSONC_LIBS)
 
+# restore's read-back digests (engine/restore/restore_target.c).
+if HAVE_CMOCKA
+check_PROGRAMS += tests/unit/test_restore_sums
+TESTS += tests/unit/test_restore_sums
+else
+NOCMOCKA_TESTS += tests/unit/test_restore_sums
+endif
+tests_unit_test_restore_sums_SOURCES = tests/unit/test_restore_sums.c
+tests_unit_test_restore_sums_CFLAGS = $(UNIT_CFLAGS) $(JSONC_CFLAGS)
+tests_unit_test_restore_sums_LDADD = $(UNIT_LDADD) $(JSONC_LIBS)
+
 # The parallel gzip compressor, read back by zlib (C) and Python's gzip.
 if HAVE_CMOCKA
 check_PROGRAMS += tests/unit/test_gzip tests/unit/test_source_gzip

@@ -1,6 +1,7 @@
 /*
  * proxy.c: a cuttable TCP relay for fault-injection tests (a server that
- * goes away).  poll() over every pair of sockets in one thread.
+ * goes away, or that changes a document it sends back).  poll() over
+ * every pair of sockets in one thread.
  */
 #include "config.h"
 
@@ -29,6 +30,12 @@ struct mbk_proxy {
     atomic_int cut;
     atomic_ullong bytes;
     atomic_int stop;
+    atomic_int tampering; /* marker and to are set */
+    char marker[64];
+    size_t marker_len;
+    char to;
+    size_t matched[PAIRS]; /* marker bytes seen last in the server's data */
+    atomic_ullong tampered;
     pthread_t tid;
 };
 
@@ -69,11 +76,32 @@ accept_one(struct mbk_proxy *p)
         if (p->fds[i][0] < 0) {
             p->fds[i][0] = c;
             p->fds[i][1] = s;
+            p->matched[i] = 0;
             return;
         }
     }
     close(c);
     close(s);
+}
+
+/* In what the server sent on pair i, the last byte of each marker becomes
+ * p->to.  The marker's characters all differ, so a mismatch restarts the
+ * match at that byte; a marker split across reads is still found. */
+static void
+tamper(struct mbk_proxy *p, int i, char *buf, size_t n)
+{
+    for (size_t j = 0; j < n; j++) {
+        if (buf[j] == p->marker[p->matched[i]]) {
+            p->matched[i]++;
+        } else {
+            p->matched[i] = buf[j] == p->marker[0] ? 1 : 0;
+        }
+        if (p->matched[i] == p->marker_len) {
+            buf[j] = p->to;
+            p->matched[i] = 0;
+            atomic_fetch_add(&p->tampered, 1);
+        }
+    }
 }
 
 static void *
@@ -123,6 +151,9 @@ relay(void *arg)
                 continue;
             }
             r = read(p->fds[i][k], buf, sizeof(buf));
+            if (r > 0 && k == 1 && atomic_load(&p->tampering)) {
+                tamper(p, i, buf, (size_t)r);
+            }
             if (r <= 0 || write(p->fds[i][1 - k], buf, (size_t)r) != r) {
                 close_pair(p, i);
                 continue;
@@ -185,6 +216,32 @@ void
 mbk_proxy_cut(struct mbk_proxy *p)
 {
     atomic_store(&p->cut, 1);
+}
+
+int
+mbk_proxy_tamper(struct mbk_proxy *p, const char *marker, char to)
+{
+    size_t n = strlen(marker);
+
+    if (n == 0 || n >= sizeof(p->marker)) {
+        return -1;
+    }
+    for (size_t a = 0; a < n; a++) {
+        if (strchr(marker + a + 1, marker[a]) != NULL) {
+            return -1;
+        }
+    }
+    memcpy(p->marker, marker, n);
+    p->marker_len = n;
+    p->to = to;
+    atomic_store(&p->tampering, 1);
+    return 0;
+}
+
+unsigned long long
+mbk_proxy_tampered(struct mbk_proxy *p)
+{
+    return atomic_load(&p->tampered);
 }
 
 unsigned long long

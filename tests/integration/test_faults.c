@@ -2,7 +2,9 @@
  * test_faults.c: the MongoDB server goes away in the middle of a backup and
  * of a restore (a relay between mbk and the server is cut), with the real
  * mbk command as a child process: clear errors, nothing half-published,
- * the target unchanged, and the next run cleans up what was left.
+ * the target unchanged, and the next run cleans up what was left.  And a
+ * server that changes a document restore wrote (the relay alters it):
+ * the read-back check fails the restore.
  */
 #include "config.h"
 
@@ -87,24 +89,15 @@ teardown(void **state)
     return 0;
 }
 
-/* Run mbk with args through a relay; cut the relay once `after` bytes have
- * crossed it.  Returns the exit status; stderr goes to errfile. */
-static int
-run_cut(const char *const *args, unsigned long long after,
-        const char *errfile, int *cut_in_time)
+/* Start mbk with args against uri, stderr to errfile; its pid. */
+static pid_t
+spawn_mbk(const char *const *args, const char *uri, const char *errfile)
 {
     char mbk[4096];
     const char *argv[40];
-    struct mbk_proxy *p;
-    char *uri;
-    int port = 0;
     int k = 0;
-    int status = -1;
     pid_t pid;
 
-    p = mbk_proxy_start(mbk_test_mongo_uri(), &port);
-    assert_non_null(p);
-    uri = mbk_proxy_uri(mbk_test_mongo_uri(), port);
     snprintf(mbk, sizeof(mbk), "%s/cli/mbk", getenv("MBK_BUILDDIR"));
     argv[k++] = mbk;
     for (int i = 0; args[i] != NULL; i++) {
@@ -124,24 +117,75 @@ run_cut(const char *const *args, unsigned long long after,
         execv(mbk, (char *const *)argv);
         _exit(127);
     }
-    *cut_in_time = 0;
+    assert_true(pid > 0);
+    return pid;
+}
+
+/* The marker a relay alters in what the server sends back: its last
+ * character becomes TAMPER_TO. */
+#define TAMPER_MARKER "^qZj7@"
+#define TAMPER_TO '!'
+
+/* How the relay between mbk and the server misbehaves, and what it did. */
+struct relay_fault {
+    unsigned long long cut_after; /* cut once this many bytes crossed; 0:
+                                   * never */
+    bool alter;                   /* alter TAMPER_MARKER in replies */
+    int cut_in_time;              /* out: cut before mbk finished */
+    unsigned long long altered;   /* out: markers altered */
+};
+
+/* Run mbk with args through a relay that misbehaves as f says.  Returns
+ * the exit status; stderr goes to errfile. */
+static int
+run_relayed(const char *const *args, const char *errfile,
+            struct relay_fault *f)
+{
+    struct mbk_proxy *p;
+    char *uri;
+    int port = 0;
+    int status = -1;
+    pid_t pid;
+
+    p = mbk_proxy_start(mbk_test_mongo_uri(), &port);
+    assert_non_null(p);
+    if (f->alter) {
+        assert_int_equal(mbk_proxy_tamper(p, TAMPER_MARKER, TAMPER_TO), 0);
+    }
+    uri = mbk_proxy_uri(mbk_test_mongo_uri(), port);
+    pid = spawn_mbk(args, uri, errfile);
+    f->cut_in_time = 0;
     for (;;) {
         struct timespec ts = {0, 2 * 1000 * 1000};
 
         if (waitpid(pid, &status, WNOHANG) == pid) {
-            break; /* it finished before the cut */
+            break; /* it finished (before the cut) */
         }
-        if (mbk_proxy_bytes(p) >= after) {
+        if (f->cut_after > 0 && mbk_proxy_bytes(p) >= f->cut_after) {
             mbk_proxy_cut(p);
-            *cut_in_time = 1;
+            f->cut_in_time = 1;
             assert_int_equal(waitpid(pid, &status, 0), pid);
             break;
         }
         nanosleep(&ts, NULL);
     }
+    f->altered = mbk_proxy_tampered(p);
     mbk_proxy_stop(p);
     free(uri);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/* Run mbk with args through a relay; cut the relay once `after` bytes have
+ * crossed it.  Returns the exit status; stderr goes to errfile. */
+static int
+run_cut(const char *const *args, unsigned long long after,
+        const char *errfile, int *cut_in_time)
+{
+    struct relay_fault f = {after, false, 0, 0};
+    int rc = run_relayed(args, errfile, &f);
+
+    *cut_in_time = f.cut_in_time;
+    return rc;
 }
 
 static char *
@@ -255,6 +299,94 @@ test_faults_server_gone_during_restore_without_drop(void **state)
     restore_cut(*state, false);
 }
 
+/* A server that gives back a document other than the one written (one
+ * character of one string, the relay's doing): restore's read-back check
+ * fails the restore, with drop and without, and the target is as before.
+ * The same restore through the relay, unaltered, succeeds. */
+static void
+test_faults_server_changes_a_document(void **state)
+{
+    struct ctx *c = *state;
+    const char *const include[] = {"marked", NULL};
+    mongoc_collection_t *coll;
+    struct mbk_backup_opts o;
+    struct mbk_backup_result res;
+    struct mbk_error err;
+    bson_error_t e;
+    char errfile[300];
+
+    /* a small collection, one document of which holds the marker */
+    fill(c->g.client, c->g.db, "marked", 50);
+    coll = mongoc_client_get_collection(c->g.client, c->g.db, "marked");
+    {
+        bson_t *doc = BCON_NEW("_id", "tampered", "note",
+                               "before " TAMPER_MARKER " after");
+
+        assert_true(mongoc_collection_insert_one(coll, doc, NULL, NULL, &e));
+        bson_destroy(doc);
+    }
+    mongoc_collection_destroy(coll);
+    memset(&o, 0, sizeof(o));
+    o.db = c->g.db;
+    o.name = "marked";
+    o.include = include;
+    assert_int_equal(mbk_engine_backup_run(c->g.m, c->g.st, &o, &res, &err), 0);
+    mbk_engine_backup_result_free(&res);
+    snprintf(errfile, sizeof(errfile), "%s/tamper.err", c->g.tmp);
+
+    for (int drop = 0; drop < 2; drop++) {
+        char *target = mbk_test_db_new("fmtgt");
+        const char *const args[] = {"restore", "marked.json", "--storage",
+                                    c->g.spec, "--target-db", target,
+                                    "--quiet", drop ? "--drop" : NULL, NULL};
+        struct relay_fault f = {0, true, 0, 0};
+        char *before;
+        char *after;
+        char *msg;
+        int rc;
+
+        fill(c->g.client, target, "other", 10);
+        if (drop) {
+            fill(c->g.client, target, "marked", 5); /* to be replaced */
+        }
+        before = mbk_snapshot(c->g.client, target, NULL);
+        rc = run_relayed(args, errfile, &f);
+        msg = slurp(errfile);
+        if (f.altered == 0) {
+            fail_msg("drop %d: the relay altered nothing (rc %d): %s", drop,
+                     rc, msg);
+        }
+        if (rc == 0 || strstr(msg, "collection \"marked\": the documents "
+                                   "read back from staging differ from "
+                                   "those written") == NULL) {
+            fail_msg("drop %d: restore should fail the read-back check "
+                     "(rc %d): %s", drop, rc, msg);
+        }
+        free(msg);
+        after = mbk_snapshot(c->g.client, target, NULL);
+        assert_string_equal(before, after);
+        free(after);
+        free(before);
+
+        /* the control: the same through the relay, nothing altered */
+        f.alter = false;
+        rc = run_relayed(args, errfile, &f);
+        msg = slurp(errfile);
+        if (rc != 0 || f.altered != 0) {
+            fail_msg("drop %d: unaltered restore failed (rc %d): %s", drop,
+                     rc, msg);
+        }
+        free(msg);
+        before = mbk_snapshot_docs(c->g.client, c->g.db, "marked");
+        after = mbk_snapshot_docs(c->g.client, target, "marked");
+        assert_string_equal(before, after);
+        free(after);
+        free(before);
+        mbk_test_db_drop(target);
+        free(target);
+    }
+}
+
 int
 main(void)
 {
@@ -262,6 +394,7 @@ main(void)
         cmocka_unit_test(test_faults_server_gone_during_backup),
         cmocka_unit_test(test_faults_server_gone_during_restore_with_drop),
         cmocka_unit_test(test_faults_server_gone_during_restore_without_drop),
+        cmocka_unit_test(test_faults_server_changes_a_document),
     };
 
     if (mbk_test_mongo_uri() == NULL) {
