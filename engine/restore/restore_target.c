@@ -540,8 +540,8 @@ mbk_engine_restore_read_back(struct rs_plan *p, struct rs_coll *c,
     if ((uint64_t)n != c->rep->docs) {
         bson_destroy(&filter);
         return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EDIGEST,
-                             "collection \"%s\": staging holds %lld "
-                             "documents, the backup %llu",
+                             "collection \"%s\": read back, MongoDB holds "
+                             "%lld documents, the backup %llu",
                              c->rep->name, (long long)n,
                              (unsigned long long)c->rep->docs);
     }
@@ -554,7 +554,7 @@ mbk_engine_restore_read_back(struct rs_plan *p, struct rs_coll *c,
     if (!mbk_engine_restore_sums_equal(&c->sums, &sums)) {
         return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EDIGEST,
                              "collection \"%s\": the documents read back "
-                             "from staging differ from those written",
+                             "from MongoDB differ from those written",
                              c->rep->name);
     }
     return 0;

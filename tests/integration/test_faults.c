@@ -357,7 +357,7 @@ test_faults_server_changes_a_document(void **state)
                      rc, msg);
         }
         if (rc == 0 || strstr(msg, "collection \"marked\": the documents "
-                                   "read back from staging differ from "
+                                   "read back from MongoDB differ from "
                                    "those written") == NULL) {
             fail_msg("drop %d: restore should fail the read-back check "
                      "(rc %d): %s", drop, rc, msg);
