@@ -15,7 +15,7 @@ EXTRA_DIST += $(MBK_WWW_FILES) www/package.json www/package-lock.json \
 	www/build.sh tests/browser/package.json tests/browser/package-lock.json \
 	tests/browser/run.mjs tests/browser/firefox.mjs \
 	tests/browser/checks.mjs tests/browser/flows.mjs \
-	tests/browser/indexes.mjs
+	tests/browser/indexes.mjs tests/browser/reload.mjs
 
 www-dist/SHA256SUMS: $(MBK_WWW_FILES:%=$(srcdir)/%) \
 		$(srcdir)/www/package-lock.json $(srcdir)/www/build.sh

@@ -128,6 +128,21 @@ export function touchProbe() {
     return out;
 }
 
+// A view as shown now (what: its name and width), in either browser
+// (Playwright's and Puppeteer's page.evaluate take the same function):
+// nothing wider than its box, and on a phone (phone true) every control
+// at least 44 px tall; reported through ok.
+export async function fitCheck(page, ok, what, phone) {
+    const over = await page.evaluate(overflowProbe);
+    ok(over.length === 0, `${what}: nothing wider than its box` +
+       (over.length ? ': ' + over.join('; ') : ''));
+    if (phone) {
+        const small = await page.evaluate(touchProbe);
+        ok(small.length === 0, `${what}: every control at least 44 px ` +
+           'tall' + (small.length ? ': ' + small.join('; ') : ''));
+    }
+}
+
 // In the page (after axeSource was evaluated): serious and critical
 // findings, as short strings.
 export async function axeProbe() {

@@ -7,17 +7,22 @@
 // real restore, a truncated upload refused at step 2, the HTML login
 // page, a backup to a path listed and deleted, statistics of a database
 // picked from the list, a restore held in its "building indexes" phase by
-// the development server's test gate (indexes.mjs), MongoDB stopped (the
-// health banner) and back, and the views at 390 and 1280 px (overflow,
-// axe-core).  Prints TAP lines; exits non-zero on a failure.
+// the development server's test gate (indexes.mjs), a restore held by the
+// gate again and the page reloaded: the job found again with its phase
+// and Cancel (reload.mjs), MongoDB stopped (the health banner) and back,
+// and the views at 360, 390, 768, 1280 and 1920 px (nothing wider than
+// the viewport; 44 px touch targets at 360 and 390; axe-core and a
+// screenshot at 390 and 1280).  Prints TAP lines; exits non-zero on a
+// failure.
 
 import fs from 'node:fs';
 import path from 'node:path';
 import {execFileSync} from 'node:child_process';
 import {createRequire} from 'node:module';
-import {axeSource, axeProbe, overflowProbe, tap, loginAnswer,
+import {axeSource, axeProbe, fitCheck, tap, loginAnswer,
         chooseBackup} from './checks.mjs';
 import {indexPhase} from './indexes.mjs';
+import {reloadFlow} from './reload.mjs';
 
 const require = createRequire(path.join(process.env.MBK_PW_DIR, 'x.js'));
 const puppeteer = require('puppeteer-core');
@@ -44,6 +49,27 @@ async function axeCheck(page, what) {
     const found = await page.evaluate(axeProbe);
     ok(found.length === 0, `${what}: axe finds nothing serious` +
        (found.length ? ': ' + found.join(' | ') : ''));
+}
+
+// The restore wizard, afresh, up to step 4: the backup firefox-test
+// from the server into target, for real (no dry run).
+async function toConfirm(page, target) {
+    await page.goto(URL + '#restore', {waitUntil: 'networkidle0'});
+    await page.reload({waitUntil: 'networkidle0'});
+    await page.click('input[name="rMethod"][value="server"]');
+    await page.click('#r-next');
+    await page.waitForSelector('#r-backup option:nth-child(2)');
+    const chosen = await page.evaluate(chooseBackup, 'firefox-test');
+    ok(chosen !== null, 'the backup to restore is listed: ' + chosen);
+    await page.click('#r-next');
+    await page.waitForSelector('.step[data-step="3"]:not([hidden])');
+    await page.$eval('#r-target', (e) => { e.value = ''; });
+    await page.type('#r-target', target);
+    if (await page.$eval('#r-dry', (e) => e.checked)) {
+        await page.click('#r-dry');
+    }
+    await page.click('#r-next');
+    await page.waitForSelector('.step[data-step="4"]:not([hidden])');
 }
 
 const browser = await puppeteer.launch({
@@ -249,22 +275,7 @@ try {
         ok(true, 'the building-indexes phase # SKIP it holds the ' +
            'development server (its test gate), not a real MongoDB');
     } else if (ok(gate !== '', 'the development server has a test gate')) {
-        await page.goto(URL + '#restore', {waitUntil: 'networkidle0'});
-        await page.reload({waitUntil: 'networkidle0'});
-        await page.click('input[name="rMethod"][value="server"]');
-        await page.click('#r-next');
-        await page.waitForSelector('#r-backup option:nth-child(2)');
-        const chosen = await page.evaluate(chooseBackup, 'firefox-test');
-        ok(chosen !== null, 'the backup to restore is listed: ' + chosen);
-        await page.click('#r-next');
-        await page.waitForSelector('.step[data-step="3"]:not([hidden])');
-        await page.$eval('#r-target', (e) => { e.value = ''; });
-        await page.type('#r-target', 'crm_ff_idx');
-        if (await page.$eval('#r-dry', (e) => e.checked)) {
-            await page.click('#r-dry');
-        }
-        await page.click('#r-next');
-        await page.waitForSelector('.step[data-step="4"]:not([hidden])');
+        await toConfirm(page, 'crm_ff_idx');
         await indexPhase({page, ok, gate, sel: '#r-progress', prefix: 'ff-',
             snap: (p, name) => p.screenshot({path: path.join(OUT,
                                                  `${name}.png`),
@@ -280,6 +291,11 @@ try {
         ok(/Restore report/.test(await page.$eval('.report-title',
                                                   (e) => e.textContent)),
            'the restore report shows after the indexes');
+
+        // (7) a reload during a job finds it again: progress and Cancel
+        await reloadFlow({page, ok, gate, snap,
+            axeCheck: (what) => axeCheck(page, what),
+            start: () => toConfirm(page, 'crm_ff_reload')});
     }
 
     // (6) MongoDB stopped: the banner from the health check, cleared on
@@ -314,21 +330,28 @@ try {
         }
     }
 
-    // the views: nothing wider than its box, axe-core
-    for (const w of [390, 1280]) {
+    // (9) the views at every width from phone to desktop, as run.mjs
+    // (flows.mjs) measures them: nothing wider than its box, 44 px touch
+    // targets on the phone widths, axe-core and a screenshot at 390 and
+    // 1280 px
+    for (const w of [360, 390, 768, 1280, 1920]) {
         await page.setViewport({width: w, height: 900});
         for (const [hash, sel] of [['#backup', '#b-colls input'],
+                                   ['#restore', '#r-next'],
                                    ['#backups', '#list-body tbody tr'],
                                    ['#stats', '#stats-body tbody tr'],
                                    ['#audit', '#audit-body tbody tr']]) {
             await page.goto(URL + hash, {waitUntil: 'networkidle0'});
             await page.waitForSelector(hash + ':not([hidden]) ' + sel,
                                        {timeout: WAIT});
-            const over = await page.evaluate(overflowProbe);
-            ok(over.length === 0, `${hash} at ${w} px: nothing wider than ` +
-               'its box' + (over.length ? ': ' + over.join('; ') : ''));
-            await axeCheck(page, `${hash} at ${w} px`);
-            await snap(page, `${hash.slice(1)}-${w}`);
+            // No toast in the way of the measurement.
+            await page.waitForSelector('.swal2-toast', {hidden: true,
+                                                        timeout: WAIT});
+            await fitCheck(page, ok, `${hash} at ${w} px`, w <= 390);
+            if (w === 390 || w === 1280) {
+                await axeCheck(page, `${hash} at ${w} px`);
+                await snap(page, `${hash.slice(1)}-${w}`);
+            }
         }
     }
     ok(errors.length === 0, 'no page error: ' + errors.join(' | '));

@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {execFileSync} from 'node:child_process';
-import {overflowProbe, touchProbe, chooseBackup} from './checks.mjs';
+import {fitCheck, chooseBackup} from './checks.mjs';
 import {indexPhase} from './indexes.mjs';
 
 const WIDTHS = [360, 390, 768, 1280, 1920];
@@ -251,15 +251,7 @@ async function sweep(t) {
             await show(page, URL);
             // No toast in the way of the measurement.
             await page.waitForSelector('.swal2-toast', {state: 'detached'});
-            const over = await page.evaluate(overflowProbe);
-            ok(over.length === 0, `${name} at ${w} px: nothing wider than ` +
-               'its box' + (over.length ? ': ' + over.join('; ') : ''));
-            if (w <= 390) {
-                const small = await page.evaluate(touchProbe);
-                ok(small.length === 0, `${name} at ${w} px: every control ` +
-                   'at least 44 px tall' + (small.length ? ': ' +
-                   small.join('; ') : ''));
-            }
+            await fitCheck(page, ok, `${name} at ${w} px`, w <= 390);
             if (w === 390 || w === 1280) {
                 await t.snap(page, `${name}-${w}`);
                 await t.axeCheck(`${name} at ${w} px`);

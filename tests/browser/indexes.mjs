@@ -19,7 +19,7 @@ const WAIT = 5 * 60 * 1000;
 const PHASE = 'building indexes';
 
 // Poll probe() until cond(answer) holds; the last answer.
-async function until(probe, cond, what) {
+export async function until(probe, cond, what) {
     const end = Date.now() + WAIT;
     for (;;) {
         const last = await probe();
