@@ -30,7 +30,11 @@ i=1
 while [ "$i" -le "$runs" ]; do
     echo "check-stress: make check, run $i of $runs, with a build running"
     if ! "$make" check; then
-        echo "check-stress: run $i FAILED"
+        # the next run writes test-suite.log (which holds the failed
+        # tests' output) again: keep this run's
+        cp test-suite.log "check-stress-run-$i.log" 2>/dev/null
+        echo "check-stress: run $i FAILED (its test-suite.log kept as" \
+            "check-stress-run-$i.log)"
         failed=$((failed + 1))
     fi
     # A load that died (its configure failed, say) loaded nothing.
