@@ -15,6 +15,7 @@
 
 #include <zlib.h>
 
+#include "engine/ejson/ejson_read.h"
 #include "engine/gzip.h"
 #include "engine/source.h"
 
@@ -412,4 +413,24 @@ uint64_t
 mbk_source_raw_bytes(const struct mbk_source *s)
 {
     return s->raw;
+}
+
+int
+mbk_source_parse(struct mbk_source *s, struct mbk_ejson_reader *r, void *buf,
+                 size_t len, struct mbk_error *err)
+{
+    for (;;) {
+        ssize_t n = mbk_source_read(s, buf, len, err);
+
+        if (n < 0) {
+            return -1;
+        }
+        if (n == 0) {
+            break;
+        }
+        if (mbk_ejson_reader_feed(r, buf, (size_t)n, err) != 0) {
+            return -1;
+        }
+    }
+    return mbk_ejson_reader_finish(r, err);
 }

@@ -50,6 +50,14 @@ ssize_t
 mbk_source_read(struct mbk_source *s, void *buf, size_t len,
                 struct mbk_error *err);
 
+/* Read s to its end into the Extended JSON reader r, through buf (len
+ * bytes), then finish r: 0, or -1 with err (a read, parse or finish
+ * error). */
+struct mbk_ejson_reader;
+int
+mbk_source_parse(struct mbk_source *s, struct mbk_ejson_reader *r, void *buf,
+                 size_t len, struct mbk_error *err);
+
 /* Every raw byte read is also handed to fn (a copy to a spool file, a
  * digest); an error from fn fails the read. */
 typedef int (*mbk_source_tee_fn)(void *ud, const void *p, size_t n,

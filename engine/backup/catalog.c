@@ -432,20 +432,7 @@ mbk_engine_verify_stream(struct mbk_source *src,
                       "out of memory");
         goto out;
     }
-    for (;;) {
-        ssize_t n = mbk_source_read(src, buf, CHUNK, err);
-
-        if (n < 0) {
-            goto out;
-        }
-        if (n == 0) {
-            break;
-        }
-        if (mbk_ejson_reader_feed(r, buf, (size_t)n, err) != 0) {
-            goto out;
-        }
-    }
-    if (mbk_ejson_reader_finish(r, err) != 0) {
+    if (mbk_source_parse(src, r, buf, CHUNK, err) != 0) {
         goto out;
     }
     res->json_bytes = mbk_ejson_reader_offset(r);

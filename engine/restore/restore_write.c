@@ -569,20 +569,8 @@ read_all(struct apply *a, struct mbk_error *err)
         }
         goto out;
     }
-    for (;;) {
-        ssize_t n = mbk_source_read(src, buf, CHUNK, err);
-
-        if (n < 0) {
-            goto out;
-        }
-        if (n == 0) {
-            break;
-        }
-        if (mbk_ejson_reader_feed(r, buf, (size_t)n, err) != 0) {
-            goto out;
-        }
-    }
-    if (mbk_ejson_reader_finish(r, err) != 0 || submit(a, err) != 0) {
+    if (mbk_source_parse(src, r, buf, CHUNK, err) != 0 ||
+        submit(a, err) != 0) {
         goto out;
     }
     rc = 0;
