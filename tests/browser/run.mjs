@@ -564,7 +564,10 @@ try {
     await page.waitForSelector('#stats-body tbody tr');
     ok(await page.locator('#stats-body tbody tr').count() === 7,
        'statistics list the collections');
-    // (10) any database the user may inspect, from the API's list
+    // (10) any database the user may inspect, from the API's list (the
+    // picker fills when /databases answers, which may be after the table)
+    await page.waitForSelector('#s-db option[value="crm_copy"]',
+                               {state: 'attached'});
     const dbs = await page.locator('#s-db option').allTextContents();
     ok(dbs[0] === 'crm' && dbs.includes('crm_copy') &&
        !dbs.some((d) => ['admin', 'local', 'config'].includes(d)),
