@@ -93,11 +93,16 @@ for n in plain.json zipped.json.gz; do
         > "$W/restore.out" 2>&1
     check "restore $n into $t" [ $? -eq 0 ]
     "$MBK" stats --uri "$URI" --db "$t" --json > "$W/dst.json" 2>&1
+    # the comparison's own message lands in a .out file: shown on failure
     check "$t has the source's collections and documents" \
-        "$PY" - "$W/src.json" "$W/dst.json" <<'EOF'
+        "$PY" - "$W/src.json" "$W/dst.json" 2> "$W/compare-$t.out" <<'EOF'
 import json, sys
 def counts(p):
-    d = json.load(open(p))["data"]
+    text = open(p).read()
+    try:
+        d = json.loads(text)["data"]
+    except (ValueError, KeyError):
+        sys.exit("%s is no stats answer:\n%s" % (p, text[:3000]))
     return {c["name"]: (c["count"], c["size"]) for c in d["collectionList"]}
 a, b = counts(sys.argv[1]), counts(sys.argv[2])
 assert a and a == b, (a, b)
