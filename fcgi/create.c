@@ -84,6 +84,32 @@ create_job_free(void *ud)
     free(c);
 }
 
+/* The engine's options from the request (the engine's defaults where it
+ * says nothing); the job's own fields are set by run_create. */
+static void
+create_opts(const struct create_job *c, struct mbk_backup_opts *o)
+{
+    const struct mbk_fcgi_app *app = c->app;
+
+    mbk_engine_backup_opts_init(o);
+    o->db = mbk_fcgi_app_db(app);
+    o->name = mbk_fcgi_get_str(c->body, "backupName", NULL);
+    o->description = mbk_fcgi_get_str(c->body, "description", NULL);
+    if (strcmp(mbk_fcgi_get_str(c->body, "compression", "none"),
+               "gzip") == 0) {
+        o->gzip_level = (int)mbk_fcgi_get_int(c->body, "compressionLevel",
+                                              MBK_GZIP_LEVEL_DEFAULT);
+    }
+    o->include_indexes = mbk_fcgi_get_bool(c->body, "includeIndexes",
+                                           o->include_indexes);
+    o->timestamp = mbk_fcgi_get_bool(c->body, "generateTimestamp",
+                                     o->timestamp);
+    o->include = c->include;
+    o->exclude = c->exclude;
+    o->jobs = app->cfg.read_jobs;
+    o->spool_dir = app->cfg.spool_dir;
+}
+
 static int
 run_create(struct mbk_fcgi_job *job, void *ud, struct json_object **result,
            struct mbk_error *err)
@@ -96,24 +122,8 @@ run_create(struct mbk_fcgi_job *job, void *ud, struct json_object **result,
     const char *destination;
     int rc;
 
-    mbk_engine_backup_opts_init(&o);
+    create_opts(c, &o);
     memset(&res, 0, sizeof(res));
-    o.db = mbk_fcgi_app_db(app);
-    o.name = mbk_fcgi_get_str(c->body, "backupName", NULL);
-    o.description = mbk_fcgi_get_str(c->body, "description", NULL);
-    if (strcmp(mbk_fcgi_get_str(c->body, "compression", "none"),
-               "gzip") == 0) {
-        o.gzip_level = (int)mbk_fcgi_get_int(c->body, "compressionLevel",
-                                             MBK_GZIP_LEVEL_DEFAULT);
-    }
-    o.include_indexes = mbk_fcgi_get_bool(c->body, "includeIndexes",
-                                          o.include_indexes);
-    o.timestamp = mbk_fcgi_get_bool(c->body, "generateTimestamp",
-                                    o.timestamp);
-    o.include = c->include;
-    o.exclude = c->exclude;
-    o.jobs = app->cfg.read_jobs;
-    o.spool_dir = app->cfg.spool_dir;
     o.cancel = mbk_fcgi_job_cancel_flag(job);
     o.progress = mbk_fcgi_job_progress;
     o.progress_ud = job;
@@ -191,6 +201,7 @@ mbk_fcgi_handle_create(struct mbk_fcgi_app *app,
     struct create_job *c;
     struct mbk_fcgi_job *job;
     struct mbk_error err;
+    struct mbk_backup_opts o;
     const char *field = NULL;
     bool async;
 
@@ -217,6 +228,14 @@ mbk_fcgi_handle_create(struct mbk_fcgi_app *app,
     async = mbk_fcgi_get_bool(body, "async", false);
     if (pick_storage(c, &field, &err) != 0) {
         mbk_fcgi_reply_error(rs, &err, field);
+        create_job_free(c);
+        return;
+    }
+    /* the engine's rules now, so a bad name is a 400 naming the field,
+     * not a job that fails */
+    create_opts(c, &o);
+    if (mbk_engine_backup_check(&o, &err) != 0) {
+        mbk_fcgi_reply_error(rs, &err, NULL);
         create_job_free(c);
         return;
     }

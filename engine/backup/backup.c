@@ -573,17 +573,31 @@ out:
 
 /* ---- the run ---------------------------------------------------------- */
 
-static int
-check_opts(const struct mbk_backup_opts *o, struct mbk_error *err)
+int
+mbk_engine_backup_check(const struct mbk_backup_opts *o,
+                        struct mbk_error *err)
 {
+    char file[MBK_NAMES_BACKUP_MAX + 16];
+    char stem[MBK_NAMES_BACKUP_MAX + 1];
+
     if (o->db == NULL) {
         return mbk_error_set(err, MBK_ERROR_ENGINE, MBK_ENGINE_EINVAL,
                              "a database is required");
     }
     if (o->gzip_level != 0 && mbk_gzip_level_check(o->gzip_level, err) != 0) {
+        return mbk_error_field(err, "compressionLevel");
+    }
+    if (mbk_names_db_check(o->db, err) != 0) {
         return -1;
     }
-    return mbk_names_db_check(o->db, err);
+    /* the file name it would make (the time does not change the verdict) */
+    if (o->name != NULL &&
+        mbk_names_backup_file(o->name, o->timestamp, o->gzip_level > 0, 0,
+                              file, sizeof(file), stem, sizeof(stem),
+                              err) != 0) {
+        return mbk_error_field(err, "backupName");
+    }
+    return 0;
 }
 
 static int
@@ -656,7 +670,7 @@ mbk_engine_backup_run(struct mbk_mongo *m, struct mbk_storage *st,
     pthread_cond_init(&r.cv, NULL);
     r.spool_dir = mbk_engine_spool_dir(o->spool_dir);
     mbk_names_iso8601(now, ts, sizeof(ts));
-    if (check_opts(o, err) != 0 ||
+    if (mbk_engine_backup_check(o, err) != 0 ||
         mbk_names_backup_file(o->name != NULL ? o->name : o->db,
                               o->timestamp, o->gzip_level > 0, now,
                               file, sizeof(file), stem, sizeof(stem),

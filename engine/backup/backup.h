@@ -78,6 +78,18 @@ struct mbk_backup_result {
     double publish_seconds; /* of which: metadata + copying the spools */
 };
 
+/*
+ * The options' rules, before anything runs (mbk_engine_backup_run checks
+ * them again): a database, a gzip level in range, a backup name that the
+ * naming rule accepts and that agrees with the compression.  0, or -1
+ * with err->field naming the option at fault ("backupName",
+ * "compressionLevel") where one is.  A front end that answers before the
+ * run starts (the API's 202) calls it first.
+ */
+int
+mbk_engine_backup_check(const struct mbk_backup_opts *o,
+                        struct mbk_error *err);
+
 int
 mbk_engine_backup_run(struct mbk_mongo *m, struct mbk_storage *st,
                       const struct mbk_backup_opts *o,

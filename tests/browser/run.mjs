@@ -187,6 +187,28 @@ try {
     await snap(page, 'backup-error');
     await page.getByLabel(/Path on the server/).fill('');
 
+    // The backup-name rule is the engine's alone: a name it refuses is the
+    // server's 400 at the field, and no job starts.
+    const posts = [];
+    const onPost = (r) => {
+        if (r.request().method() === 'POST' &&
+            /\/api\/settings\/backup$/.test(r.url())) {
+            posts.push(r);
+        }
+    };
+    page.on('response', onPost);
+    await page.getByLabel('Name', {exact: true}).fill('bad name');
+    await page.getByRole('button', {name: 'Create Backup'}).click();
+    await page.waitForFunction(() => /backupName.*forbidden/.test(
+        document.querySelector('#backup-error').textContent));
+    page.off('response', onPost);
+    ok(posts.length === 1 && posts[0].status() === 400,
+       `a bad name is the server's 400 (${posts.map((r) => r.status())})`);
+    ok(await page.locator('#b-name').getAttribute('aria-invalid') === 'true',
+       'a bad name: the name field is marked');
+    ok(!fs.readdirSync(path.join(RUN, 'backups')).some(
+        (f) => f.startsWith('bad')), 'a bad name: nothing was written');
+
     // ---- (10) the save picker: asked after the server accepted; closing
     // it creates nothing.  Headless Chromium shows no picker, so the test
     // stands in for the user's "Cancel" (the picker rejects with

@@ -62,6 +62,13 @@ api POST "$API" -H "$J" -d '{"backupName":"a","compression":"zip"}'
 expect_status 400 "a value outside the enum: 400"
 api POST "$API" -H "$J" -d '{"backupName":"../etc/x"}'
 expect_status 400 "a backup name with a path: 400"
+expect_eq "$(jget 'd["details"]["field"]')" backupName "400 names backupName (rule)"
+# the engine's name rule answers before any job starts, async or not
+api POST "$API" -H "$J" -d '{"backupName":"a b","async":true}'
+expect_status 400 "an async backup with a bad name: 400, not a job"
+expect_eq "$(jget 'd["details"]["field"]')" backupName "the async 400 names backupName"
+api POST "$API" -H "$J" -d '{"backupName":"a.json","compression":"gzip","async":true}'
+expect_status 400 "a .json name for a gzip backup: 400, not a job"
 api POST "$API" -H "$J" -d '{"backupName":"a","description":"x\u0001y"}'
 expect_status 400 "a control character: 400"
 expect_eq "$(jget 'd["details"]["field"]')" description "400 names description"

@@ -1,7 +1,8 @@
 /*
  * test_options.c: the option parsers and defaults both front ends share
  * (engine/options.c, issue 13): conflict policies by name and back, a bad
- * name refused naming it and the choices, the spool folder's fallbacks.
+ * name refused naming it and the choices, the spool folder's fallbacks,
+ * the backup options' rules (mbk_engine_backup_check) naming the field.
  */
 #include "config.h"
 
@@ -83,6 +84,39 @@ test_options_init(void **state)
     assert_int_equal(r.max_bytes, 0);
 }
 
+/* The backup options' rules before a run, each refusal naming its field. */
+static void
+test_options_backup_check(void **state)
+{
+    struct mbk_backup_opts o;
+    struct mbk_error err;
+
+    (void)state;
+    mbk_engine_backup_opts_init(&o);
+    assert_int_equal(mbk_engine_backup_check(&o, &err), -1); /* no db */
+    o.db = "crm";
+    assert_int_equal(mbk_engine_backup_check(&o, &err), 0);
+    o.name = "nightly";
+    assert_int_equal(mbk_engine_backup_check(&o, &err), 0);
+    o.name = "a b";
+    assert_int_equal(mbk_engine_backup_check(&o, &err), -1);
+    assert_string_equal(err.field, "backupName");
+    assert_non_null(strstr(err.message, "forbidden byte 0x20"));
+    o.name = ".hidden";
+    assert_int_equal(mbk_engine_backup_check(&o, &err), -1);
+    assert_string_equal(err.field, "backupName");
+    o.name = "x.json";
+    o.gzip_level = 6;
+    assert_int_equal(mbk_engine_backup_check(&o, &err), -1);
+    assert_string_equal(err.field, "backupName");
+    assert_non_null(strstr(err.message, "compression is gzip"));
+    o.name = "x.json.gz";
+    assert_int_equal(mbk_engine_backup_check(&o, &err), 0);
+    o.gzip_level = 42;
+    assert_int_equal(mbk_engine_backup_check(&o, &err), -1);
+    assert_string_equal(err.field, "compressionLevel");
+}
+
 static void
 test_options_spool_dir(void **state)
 {
@@ -105,6 +139,7 @@ main(void)
         cmocka_unit_test(test_options_spool_dir),
         cmocka_unit_test(test_options_conflict_field),
         cmocka_unit_test(test_options_init),
+        cmocka_unit_test(test_options_backup_check),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -110,15 +110,9 @@ function body() {
 }
 
 // Checks the page can make before asking the server (which checks again).
+// The backup-name rule is the engine's (storage/mbk_storage.h): the
+// server answers a bad name with a 400 naming the field, before any job.
 function localCheck(b) {
-    if (b.backupName === '') {
-        return {message: 'give the backup a name', field: 'backupName'};
-    }
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(b.backupName)) {
-        return {message: 'the name may hold letters, digits, dot, dash ' +
-                'and underscore, and starts with a letter or digit',
-                field: 'backupName'};
-    }
     if (b.includeCollections && b.includeCollections.length === 0) {
         return {message: 'tick at least one collection to include',
                 field: 'includeCollections'};
