@@ -359,6 +359,18 @@ try {
     await page.getByRole('button', {name: 'Next'}).click();
     ok(await page.getByLabel('Target database').inputValue() === 'crm',
        'the default target of a backup of the live database is that database');
+    // The database-name rule is the engine's alone: a bad target goes to
+    // the server, whose 400 brings the wizard back to step 3 at the field.
+    await page.getByLabel('Target database').fill('crm/copy');
+    await page.getByRole('button', {name: 'Next'}).click();
+    await page.getByRole('button', {name: 'Run the dry run'}).click();
+    await page.waitForSelector('.swal2-modal');
+    await swalConfirm().click();
+    await page.waitForSelector('#r-target[aria-invalid="true"]');
+    ok(await page.locator('.step[data-step="3"]').isVisible() &&
+       /crm\/copy/.test(await page.locator('#restore-error').innerText()),
+       'a bad target: the server\'s 400 at step 3, naming it: ' +
+       (await page.locator('#restore-error').innerText()).split('\n')[0]);
     await page.getByLabel('Target database').fill('crm_copy');
     ok(await page.locator('#r-colls input').count() === 7,
        'the options list the backup\'s collections');

@@ -449,8 +449,10 @@ function validate(n) {
     }
     if (n === 3) {
         const t = $('#r-target').value.trim();
-        if (!/^[^/\\. "$*<>:|?]{1,63}$/.test(t)) {
-            return {message: 'give a valid target database name',
+        // the database-name rule is the engine's: the server answers a
+        // bad name with a 400 at this field, and the wizard comes back here
+        if (t === '') {
+            return {message: 'give a target database name',
                     field: 'targetDatabase'};
         }
         const boxes = Array.from($('#r-colls').querySelectorAll('input'));
