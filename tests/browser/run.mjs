@@ -144,6 +144,28 @@ try {
 
     await page.getByLabel('Name', {exact: true}).fill('browser-test');
     await page.getByLabel('Description').fill('made by the browser test');
+    // Where the first toast shows, measured in the page the moment it
+    // appears: it lives 4 s, which a busy machine can spend before the
+    // test gets to look.
+    await page.evaluate(() => {
+        const box = (el) => {
+            const r = el.getBoundingClientRect();
+            return {x: r.x, y: r.y, width: r.width, height: r.height};
+        };
+        const seen = () => {
+            const t = document.querySelector('.swal2-toast');
+            const p = document.querySelector('#backup-progress');
+            if (!t || !p || window.mbkToastBoxes) {
+                return;
+            }
+            const tb = box(t);
+            if (tb.width > 0) {
+                window.mbkToastBoxes = {toast: tb, progress: box(p)};
+            }
+        };
+        new MutationObserver(seen).observe(document.body,
+            {childList: true, subtree: true, attributes: true});
+    });
     await page.getByRole('button', {name: 'Create Backup'}).click();
     await page.waitForSelector('#backup-result:not([hidden])');
     const state = await page.locator('#backup-progress').getAttribute(
@@ -159,10 +181,10 @@ try {
        'the result counts 613 documents');
     ok(await page.locator('#backup-result tbody tr').count() === 7,
        'the result lists every collection');
-    await page.waitForSelector('.swal2-toast');
-    const toastBox = await page.locator('.swal2-toast').boundingBox();
-    const progBox = await page.locator('#backup-progress').boundingBox();
-    ok(toastBox && progBox && (toastBox.y >= progBox.y + progBox.height ||
+    await page.waitForFunction(() => window.mbkToastBoxes);
+    const {toast: toastBox, progress: progBox} = await page.evaluate(
+        () => window.mbkToastBoxes);
+    ok(progBox.width > 0 && (toastBox.y >= progBox.y + progBox.height ||
                                toastBox.y + toastBox.height <= progBox.y ||
                                toastBox.x >= progBox.x + progBox.width),
        'the toast does not cover the progress card');
@@ -273,10 +295,18 @@ try {
     const rowText = await row.innerText();
     ok(/613/.test(rowText) && /gzip/.test(rowText) && /crm/.test(rowText),
        'the row has documents, compression and database');
-    const del = await row.getByRole('button', {name: /^Delete/})
-        .boundingBox();
-    ok(del && del.x + del.width <= 1280,
-       `the row's Delete button is in view (${del && del.x + del.width})`);
+    // Measured in one step in the page: the list may be drawn again (a
+    // refresh after the last backup) between finding a button and
+    // measuring it.
+    const delRight = await (await page.waitForFunction(() => {
+        const tr = Array.from(document.querySelectorAll(
+            '#list-body tbody tr')).find((r) =>
+            r.textContent.includes('browser-test'));
+        const b = tr && tr.querySelector('button[aria-label^="Delete"]');
+        const r = b ? b.getBoundingClientRect() : null;
+        return r && r.width > 0 ? r.right : null;
+    })).jsonValue();
+    ok(delRight <= 1280, `the row's Delete button is in view (${delRight})`);
     await row.getByRole('button', {name: /^Verify/}).click();
     await page.waitForSelector('.swal2-modal');
     ok(/verified/i.test(await page.locator('.swal2-modal').innerText()),
