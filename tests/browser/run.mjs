@@ -288,7 +288,11 @@ try {
 
     // ---- the list ---------------------------------------------------------
     await page.goto(URL + '#backups');
-    await page.waitForSelector('#list-body tbody tr');
+    // the list drawn since both backups were made (an older draw may still
+    // be on the page when the tab shows)
+    await page.waitForFunction(() => ['browser-test', 'browser-dl'].every(
+        (n) => Array.from(document.querySelectorAll('#list-body tbody tr'))
+            .some((r) => r.textContent.includes(n))));
     const rows = await page.locator('#list-body tbody tr').count();
     ok(rows === 2, `two backups listed (${rows})`);
     const row = page.locator('#list-body tbody tr', {hasText: 'browser-test'});
@@ -643,7 +647,10 @@ try {
     await snap(page, 'stats-other-db');
     // (4) the jobs list says what each restore was
     await page.goto(URL + '#backups');
-    await page.waitForSelector('#jobs-recent tbody tr');
+    // the jobs list drawn since the last restore ended (an older draw may
+    // still be on the page when the tab shows)
+    await page.waitForFunction(() => Array.from(document.querySelectorAll(
+        '#jobs-recent tbody tr')).some((r) => /crm_up/.test(r.textContent)));
     const jobRows = await page.locator('#jobs-recent tbody tr')
         .allInnerTexts();
     ok(jobRows.some((t) => /Dry run into crm_copy/.test(t) &&
