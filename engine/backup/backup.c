@@ -573,6 +573,14 @@ out:
 
 /* ---- the run ---------------------------------------------------------- */
 
+/* The name the backup's file is made from: the one asked for, else the
+ * database's. */
+static const char *
+backup_name(const struct mbk_backup_opts *o)
+{
+    return o->name != NULL ? o->name : o->db;
+}
+
 int
 mbk_engine_backup_check(const struct mbk_backup_opts *o,
                         struct mbk_error *err)
@@ -590,11 +598,11 @@ mbk_engine_backup_check(const struct mbk_backup_opts *o,
     if (mbk_names_db_check(o->db, err) != 0) {
         return -1;
     }
-    /* the file name it would make (the time does not change the verdict) */
-    if (o->name != NULL &&
-        mbk_names_backup_file(o->name, o->timestamp, o->gzip_level > 0, 0,
-                              file, sizeof(file), stem, sizeof(stem),
-                              err) != 0) {
+    /* the file name the run would make (the time does not change the
+     * verdict) */
+    if (mbk_names_backup_file(backup_name(o), o->timestamp,
+                              o->gzip_level > 0, 0, file, sizeof(file), stem,
+                              sizeof(stem), err) != 0) {
         return mbk_error_field(err, "backupName");
     }
     return 0;
@@ -671,10 +679,9 @@ mbk_engine_backup_run(struct mbk_mongo *m, struct mbk_storage *st,
     r.spool_dir = mbk_engine_spool_dir(o->spool_dir);
     mbk_names_iso8601(now, ts, sizeof(ts));
     if (mbk_engine_backup_check(o, err) != 0 ||
-        mbk_names_backup_file(o->name != NULL ? o->name : o->db,
-                              o->timestamp, o->gzip_level > 0, now,
-                              file, sizeof(file), stem, sizeof(stem),
-                              err) != 0 ||
+        mbk_names_backup_file(backup_name(o), o->timestamp,
+                              o->gzip_level > 0, now, file, sizeof(file),
+                              stem, sizeof(stem), err) != 0 ||
         refuse_existing(st, file, err) != 0) {
         goto out;
     }
