@@ -67,6 +67,7 @@ struct create_job {
     const char *role; /* static */
     const char **include;
     const char **exclude;
+    struct mbk_backup_opts opts; /* from body, checked before queuing */
 };
 
 static void
@@ -84,12 +85,14 @@ create_job_free(void *ud)
     free(c);
 }
 
-/* The engine's options from the request (the engine's defaults where it
- * says nothing); the job's own fields are set by run_create. */
+/* c->opts: the engine's options from the request (the engine's defaults
+ * where it says nothing; its strings are body's); the run's own fields
+ * are set by run_create. */
 static void
-create_opts(const struct create_job *c, struct mbk_backup_opts *o)
+create_opts(struct create_job *c)
 {
     const struct mbk_fcgi_app *app = c->app;
+    struct mbk_backup_opts *o = &c->opts;
 
     mbk_engine_backup_opts_init(o);
     o->db = mbk_fcgi_app_db(app);
@@ -116,13 +119,12 @@ run_create(struct mbk_fcgi_job *job, void *ud, struct json_object **result,
 {
     struct create_job *c = ud;
     struct mbk_fcgi_app *app = c->app;
-    struct mbk_backup_opts o;
+    struct mbk_backup_opts o = c->opts;
     struct mbk_backup_result res;
     struct mbk_audit_entry ae;
     const char *destination;
     int rc;
 
-    create_opts(c, &o);
     memset(&res, 0, sizeof(res));
     o.cancel = mbk_fcgi_job_cancel_flag(job);
     o.progress = mbk_fcgi_job_progress;
@@ -201,7 +203,6 @@ mbk_fcgi_handle_create(struct mbk_fcgi_app *app,
     struct create_job *c;
     struct mbk_fcgi_job *job;
     struct mbk_error err;
-    struct mbk_backup_opts o;
     const char *field = NULL;
     bool async;
 
@@ -233,8 +234,8 @@ mbk_fcgi_handle_create(struct mbk_fcgi_app *app,
     }
     /* the engine's rules now, so a bad name is a 400 naming the field,
      * not a job that fails */
-    create_opts(c, &o);
-    if (mbk_engine_backup_check(&o, &err) != 0) {
+    create_opts(c);
+    if (mbk_engine_backup_check(&c->opts, &err) != 0) {
         mbk_fcgi_reply_error(rs, &err, NULL);
         create_job_free(c);
         return;
