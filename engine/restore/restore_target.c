@@ -425,6 +425,25 @@ legacy_index(const bson_t *spec, bson_t *out)
     return changed;
 }
 
+/* An element of a backup's index list that a restore builds: its name
+ * ("" without one), or NULL when it is no spec (not a document) or _id_,
+ * which MongoDB makes with every collection.  What index_specs sends and
+ * what "building indexes" counts. */
+static const char *
+built_spec_name(const bson_iter_t *it)
+{
+    bson_iter_t f;
+    const char *name = "";
+
+    if (!BSON_ITER_HOLDS_DOCUMENT(it) || !bson_iter_recurse(it, &f)) {
+        return NULL;
+    }
+    if (bson_iter_find(&f, "name") && BSON_ITER_HOLDS_UTF8(&f)) {
+        name = bson_iter_utf8(&f, NULL);
+    }
+    return strcmp(name, "_id_") == 0 ? NULL : name;
+}
+
 /* The backup's index specs, less _id_, converted as above. */
 static int
 index_specs(const struct rs_coll *c, const struct rs_names *skip, bson_t *out,
@@ -442,25 +461,17 @@ index_specs(const struct rs_coll *c, const struct rs_names *skip, bson_t *out,
         uint32_t len;
         bson_t spec;
         bson_t clean = BSON_INITIALIZER;
-        bson_iter_t f;
-        const char *name = "";
+        const char *name = built_spec_name(&it);
         char k[16];
         const char *key;
 
-        if (!BSON_ITER_HOLDS_DOCUMENT(&it)) {
-            continue;
-        }
-        bson_iter_document(&it, &len, &data);
-        bson_init_static(&spec, data, len);
-        if (bson_iter_init_find(&f, &spec, "name") &&
-            BSON_ITER_HOLDS_UTF8(&f)) {
-            name = bson_iter_utf8(&f, NULL);
-        }
-        if (strcmp(name, "_id_") == 0 ||
+        if (name == NULL ||
             (skip != NULL && mbk_engine_restore_names_has(skip, name))) {
             bson_destroy(&clean);
             continue;
         }
+        bson_iter_document(&it, &len, &data);
+        bson_init_static(&spec, data, len);
         if (legacy_index(&spec, &clean) > 0) {
             c->rep->indexes_converted++;
         }
@@ -592,25 +603,19 @@ out:
 
 /* ---- the finish ------------------------------------------------------- */
 
-/* The index specs of a backup that a restore builds: all but _id_, which
- * MongoDB makes with every collection (what "building indexes" counts). */
+/* The index specs of a backup that a restore builds (what "building
+ * indexes" counts). */
 static uint32_t
 index_count(const bson_t *indexes)
 {
     bson_iter_t it;
-    bson_iter_t f;
     uint32_t n = 0;
 
     if (!bson_iter_init(&it, indexes)) {
         return 0;
     }
     while (bson_iter_next(&it)) {
-        if (BSON_ITER_HOLDS_DOCUMENT(&it) && bson_iter_recurse(&it, &f) &&
-            bson_iter_find(&f, "name") && BSON_ITER_HOLDS_UTF8(&f) &&
-            strcmp(bson_iter_utf8(&f, NULL), "_id_") == 0) {
-            continue;
-        }
-        n++;
+        n += built_spec_name(&it) != NULL;
     }
     return n;
 }
